@@ -1,0 +1,159 @@
+/*
+ * qtoken.c - the token table (see qtoken.h).
+ *
+ * Ops live in fixed chunks that never move, so lists may hold pointers to
+ * them while the table grows. Free slots form a LIFO list (warm in cache).
+ */
+#include "qtoken.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "mbuf.h"
+#include "queue.h"
+
+#define CHUNK_SHIFT 10
+#define CHUNK_OPS (1u << CHUNK_SHIFT)
+#define NO_SLOT UINT32_MAX
+
+static struct op *chunks[QTOKEN_MAX / CHUNK_OPS];
+static uint32_t nslots;
+static uint32_t free_head = NO_SLOT;
+static size_t outstanding;
+static struct op_list done_list = TAILQ_HEAD_INITIALIZER(done_list);
+
+static struct op *slot_op(uint32_t slot)
+{
+    return &chunks[slot >> CHUNK_SHIFT][slot & (CHUNK_OPS - 1)];
+}
+
+/* Adds one chunk of free slots. */
+static int grow(void)
+{
+    uint32_t c = nslots >> CHUNK_SHIFT;
+    struct op *ops;
+
+    if (nslots >= QTOKEN_MAX)
+        return -EMFILE;
+    ops = calloc(CHUNK_OPS, sizeof(*ops));
+    if (ops == NULL)
+        return -ENOMEM;
+    chunks[c] = ops;
+    for (uint32_t i = CHUNK_OPS; i-- > 0;) {
+        ops[i].slot = nslots + i;
+        ops[i].gen = 1;
+        ops[i].next_free = free_head;
+        free_head = nslots + i;
+    }
+    nslots += CHUNK_OPS;
+    return 0;
+}
+
+struct op *qtoken_new(enum op_kind kind, int qd)
+{
+    struct op *op;
+
+    if (free_head == NO_SLOT && grow() != 0)
+        return NULL;
+    op = slot_op(free_head);
+    free_head = op->next_free;
+    uint32_t gen = op->gen, slot = op->slot;
+    memset(op, 0, sizeof(*op));
+    op->gen = gen;
+    op->slot = slot;
+    op->state = OP_PENDING;
+    op->kind = kind;
+    op->result.qr_qd = qd;
+    op->result.qr_qt = qtoken_of(op);
+    outstanding++;
+    return op;
+}
+
+struct op *qtoken_lookup(demi_qtoken_t qt)
+{
+    uint32_t slot = (uint32_t)qt, gen = (uint32_t)(qt >> 32);
+    struct op *op;
+
+    if (slot >= nslots)
+        return NULL;
+    op = slot_op(slot);
+    if (op->gen != gen || op->state == OP_FREE)
+        return NULL;
+    return op;
+}
+
+static void detach(struct op *op)
+{
+    struct queue *q = op->q;
+
+    if (q == NULL)
+        return;
+    if (op->kind == OPK_PUSH)
+        TAILQ_REMOVE(&q->push_ops, op, q_link);
+    else
+        TAILQ_REMOVE(&q->pop_ops, op, q_link);
+    op->q = NULL;
+}
+
+/* A push's hold on the pushed mbuf ends when the push ends. */
+static void release_ref(struct op *op)
+{
+    if (op->ref == NULL)
+        return;
+    rte_pktmbuf_free(op->ref);
+    op->ref = NULL;
+}
+
+void qtoken_complete(struct op *op, int ret)
+{
+    detach(op);
+    release_ref(op);
+    if (ret != 0) {
+        op->result.qr_opcode = DEMI_OPC_FAILED;
+        op->result.qr_ret = ret;
+    }
+    op->state = OP_DONE;
+    TAILQ_INSERT_TAIL(&done_list, op, done_link);
+}
+
+static void free_slot(struct op *op)
+{
+    if (op->state == OP_DONE)
+        TAILQ_REMOVE(&done_list, op, done_link);
+    op->state = OP_FREE;
+    op->gen = op->gen + 1 == 0 ? 1 : op->gen + 1;
+    op->next_free = free_head;
+    free_head = op->slot;
+    outstanding--;
+}
+
+void qtoken_take(struct op *op, demi_qresult_t *qr)
+{
+    *qr = op->result;
+    free_slot(op);
+}
+
+void qtoken_drop(struct op *op)
+{
+    if (op->state == OP_PENDING) {
+        detach(op);
+        release_ref(op);
+    } else if (op->result.qr_opcode == DEMI_OPC_POP) {
+        /* a popped array nobody will see: give back its handle */
+        sga_release(&op->result.qr_value.sga);
+    }
+    free_slot(op);
+}
+
+struct op *qtoken_first_done(void)
+{
+    return TAILQ_FIRST(&done_list);
+}
+
+size_t qtoken_outstanding(void)
+{
+    return outstanding;
+}

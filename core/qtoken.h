@@ -1,0 +1,77 @@
+/*
+ * qtoken.h - queue tokens: one asynchronous operation each.
+ *
+ * A token is (generation << 32 | slot). It completes once; its result is
+ * taken once (by a wait or dmtr_poll), or abandoned by dmtr_drop; then the
+ * slot's generation moves on, so a stale token is refused (EINVAL), never
+ * confused with a newer operation. Token 0 is never valid.
+ */
+#ifndef SLUICE_QTOKEN_H
+#define SLUICE_QTOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <demi/types.h>
+
+struct queue;
+struct rte_mbuf;
+
+enum op_state { OP_FREE = 0, OP_PENDING, OP_DONE };
+enum op_kind { OPK_PUSH = 1, OPK_POP, OPK_ACCEPT, OPK_CONNECT };
+
+struct op {
+    uint32_t gen;
+    uint32_t slot;
+    enum op_state state;
+    enum op_kind kind;
+    struct queue *q;           /* while pending: the queue it waits on */
+    TAILQ_ENTRY(op) q_link;    /* in q->push_ops / q->pop_ops while pending */
+    TAILQ_ENTRY(op) done_link; /* in the completion list while done */
+    demi_qresult_t result;
+    /* push: what to send, how far it got, the mbuf reference it holds */
+    demi_sgarray_t sga;
+    struct rte_mbuf *ref;
+    size_t done_bytes;
+    uint32_t next_free;
+};
+
+TAILQ_HEAD(op_list, op);
+
+/* Largest number of tokens outstanding at once. */
+#define QTOKEN_MAX (1u << 20)
+
+/* A new pending operation of kind on descriptor qd (reported in its
+ * result); not yet on any queue (see queue_enqueue_op). NULL when QTOKEN_MAX
+ * tokens are outstanding or memory runs out. */
+struct op *qtoken_new(enum op_kind kind, int qd);
+
+/* The operation a token names, or NULL if it is not outstanding. */
+struct op *qtoken_lookup(demi_qtoken_t qt);
+
+static inline demi_qtoken_t qtoken_of(const struct op *op)
+{
+    return ((uint64_t)op->gen << 32) | op->slot;
+}
+
+/* Completes a pending op: detaches it from its queue and appends it to the
+ * completion list. ret 0 keeps op->result.qr_opcode (set by the caller);
+ * ret > 0 (an errno) makes it DEMI_OPC_FAILED with qr_ret = ret. */
+void qtoken_complete(struct op *op, int ret);
+
+/* Takes the result of a done op into *qr and frees the token. */
+void qtoken_take(struct op *op, demi_qresult_t *qr);
+
+/* Abandons an op: cancels it if pending, releases a result nobody will
+ * read (a popped array), frees the token. */
+void qtoken_drop(struct op *op);
+
+/* The oldest done op not yet taken, or NULL. */
+struct op *qtoken_first_done(void);
+
+/* Number of tokens outstanding (pending or done, not taken). */
+size_t qtoken_outstanding(void);
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * runtime.c - starting DPDK's EAL and the mbuf pool for demi_init.
+ *
+ * Memory: hugepages when they are mounted and free (--in-memory, so that no
+ * two Sluice processes, nor a crashed one, ever share files), else --no-huge
+ * with a private --file-prefix and --no-shconf (DPDK 22.11 refuses
+ * --in-memory together with --no-huge). A problem is one log line that says
+ * what to do, never DPDK's usage dump or a panic.
+ */
+#include "runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "log.h"
+#include "mbuf.h"
+
+struct runtime g_rt;
+
+#define EAL_ARGS_MAX (SLUICE_EAL_ARGS_MAX + 16)
+
+/* argv strings we build; kept for the life of the process because the EAL
+ * may keep pointers into argv. */
+static char *eal_argv[EAL_ARGS_MAX + 1];
+static int eal_argc;
+static pid_t init_pid;
+static char runtime_dir[256];
+
+static int eal_push(const char *arg)
+{
+    if (eal_argc >= EAL_ARGS_MAX)
+        return -EINVAL;
+    eal_argv[eal_argc] = strdup(arg);
+    if (eal_argv[eal_argc] == NULL)
+        return -ENOMEM;
+    eal_argc++;
+    return 0;
+}
+
+/* Hugepages are usable when a hugetlbfs is mounted and pages are free. */
+static bool hugepages_available(void)
+{
+    FILE *f = fopen("/proc/mounts", "r");
+    char line[512];
+    bool mounted = false;
+    long free_pages = 0;
+
+    if (f == NULL)
+        return false;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strstr(line, " hugetlbfs ") != NULL)
+            mounted = true;
+    fclose(f);
+    f = fopen("/proc/meminfo", "r");
+    if (f == NULL)
+        return false;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "HugePages_Free: %ld", &free_pages) == 1)
+            break;
+    fclose(f);
+    return mounted && free_pages > 0;
+}
+
+/* "--lcores=0@(a,b,...)": lcore 0 may run on every CPU we are allowed, so
+ * that the EAL does not pin two Sluice processes onto the same core. */
+static int eal_push_lcores(void)
+{
+    cpu_set_t set;
+    char buf[1024] = "--lcores=0@(";
+    size_t len = strlen(buf);
+    bool first = true;
+
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return eal_push("--lcores=0@(0)");
+    for (int cpu = 0; cpu < CPU_SETSIZE && len + 8 < sizeof(buf); cpu++) {
+        if (!CPU_ISSET(cpu, &set))
+            continue;
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%d", first ? "" : ",", cpu);
+        first = false;
+    }
+    snprintf(buf + len, sizeof(buf) - len, ")");
+    return eal_push(buf);
+}
+
+/* DPDK log levels: 4 error, 6 notice, 8 debug. DPDK's warnings are noise to
+ * a Sluice user, so our warn level shows only its errors. */
+static int eal_push_log_level(enum sluice_log_level lvl)
+{
+    static const int dpdk_level[] = {4, 4, 6, 8};
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "--log-level=%d", dpdk_level[lvl]);
+    return eal_push(buf);
+}
+
+static bool user_names_devices(const struct sluice_config *cfg)
+{
+    for (int i = 0; i < cfg->eal_argc; i++) {
+        const char *a = cfg->eal_argv[i];
+        if (strncmp(a, "-a", 2) == 0 || strncmp(a, "--allow", 7) == 0 || strncmp(a, "-b", 2) == 0 ||
+            strncmp(a, "--block", 7) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int eal_push_memory(const struct sluice_config *cfg)
+{
+    char buf[64];
+    bool huge;
+    int rc;
+
+    if (cfg->hugepages == SLUICE_HUGEPAGES_OFF) {
+        huge = false;
+    } else {
+        huge = hugepages_available();
+        if (!huge && cfg->hugepages == SLUICE_HUGEPAGES_ON) {
+            SLOG_ERR("eal.hugepages is 'on' but no hugepages are mounted and free: run "
+                     "'echo 512 > /proc/sys/vm/nr_hugepages; mount -t hugetlbfs nodev /dev/hugepages' "
+                     "or set eal.hugepages: auto");
+            return -EINVAL;
+        }
+    }
+    if (huge)
+        return eal_push("--in-memory");
+    SLOG_INFO("no free hugepages: running DPDK with --no-huge (%u MiB)", (unsigned)cfg->eal_memory_mb);
+    snprintf(buf, sizeof(buf), "%u", (unsigned)cfg->eal_memory_mb);
+    rc = eal_push("--no-huge");
+    rc = rc ? rc : eal_push("-m");
+    rc = rc ? rc : eal_push(buf);
+    rc = rc ? rc : eal_push("--no-shconf");
+    snprintf(buf, sizeof(buf), "--file-prefix=sluice-%ld-%ld", (long)getpid(), (long)random());
+    return rc ? rc : eal_push(buf);
+}
+
+static int eal_build_args(const struct sluice_config *cfg)
+{
+    int rc = eal_push("sluice");
+
+    rc = rc ? rc : eal_push_memory(cfg);
+    rc = rc ? rc : eal_push("--no-telemetry");
+    rc = rc ? rc : eal_push_log_level(cfg->log_level);
+    rc = rc ? rc : eal_push_lcores();
+    if (rc == 0 && !user_names_devices(cfg))
+        rc = eal_push("--no-pci");
+    for (int i = 0; rc == 0 && i < cfg->eal_argc; i++)
+        rc = eal_push(cfg->eal_argv[i]);
+    return rc;
+}
+
+static int eal_copy_args(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (argv[i] == NULL)
+            return -EINVAL;
+        int rc = eal_push(argv[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Runs at exit in the process that started the EAL (not in forked children):
+ * frees DPDK memory and removes the empty runtime directory a private
+ * --file-prefix leaves behind. */
+static void runtime_atexit(void)
+{
+    if (getpid() != init_pid || !g_rt.running)
+        return;
+    g_rt.running = false;
+    rte_eal_cleanup();
+    if (runtime_dir[0] != '\0')
+        rmdir(runtime_dir);
+}
+
+static int pool_create(const struct sluice_config *cfg)
+{
+    uint16_t priv = (uint16_t)RTE_ALIGN(sizeof(struct sga_priv), RTE_MBUF_PRIV_ALIGN);
+    uint32_t room = RTE_PKTMBUF_HEADROOM + cfg->mbuf_data_room;
+
+    g_rt.pool = rte_pktmbuf_pool_create("sluice_mbufs", cfg->mbuf_count, cfg->mbuf_cache, priv,
+                                        (uint16_t)room, SOCKET_ID_ANY);
+    if (g_rt.pool == NULL) {
+        SLOG_ERR("cannot create the mbuf pool (%u mbufs of %u bytes): %s; lower mbuf.count or raise "
+                 "eal.memory_mb / the number of hugepages",
+                 (unsigned)cfg->mbuf_count, (unsigned)room, rte_strerror(rte_errno));
+        return -ENOMEM;
+    }
+    return mbuf_index_pool(g_rt.pool);
+}
+
+/* rte_eal_init prints its whole usage text to stdout on a bad argument;
+ * our caller's stdout is not the place for it (the error itself goes to
+ * stderr through DPDK's log and ours). */
+static int eal_init_quiet(int argc, char **argv)
+{
+    int saved = -1, devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    int rc;
+
+    fflush(stdout);
+    if (devnull >= 0) {
+        saved = dup(STDOUT_FILENO);
+        dup2(devnull, STDOUT_FILENO);
+        close(devnull);
+    }
+    rc = rte_eal_init(argc, argv);
+    if (saved >= 0) {
+        fflush(stdout);
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+    }
+    return rc;
+}
+
+int runtime_start(int argc, char **argv)
+{
+    int rc = argv != NULL ? eal_copy_args(argc, argv) : eal_build_args(&g_rt.cfg);
+
+    if (rc) {
+        SLOG_ERR("bad DPDK EAL arguments (at most %d, none NULL)", EAL_ARGS_MAX);
+        return rc;
+    }
+    eal_argv[eal_argc] = NULL;
+    /* rte_eal_init permutes argv; hand it a copy of the pointer array. */
+    char *argv_copy[EAL_ARGS_MAX + 1];
+    memcpy(argv_copy, eal_argv, sizeof(argv_copy));
+    if (eal_init_quiet(eal_argc, argv_copy) < 0) {
+        g_rt.eal_failed = true;
+        SLOG_ERR("DPDK EAL did not start: %s; check eal.args, or set eal.hugepages: off",
+                 rte_strerror(rte_errno));
+        return rte_errno == EINVAL ? -EINVAL : -EIO;
+    }
+    init_pid = getpid();
+    if (strstr(rte_eal_get_runtime_dir(), "/sluice-") != NULL)
+        snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+    g_rt.running = true;
+    atexit(runtime_atexit);
+    rc = pool_create(&g_rt.cfg);
+    if (rc) {
+        g_rt.running = false;
+        g_rt.eal_failed = true; /* the EAL is up and cannot be started twice */
+    }
+    return rc;
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# setup.sh - installs the Debian packages Sluice builds and tests with, and
+# reserves hugepages when it can (DPDK falls back to --no-huge otherwise).
+# Idempotent: installs only what is missing. Needs root for both steps.
+set -euo pipefail
+
+PACKAGES=(gcc pkg-config meson ninja-build libdpdk-dev libcriterion-dev libyaml-dev
+          clang-14 libclang-rt-14-dev)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "setup: missing packages (${missing[*]}); run as root or: apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "setup: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Hugepages: 512 x 2 MiB, and a hugetlbfs mount. Failure is not fatal.
+if [ "$(id -u)" = 0 ]; then
+    total=$(awk '/^HugePages_Total:/ {print $2}' /proc/meminfo)
+    if [ "${total:-0}" -lt 512 ]; then
+        echo 512 > /proc/sys/vm/nr_hugepages 2>/dev/null || true
+    fi
+    if ! grep -q ' hugetlbfs ' /proc/mounts; then
+        mkdir -p /dev/hugepages
+        mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null || true
+    fi
+fi
+free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+if grep -q ' hugetlbfs ' /proc/mounts && [ "${free:-0}" -gt 0 ]; then
+    echo "setup: hugepages: ${free} free"
+else
+    echo "setup: no hugepages here: Sluice will run DPDK with --no-huge"
+fi

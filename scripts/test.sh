@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# test.sh - installs what is missing, builds Sluice twice (normal, and
+# ASan+UBSan) and runs every test:
+#   1. the Criterion unit tests of the normal build (hugepages when the
+#      machine has them),
+#   2. `meson install` into build/prefix and a native program of
+#      tests/apps/ built against it with pkg-config alone,
+#   3. the libFuzzer config target for a short run (clang-14),
+#   4. the Criterion unit tests of the sanitizer build, with DPDK on
+#      --no-huge (so both memory paths are tested). Its summary ends the run.
+# Exits non-zero if anything failed. Idempotent.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+failed=()
+
+step() { printf '\n=== %s\n' "$*"; }
+
+./scripts/setup.sh || exit 1
+
+configure() { # dir, meson args...
+    local dir=$1; shift
+    if [ -f "$dir/build.ninja" ]; then
+        meson setup --reconfigure "$dir" "$@" >/dev/null
+    else
+        meson setup "$dir" "$@" >/dev/null
+    fi
+}
+
+step "build: normal (-Wall -Wextra -Werror)"
+configure build --prefix="$ROOT/build/prefix" || exit 1
+ninja -C build || exit 1
+
+step "build: ASan+UBSan"
+configure build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
+ninja -C build-asan || exit 1
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
+
+step "unit tests (normal build)"
+./build/tests/sluice-unit --jobs=2 || failed+=("unit tests (normal build)")
+
+step "install + a native program built with pkg-config alone"
+if ninja -C build install >/dev/null &&
+   ./tests/apps/build-with-pkg-config.sh "$ROOT/build/prefix"; then
+    echo "apps: native program built against the installed sluice.pc and ran: ok"
+else
+    failed+=("native program via pkg-config")
+fi
+
+step "fuzz: config parser, ${FUZZ_SECONDS}s (clang-14, ASan+UBSan)"
+if CC=clang-14 configure build-fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
+        -Db_lundef=false && ninja -C build-fuzz tests/fuzz_config >/dev/null; then
+    mkdir -p build-fuzz/corpus-config
+    ./build-fuzz/tests/fuzz_config -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 \
+        build-fuzz/corpus-config tests/fuzz/corpus/config 2>&1 | tail -n 3 ||
+        failed+=("fuzz: config parser")
+else
+    failed+=("fuzz build")
+fi
+
+step "unit tests (ASan+UBSan build, DPDK --no-huge)"
+SLUICE_EAL_HUGEPAGES=off ./build-asan/tests/sluice-unit --jobs=2 || failed+=("unit tests (sanitizer build)")
+
+if [ ${#failed[@]} -gt 0 ]; then
+    printf '\nFAILED: %s\n' "${failed[@]}" >&2
+    exit 1
+fi
