@@ -127,6 +127,13 @@ int queue_poll_all(void)
     return done;
 }
 
+void queue_close_all(void)
+{
+    for (int i = 0; i < table_len; i++)
+        if (table[i] != NULL)
+            queue_close(table[i]);
+}
+
 int queue_count(void)
 {
     return nopen;

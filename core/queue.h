@@ -69,6 +69,9 @@ void queue_poll_disarm(struct queue *q);
 /* One pass over every queue on the poll list; returns ops completed. */
 int queue_poll_all(void);
 
+/* Closes every open queue (at exit: a pipe's creator unlinks its name). */
+void queue_close_all(void);
+
 /* Number of open queues. */
 int queue_count(void);
 

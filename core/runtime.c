@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "mbuf.h"
+#include "queue.h"
 
 struct runtime g_rt;
 
@@ -170,13 +171,15 @@ static int eal_copy_args(int argc, char **argv)
     return 0;
 }
 
-/* Runs at exit in the process that started the EAL (not in forked children):
- * frees DPDK memory and removes the empty runtime directory a private
- * --file-prefix leaves behind. */
+/* Runs at exit in the process that started the EAL (not in forked children,
+ * which share its mappings): closes the queues still open, so that a pipe
+ * nobody opened does not leave its name in /dev/shm, frees DPDK memory and
+ * removes the empty runtime directory a private --file-prefix leaves. */
 static void runtime_atexit(void)
 {
     if (getpid() != init_pid || !g_rt.running)
         return;
+    queue_close_all();
     g_rt.running = false;
     rte_eal_cleanup();
     if (runtime_dir[0] != '\0')

@@ -254,3 +254,22 @@ Test(pipe, close_cancels_a_pending_push)
     cr_assert_eq(qr.qr_ret, ECANCELED);
     cr_assert_eq(t_pool_avail(), before, "the held array was released");
 }
+
+Test(pipe, exit_without_close_removes_an_unopened_pipe_name)
+{
+    char name[128], path[200];
+    snprintf(name, sizeof(name), "%s", t_pipe_name("atexit"));
+    snprintf(path, sizeof(path), "/dev/shm/sluice-pipe.%s", name);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int qd;
+        if (demi_init(NULL) != 0 || demi_create_pipe(&qd, name) != 0 || access(path, F_OK) != 0)
+            _exit(1);
+        exit(0); /* no demi_close: the exit handler must clean up */
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child could not create the pipe");
+    cr_assert_neq(access(path, F_OK), 0, "%s is still there", path);
+}
