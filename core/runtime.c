@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -140,7 +141,9 @@ static int eal_push_memory(const struct sluice_config *cfg)
     rc = rc ? rc : eal_push("-m");
     rc = rc ? rc : eal_push(buf);
     rc = rc ? rc : eal_push("--no-shconf");
-    snprintf(buf, sizeof(buf), "--file-prefix=sluice-%ld-%ld", (long)getpid(), (long)random());
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(buf, sizeof(buf), "--file-prefix=sluice-%ld-%ld", (long)getpid(), (long)ts.tv_nsec);
     return rc ? rc : eal_push(buf);
 }
 
@@ -244,8 +247,14 @@ int runtime_start(int argc, char **argv)
         return rte_errno == EINVAL ? -EINVAL : -EIO;
     }
     init_pid = getpid();
-    if (strstr(rte_eal_get_runtime_dir(), "/sluice-") != NULL)
+    /* With --no-shconf nothing uses our private runtime directory after
+     * init: remove it now, so that a process that ends without exit
+     * handlers (_exit, a crash) leaves nothing behind; again at exit in
+     * case DPDK put something in it. */
+    if (strstr(rte_eal_get_runtime_dir(), "/sluice-") != NULL) {
         snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+        rmdir(runtime_dir);
+    }
     g_rt.running = true;
     atexit(runtime_atexit);
     rc = pool_create(&g_rt.cfg);

@@ -448,6 +448,8 @@ Test(errors, closed_queue_token_completes_failed_ecanceled)
     demi_qresult_t qr = t_wait(qt);
     cr_assert_eq(qr.qr_opcode, DEMI_OPC_FAILED);
     cr_assert_eq(qr.qr_ret, ECANCELED);
+    cr_assert_eq(qr.qr_qd, qd);
+    cr_assert_eq(qr.qr_qt, qt);
 }
 
 /* ---- sockets (arguments are checked; the stack has not landed) ---- */

@@ -103,19 +103,6 @@ Test(memq, application_memory_push_is_copied)
     expect_pop_bytes(qd, big, sizeof(big));
 }
 
-Test(memq, close_fails_pending_pops_with_ecanceled)
-{
-    t_init();
-    int qd = memq();
-    demi_qtoken_t qt;
-    cr_assert_eq(demi_pop(&qt, qd), 0);
-    cr_assert_eq(demi_close(qd), 0);
-    demi_qresult_t qr = t_wait(qt);
-    cr_assert_eq(qr.qr_opcode, DEMI_OPC_FAILED);
-    cr_assert_eq(qr.qr_ret, ECANCELED);
-    cr_assert_eq(qr.qr_qd, qd);
-}
-
 Test(memq, completed_pop_stays_readable_after_close)
 {
     t_init();

@@ -7,8 +7,10 @@
 #include <time.h>
 
 #include <dmtr/libos.h>
+#include <dmtr/sga.h>
 
 #include "harness.h"
+#include "engine.h"
 #include "qtoken.h"
 
 static int memq(void)
@@ -210,4 +212,62 @@ Test(wait, drop_twice_is_einval)
     cr_assert_eq(demi_pop(&qt, qd), 0);
     cr_assert_eq(dmtr_drop(qt), 0);
     cr_assert_eq(dmtr_drop(qt), EINVAL);
+}
+
+/* The stack plugs into the engine's poll hook; a wait must keep calling it
+ * with a moving clock until the hook's work completes the token. */
+struct hook_state {
+    int calls;
+    int qd;
+    uint64_t first_ns, last_ns;
+};
+
+static int push_on_fifth_call(void *ctx, uint64_t now_ns)
+{
+    struct hook_state *h = ctx;
+    if (h->calls++ == 0)
+        h->first_ns = now_ns;
+    h->last_ns = now_ns;
+    if (h->calls != 5)
+        return 0;
+    char b = 'h';
+    demi_sgarray_t sga = {.sga_numsegs = 1, .sga_segs = {{.sgaseg_buf = &b, .sgaseg_len = 1}}};
+    demi_qtoken_t qt;
+    demi_qresult_t qr;
+    cr_assert_eq(demi_push(&qt, h->qd, &sga), 0);
+    cr_assert_eq(demi_wait(&qr, qt, NULL), 0, "a hook may complete its own push");
+    return 1;
+}
+
+Test(wait, wait_drives_the_poll_hook_until_its_work_completes)
+{
+    t_init();
+    struct hook_state h = {.qd = memq()};
+    demi_qtoken_t qt;
+    cr_assert_eq(demi_pop(&qt, h.qd), 0);
+    engine_set_poll_hook(push_on_fifth_call, &h);
+    demi_qresult_t qr = t_wait(qt);
+    engine_set_poll_hook(NULL, NULL);
+    cr_assert_eq(h.calls, 5);
+    cr_assert_geq(h.last_ns, h.first_ns);
+    cr_assert_eq(qr.qr_opcode, DEMI_OPC_POP);
+    cr_assert_eq(*(char *)qr.qr_value.sga.sga_segs[0].sgaseg_buf, 'h');
+    demi_sgafree(&qr.qr_value.sga);
+}
+
+Test(wait, dmtr_poll_runs_one_engine_pass)
+{
+    t_init();
+    struct hook_state h = {.qd = memq()};
+    dmtr_qtoken_t qt;
+    dmtr_qresult_t qr;
+    cr_assert_eq(dmtr_pop(&qt, h.qd), 0);
+    engine_set_poll_hook(push_on_fifth_call, &h);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(dmtr_poll(&qr, qt), EAGAIN);
+    cr_assert_eq(h.calls, 4, "one pass per poll");
+    cr_assert_eq(dmtr_poll(&qr, qt), 0);
+    engine_set_poll_hook(NULL, NULL);
+    cr_assert_eq(qr.qr_opcode, DMTR_OPC_POP);
+    dmtr_sgafree(&qr.qr_value.sga);
 }
