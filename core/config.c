@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -38,6 +39,8 @@ enum key_kind {
     KIND_LOG_LEVEL, /* error|warn|info|debug */
     KIND_HUGEPAGES, /* auto|on|off */
     KIND_ARGS,      /* eal.args: sequence of strings or one whitespace-split string */
+    KIND_IPV4,      /* dotted quad, stored in network order in a uint32_t */
+    KIND_STRING,    /* 1..max bytes, stored in a char[max + 1] */
 };
 
 struct key_desc {
@@ -47,21 +50,42 @@ struct key_desc {
     uint32_t min, max; /* KIND_U32 and KIND_POW2 only */
     uint32_t def;      /* default (enum value for the enum kinds) */
     size_t off;        /* offset of the field in struct sluice_config */
+    const char *sdef;  /* default of KIND_IPV4 and KIND_STRING */
 };
 
 #define FIELD(f) offsetof(struct sluice_config, f)
 
 static const struct key_desc keys[] = {
-    {"log.level", "SLUICE_LOG", KIND_LOG_LEVEL, 0, 0, SLUICE_LOG_WARN, FIELD(log_level)},
-    {"eal.hugepages", "SLUICE_EAL_HUGEPAGES", KIND_HUGEPAGES, 0, 0, SLUICE_HUGEPAGES_AUTO, FIELD(hugepages)},
-    {"eal.memory_mb", "SLUICE_EAL_MEMORY_MB", KIND_U32, 64, 65536, 256, FIELD(eal_memory_mb)},
-    {"eal.args", "SLUICE_EAL_ARGS", KIND_ARGS, 0, SLUICE_EAL_ARGS_MAX, 0, FIELD(eal_argc)},
-    {"mbuf.count", "SLUICE_MBUF_COUNT", KIND_U32, 1023, 1048575, 8191, FIELD(mbuf_count)},
-    {"mbuf.cache", "SLUICE_MBUF_CACHE", KIND_U32, 0, 512, 256, FIELD(mbuf_cache)},
-    {"mbuf.data_room", "SLUICE_MBUF_DATA_ROOM", KIND_U32, 512, 65000, 2048, FIELD(mbuf_data_room)},
-    {"queues.max", "SLUICE_QUEUES_MAX", KIND_U32, 16, 1048576, 65536, FIELD(max_queues)},
-    {"pipe.ring_kib", "SLUICE_PIPE_RING_KIB", KIND_POW2, 64, 262144, 1024, FIELD(pipe_ring_kib)},
-    {"engine.spin_us", "SLUICE_ENGINE_SPIN_US", KIND_U32, 0, 1000000, 50, FIELD(spin_us)},
+    {"log.level", "SLUICE_LOG", KIND_LOG_LEVEL, 0, 0, SLUICE_LOG_WARN, FIELD(log_level), NULL},
+    {"eal.hugepages", "SLUICE_EAL_HUGEPAGES", KIND_HUGEPAGES, 0, 0, SLUICE_HUGEPAGES_AUTO, FIELD(hugepages), NULL},
+    {"eal.memory_mb", "SLUICE_EAL_MEMORY_MB", KIND_U32, 64, 65536, 256, FIELD(eal_memory_mb), NULL},
+    {"eal.args", "SLUICE_EAL_ARGS", KIND_ARGS, 0, SLUICE_EAL_ARGS_MAX, 0, FIELD(eal_argc), NULL},
+    {"mbuf.count", "SLUICE_MBUF_COUNT", KIND_U32, 1023, 1048575, 8191, FIELD(mbuf_count), NULL},
+    {"mbuf.cache", "SLUICE_MBUF_CACHE", KIND_U32, 0, 512, 256, FIELD(mbuf_cache), NULL},
+    {"mbuf.data_room", "SLUICE_MBUF_DATA_ROOM", KIND_U32, 512, 65000, 2048, FIELD(mbuf_data_room), NULL},
+    {"queues.max", "SLUICE_QUEUES_MAX", KIND_U32, 16, 1048576, 65536, FIELD(max_queues), NULL},
+    {"pipe.ring_kib", "SLUICE_PIPE_RING_KIB", KIND_POW2, 64, 262144, 1024, FIELD(pipe_ring_kib), NULL},
+    {"engine.spin_us", "SLUICE_ENGINE_SPIN_US", KIND_U32, 0, 1000000, 50, FIELD(spin_us), NULL},
+    {"net.devargs", "SLUICE_NET_DEVARGS", KIND_STRING, 1, SLUICE_DEVARGS_MAX - 1, 0, FIELD(net_devargs),
+     "net_af_packet0,iface=sluice0"},
+    {"net.addr", "SLUICE_NET_ADDR", KIND_IPV4, 0, 0, 0, FIELD(net_addr), "10.0.0.2"},
+    {"net.netmask", "SLUICE_NET_NETMASK", KIND_IPV4, 0, 0, 0, FIELD(net_netmask), "255.255.255.0"},
+    {"net.gateway", "SLUICE_NET_GATEWAY", KIND_IPV4, 0, 0, 0, FIELD(net_gateway), "0.0.0.0"},
+    {"net.mtu", "SLUICE_NET_MTU", KIND_U32, 68, 9600, 1500, FIELD(net_mtu), NULL},
+    {"net.link_timeout_ms", "SLUICE_NET_LINK_TIMEOUT_MS", KIND_U32, 0, 600000, 5000, FIELD(net_link_timeout_ms),
+     NULL},
+    {"net.arp_static", "SLUICE_NET_ARP_STATIC", KIND_STRING, 0, SLUICE_DEVARGS_MAX - 1, 0, FIELD(net_arp_static), ""},
+    {"fault.seed", "SLUICE_FAULT_SEED", KIND_U32, 0, 4294967295u, 1, FIELD(fault_seed), NULL},
+    {"fault.rx_loss_ppm", "SLUICE_FAULT_RX_LOSS_PPM", KIND_U32, 0, 1000000, 0, FIELD(fault_rx_loss_ppm), NULL},
+    {"fault.rx_duplicate_ppm", "SLUICE_FAULT_RX_DUPLICATE_PPM", KIND_U32, 0, 1000000, 0, FIELD(fault_rx_duplicate_ppm), NULL},
+    {"fault.rx_reorder_ppm", "SLUICE_FAULT_RX_REORDER_PPM", KIND_U32, 0, 1000000, 0, FIELD(fault_rx_reorder_ppm), NULL},
+    {"fault.rx_corrupt_ppm", "SLUICE_FAULT_RX_CORRUPT_PPM", KIND_U32, 0, 1000000, 0, FIELD(fault_rx_corrupt_ppm), NULL},
+    {"fault.rx_delay_us", "SLUICE_FAULT_RX_DELAY_US", KIND_U32, 0, 10000000, 0, FIELD(fault_rx_delay_us), NULL},
+    {"fault.tx_loss_ppm", "SLUICE_FAULT_TX_LOSS_PPM", KIND_U32, 0, 1000000, 0, FIELD(fault_tx_loss_ppm), NULL},
+    {"fault.tx_duplicate_ppm", "SLUICE_FAULT_TX_DUPLICATE_PPM", KIND_U32, 0, 1000000, 0, FIELD(fault_tx_duplicate_ppm), NULL},
+    {"fault.tx_reorder_ppm", "SLUICE_FAULT_TX_REORDER_PPM", KIND_U32, 0, 1000000, 0, FIELD(fault_tx_reorder_ppm), NULL},
+    {"fault.tx_corrupt_ppm", "SLUICE_FAULT_TX_CORRUPT_PPM", KIND_U32, 0, 1000000, 0, FIELD(fault_tx_corrupt_ppm), NULL},
+    {"fault.tx_delay_us", "SLUICE_FAULT_TX_DELAY_US", KIND_U32, 0, 10000000, 0, FIELD(fault_tx_delay_us), NULL},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -140,6 +164,12 @@ static void describe_expected(const struct key_desc *k, char *buf, size_t n)
         return;
     case KIND_ARGS:
         snprintf(buf, n, "a string or a sequence of strings");
+        return;
+    case KIND_IPV4:
+        snprintf(buf, n, "an IPv4 address a.b.c.d");
+        return;
+    case KIND_STRING:
+        snprintf(buf, n, "a string of 1..%u bytes", (unsigned)k->max);
         return;
     }
     snprintf(buf, n, "a value");
@@ -228,6 +258,18 @@ static bool parse_hugepages(const char *s, enum sluice_hugepages *out)
     return false;
 }
 
+/* A dotted quad (inet_pton: exactly four decimal parts) into a network-order uint32_t. */
+static int apply_ipv4(struct sluice_config *cfg, const struct key_desc *k, const char *s, size_t len, char *why,
+                      size_t whylen)
+{
+    struct in_addr a;
+
+    if (inet_pton(AF_INET, s, &a) != 1)
+        return bad_value(k, s, len, why, whylen);
+    *(uint32_t *)field(cfg, k) = a.s_addr;
+    return 0;
+}
+
 /* Stores the scalar s (len bytes, NUL at s[len]) as key k's value in cfg.
  * 0, or -EINVAL with "expected ..., got '...'" in why. */
 static int apply_scalar(struct sluice_config *cfg, const struct key_desc *k, const char *s, size_t len, char *why,
@@ -259,6 +301,14 @@ static int apply_scalar(struct sluice_config *cfg, const struct key_desc *k, con
         if (k->kind == KIND_POW2 && (v & (v - 1)) != 0)
             return bad_value(k, s, len, why, whylen);
         *(uint32_t *)field(cfg, k) = v;
+        return 0;
+    case KIND_IPV4:
+        return apply_ipv4(cfg, k, s, len, why, whylen);
+    case KIND_STRING:
+        if (len < k->min || len > k->max)
+            return bad_value(k, s, len, why, whylen);
+        memcpy(field(cfg, k), s, len);
+        ((char *)field(cfg, k))[len] = '\0';
         return 0;
     case KIND_ARGS:
         break;
@@ -868,6 +918,12 @@ void sluice_config_defaults(struct sluice_config *cfg)
             break;
         case KIND_HUGEPAGES:
             *(enum sluice_hugepages *)field(cfg, k) = (enum sluice_hugepages)k->def;
+            break;
+        case KIND_IPV4:
+            inet_pton(AF_INET, k->sdef, field(cfg, k));
+            break;
+        case KIND_STRING:
+            snprintf(field(cfg, k), k->max + 1, "%s", k->sdef);
             break;
         case KIND_ARGS:
             break; /* none: memset did it */

@@ -31,6 +31,7 @@
 #include "log.h"
 
 #define SLUICE_EAL_ARGS_MAX 32
+#define SLUICE_DEVARGS_MAX 256
 
 enum sluice_hugepages {
     SLUICE_HUGEPAGES_AUTO = 0,
@@ -56,6 +57,21 @@ struct sluice_config {
                                           * env SLUICE_PIPE_RING_KIB; default 1024 */
     uint32_t spin_us;                    /* key engine.spin_us: microseconds, 0..1000000; env SLUICE_ENGINE_SPIN_US;
                                           * default 50 (busy-poll budget before sleeping) */
+    char net_devargs[SLUICE_DEVARGS_MAX]; /* key net.devargs: the DPDK device; env SLUICE_NET_DEVARGS;
+                                          * default "net_af_packet0,iface=sluice0" (scripts/net.sh up) */
+    uint32_t net_addr;                   /* key net.addr: dotted quad, network order; env SLUICE_NET_ADDR; 10.0.0.2 */
+    uint32_t net_netmask;                /* key net.netmask; env SLUICE_NET_NETMASK; 255.255.255.0 */
+    uint32_t net_gateway;                /* key net.gateway (0.0.0.0: none); env SLUICE_NET_GATEWAY; none */
+    uint32_t net_mtu;                    /* key net.mtu: bytes, 68..9600; env SLUICE_NET_MTU; 1500 */
+    uint32_t net_link_timeout_ms;        /* key net.link_timeout_ms: 0..600000; env SLUICE_NET_LINK_TIMEOUT_MS; 5000 */
+    char net_arp_static[SLUICE_DEVARGS_MAX]; /* key net.arp_static: "a.b.c.d=xx:xx:xx:xx:xx:xx ..." (checked
+                                          * when the network starts); env SLUICE_NET_ARP_STATIC; none */
+    /* The fault injector (stack/fault.h) between the stack and the device;
+     * all zero (the default) leaves it out. Probabilities in parts per
+     * million, delays in microseconds; env SLUICE_FAULT_<KEY>. */
+    uint32_t fault_seed;
+    uint32_t fault_rx_loss_ppm, fault_rx_duplicate_ppm, fault_rx_reorder_ppm, fault_rx_corrupt_ppm, fault_rx_delay_us;
+    uint32_t fault_tx_loss_ppm, fault_tx_duplicate_ppm, fault_tx_reorder_ppm, fault_tx_corrupt_ppm, fault_tx_delay_us;
 };
 
 /* Sets every field to its default. Does not free eal_argv: call

@@ -123,6 +123,15 @@ struct rte_mbuf *mbuf_alloc_span(size_t size, void **data)
     return m;
 }
 
+void mbuf_adopt(struct rte_mbuf *m)
+{
+    struct sga_priv *pv = priv_of(m);
+
+    pv->magic = SGA_PRIV_MAGIC;
+    pv->app_refs = 0;
+    pv->span = rte_pktmbuf_data_len(m);
+}
+
 void sga_hand_out(demi_sgarray_t *sga, struct rte_mbuf *m, void *data, uint32_t len)
 {
     memset(sga, 0, sizeof(*sga));

@@ -47,6 +47,10 @@ bool mbuf_is_ours(const void *p);
  * owns one rte_mbuf reference. NULL with errno ENOMEM when memory runs out. */
 struct rte_mbuf *mbuf_alloc_span(size_t size, void **data);
 
+/* Lets an mbuf that did not come from mbuf_alloc_span (a received frame)
+ * be handed out with sga_hand_out: its data becomes the usable span. */
+void mbuf_adopt(struct rte_mbuf *m);
+
 /* Fills *sga with one segment (data, len) owned by m and counts one more
  * application handle on m. Takes over the caller's mbuf reference. */
 void sga_hand_out(demi_sgarray_t *sga, struct rte_mbuf *m, void *data, uint32_t len);

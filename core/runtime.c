@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "mbuf.h"
+#include "net.h"
 #include "queue.h"
 
 struct runtime g_rt;
@@ -183,6 +184,7 @@ static void runtime_atexit(void)
     if (getpid() != init_pid || !g_rt.running)
         return;
     queue_close_all();
+    net_stop();
     g_rt.running = false;
     rte_eal_cleanup();
     if (runtime_dir[0] != '\0')

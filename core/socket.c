@@ -1,31 +1,47 @@
 /*
  * socket.c - the socket calls of demi/libos.h (demi_socket, demi_bind,
  * demi_listen, demi_accept, demi_connect, demi_pushto, the option and name
- * calls).
+ * calls) and the socket queue kind.
  *
- * The network stack has not landed yet: demi_socket checks its arguments
- * and then returns ENOTSUP, so no socket queue exists and every other call
- * here returns EBADF after checking its own arguments (errors per the seed
- * man pages: EINVAL for a bad pointer, address or size, EBADF when sockqd
- * is not a socket queue).
+ * UDP sockets run on the stack (stack/udp.c); TCP returns ENOTSUP until it
+ * lands. Errors per the seed man pages: EINVAL for a bad pointer, address
+ * or size, EBADF when sockqd is not a socket queue; the rest as Linux
+ * returns them for the same call (EOPNOTSUPP for listen on a datagram
+ * socket, ENOPROTOOPT for an option we do not implement, never a silent 0).
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+
+#include <rte_mbuf.h>
 
 #include <demi/libos.h>
 
+#include "engine.h"
 #include "export.h"
 #include "mbuf.h"
+#include "net.h"
 #include "queue.h"
 #include "runtime.h"
+#include "stack.h"
+
+/* 65535 - 20 (IPv4 header) - 8 (UDP header) */
+#define UDP_PAYLOAD_MAX 65507u
+
+struct sock {
+    int type; /* SOCK_DGRAM */
+    struct udp_sock *u;
+    struct queue *q;
+};
 
 /* The socket queue qd, or NULL (memory queues and pipes are not sockets). */
-static struct queue *socket_get(int qd)
+static struct sock *sock_get(int qd)
 {
     struct queue *q = queue_get(qd);
 
-    return q != NULL && q->kind == QUEUE_SOCKET ? q : NULL;
+    return q != NULL && q->kind == QUEUE_SOCKET ? q->impl : NULL;
 }
 
 /* An IPv4 socket address: non-NULL, size at least sizeof(struct
@@ -38,18 +54,201 @@ static int check_sockaddr(const struct sockaddr *addr, socklen_t size)
     return addr->sa_family == AF_INET ? 0 : EINVAL;
 }
 
-/* Ops on sockets that exist once the stack lands. */
-static int no_socket(int qd)
+static const struct sockaddr_in *sin_of(const struct sockaddr *addr)
 {
-    return socket_get(qd) == NULL ? EBADF : ENOTSUP;
+    return (const struct sockaddr_in *)(const void *)addr;
 }
+
+/* ---- the UDP socket queue ---- */
+
+/* A received datagram as an array the application owns: the frame's own
+ * mbuf when it is one segment (zero-copy), else one contiguous copy. */
+static struct rte_mbuf *datagram_span(struct rte_mbuf *m, void **data)
+{
+    struct rte_mbuf *c;
+    uint32_t len = rte_pktmbuf_pkt_len(m);
+
+    if (m->nb_segs == 1 && RTE_MBUF_DIRECT(m) && mbuf_is_ours(m)) {
+        mbuf_adopt(m);
+        *data = rte_pktmbuf_mtod(m, void *);
+        return m;
+    }
+    c = mbuf_alloc_span(len ? len : 1, data);
+    if (c != NULL && len > 0) {
+        const void *p = rte_pktmbuf_read(m, 0, len, *data);
+        if (p != *data)
+            memcpy(*data, p, len);
+    }
+    rte_pktmbuf_free(m);
+    return c;
+}
+
+/* Completes the oldest pop with a datagram or a pending ICMP error; true
+ * if it completed. */
+static bool udp_pop_step(struct sock *sk)
+{
+    struct op *op = TAILQ_FIRST(&sk->q->pop_ops);
+    struct rte_mbuf *m, *span;
+    rte_be32_t addr;
+    rte_be16_t port;
+    void *data;
+    int err;
+
+    if (op == NULL)
+        return false;
+    err = udp_take_error(sk->u);
+    if (err != 0) {
+        qtoken_complete(op, err);
+        return true;
+    }
+    m = udp_recv(sk->u, &addr, &port);
+    if (m == NULL)
+        return false;
+    uint32_t len = rte_pktmbuf_pkt_len(m);
+    span = datagram_span(m, &data);
+    if (span == NULL) {
+        qtoken_complete(op, ENOMEM); /* the datagram is lost, and said so */
+        return true;
+    }
+    op->result.qr_opcode = DEMI_OPC_POP;
+    sga_hand_out(&op->result.qr_value.sga, span, data, len);
+    op->result.qr_value.sga.sga_addr.sin_family = AF_INET;
+    op->result.qr_value.sga.sga_addr.sin_addr.s_addr = addr;
+    op->result.qr_value.sga.sga_addr.sin_port = port;
+    qtoken_complete(op, 0);
+    return true;
+}
+
+static int sock_poll(struct queue *q)
+{
+    struct sock *sk = q->impl;
+    int done = 0;
+
+    while (udp_pop_step(sk))
+        done++;
+    if (TAILQ_EMPTY(&q->pop_ops))
+        queue_poll_disarm(q);
+    return done;
+}
+
+/* The stack has something for this socket: let the engine look. */
+static void on_udp_event(struct udp_sock *u, void *ctx)
+{
+    struct sock *sk = ctx;
+
+    (void)u;
+    if (!TAILQ_EMPTY(&sk->q->pop_ops))
+        queue_poll_arm(sk->q);
+}
+
+/* The bytes of a checked sga as a payload mbuf: zero-copy (an indirect
+ * mbuf on the array, which keeps it alive) when the segment lies within
+ * what the array's mbuf describes, else a copy. NULL when out of mbufs. */
+static struct rte_mbuf *payload_of(const demi_sgarray_t *sga)
+{
+    const demi_sgaseg_t *seg = &sga->sga_segs[0];
+    struct rte_mbuf *m = sga->sga_buf, *mi;
+    void *data;
+
+    if (m != NULL) {
+        uintptr_t off = (uintptr_t)seg->sgaseg_buf - (uintptr_t)m->buf_addr;
+        if (off + seg->sgaseg_len <= m->buf_len && (mi = rte_pktmbuf_alloc(g_rt.pool)) != NULL) {
+            rte_pktmbuf_attach(mi, m);
+            mi->data_off = (uint16_t)off;
+            mi->data_len = (uint16_t)seg->sgaseg_len;
+            mi->pkt_len = seg->sgaseg_len;
+            return mi;
+        }
+    }
+    m = mbuf_alloc_span(seg->sgaseg_len, &data);
+    if (m != NULL)
+        memcpy(data, seg->sgaseg_buf, seg->sgaseg_len);
+    return m;
+}
+
+/* Sends the sga to addr:port (0:0 = the connected peer) and completes op. */
+static void udp_send_op(struct sock *sk, struct op *op, rte_be32_t addr, rte_be16_t port)
+{
+    struct rte_mbuf *m;
+    int rc = -EMSGSIZE;
+
+    if (sga_bytes(&op->sga) <= UDP_PAYLOAD_MAX) {
+        m = payload_of(&op->sga);
+        rc = m == NULL ? -ENOBUFS : udp_sendto(sk->u, m, addr, port, engine_now_ns());
+    }
+    op->result.qr_opcode = DEMI_OPC_PUSH;
+    op->result.qr_value.sga = op->sga;
+    qtoken_complete(op, -rc);
+}
+
+static int sock_push(struct queue *q, struct op *op)
+{
+    udp_send_op(q->impl, op, 0, 0);
+    return 0;
+}
+
+static int sock_pop(struct queue *q, struct op *op)
+{
+    queue_enqueue_op(q, op);
+    sock_poll(q);
+    if (!TAILQ_EMPTY(&q->pop_ops))
+        queue_poll_arm(q);
+    return 0;
+}
+
+static void sock_destroy(struct queue *q)
+{
+    struct sock *sk = q->impl;
+
+    udp_close(sk->u);
+    free(sk);
+}
+
+static const struct queue_ops udp_queue_ops = {
+    .push = sock_push,
+    .pop = sock_pop,
+    .poll = sock_poll,
+    .destroy = sock_destroy,
+};
+
+static int udp_socket_new(int *qd_out)
+{
+    struct stack *st = net_stack();
+    struct sock *sk;
+    int rc;
+
+    if (st == NULL)
+        return errno;
+    sk = calloc(1, sizeof(*sk));
+    if (sk == NULL)
+        return ENOMEM;
+    sk->type = SOCK_DGRAM;
+    rc = udp_open(st, on_udp_event, sk, &sk->u);
+    if (rc) {
+        free(sk);
+        return -rc;
+    }
+    sk->q = queue_new(QUEUE_SOCKET, &udp_queue_ops, sk);
+    if (sk->q == NULL) {
+        rc = errno;
+        udp_close(sk->u);
+        free(sk);
+        return rc;
+    }
+    *qd_out = sk->q->qd;
+    return 0;
+}
+
+/* ---- the calls ---- */
 
 /**
  * demi_socket - creates a socket queue. domain AF_INET; type SOCK_STREAM or
  * SOCK_DGRAM; protocol 0 or the one of the type (IPPROTO_TCP, IPPROTO_UDP).
+ * The first socket starts the network (net.devargs).
  * Returns EINVAL for NULL sockqd_out, EAFNOSUPPORT for another domain,
- * EPROTONOSUPPORT for another type or protocol, ENOSYS before demi_init,
- * and, until the network stack lands, ENOTSUP for valid arguments.
+ * EPROTONOSUPPORT for another type or protocol, ENETDOWN when the network
+ * does not start (logged with the fix), EMFILE, ENOMEM, ENOSYS before
+ * demi_init, and ENOTSUP for SOCK_STREAM until TCP lands.
  */
 SLUICE_API int demi_socket(int *sockqd_out, int domain, int type, int protocol)
 {
@@ -64,29 +263,37 @@ SLUICE_API int demi_socket(int *sockqd_out, int domain, int type, int protocol)
     if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
         return ENOTSUP;
     if (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))
-        return ENOTSUP;
+        return udp_socket_new(sockqd_out);
     return EPROTONOSUPPORT;
 }
 
 /**
- * demi_bind - binds socket sockqd to addr (struct sockaddr_in, size bytes).
- * EINVAL for a bad address or size; EBADF if sockqd is not a socket;
+ * demi_bind - binds socket sockqd to addr (struct sockaddr_in, size bytes;
+ * address 0 or ours, port 0 for an ephemeral one). EINVAL for a bad address
+ * or size, a socket already bound or an address not ours; EADDRINUSE;
+ * EAGAIN when no ephemeral port is free; EBADF if sockqd is not a socket;
  * ENOSYS before demi_init.
  */
 SLUICE_API int demi_bind(int sockqd, const struct sockaddr *addr, socklen_t size)
 {
+    struct sock *sk;
     int rc = runtime_check();
 
     if (rc)
         return rc;
     rc = check_sockaddr(addr, size);
-    return rc ? rc : no_socket(sockqd);
+    if (rc)
+        return rc;
+    sk = sock_get(sockqd);
+    if (sk == NULL)
+        return EBADF;
+    return -udp_bind(sk->u, sin_of(addr)->sin_addr.s_addr, sin_of(addr)->sin_port);
 }
 
 /**
- * demi_listen - marks stream socket sockqd as listening with a queue of
- * backlog pending connections. EINVAL for backlog < 0; EBADF if sockqd is
- * not a socket; ENOSYS before demi_init.
+ * demi_listen - marks stream socket sockqd as listening. EINVAL for
+ * backlog < 0; EBADF if sockqd is not a socket; EOPNOTSUPP for a datagram
+ * socket; ENOSYS before demi_init.
  */
 SLUICE_API int demi_listen(int sockqd, int backlog)
 {
@@ -94,13 +301,15 @@ SLUICE_API int demi_listen(int sockqd, int backlog)
 
     if (rc)
         return rc;
-    return backlog < 0 ? EINVAL : no_socket(sockqd);
+    if (backlog < 0)
+        return EINVAL;
+    return sock_get(sockqd) == NULL ? EBADF : EOPNOTSUPP;
 }
 
 /**
  * demi_accept - starts accepting one connection on listening socket sockqd.
- * EINVAL for NULL qt_out; EBADF if sockqd is not a socket; ENOSYS before
- * demi_init.
+ * EINVAL for NULL qt_out; EBADF if sockqd is not a socket; EOPNOTSUPP for a
+ * datagram socket; ENOSYS before demi_init.
  */
 SLUICE_API int demi_accept(demi_qtoken_t *qt_out, int sockqd)
 {
@@ -108,16 +317,21 @@ SLUICE_API int demi_accept(demi_qtoken_t *qt_out, int sockqd)
 
     if (rc)
         return rc;
-    return qt_out == NULL ? EINVAL : no_socket(sockqd);
+    if (qt_out == NULL)
+        return EINVAL;
+    return sock_get(sockqd) == NULL ? EBADF : EOPNOTSUPP;
 }
 
 /**
- * demi_connect - starts connecting socket sockqd to addr.
- * EINVAL for NULL qt_out or a bad address or size; EBADF if sockqd is not
- * a socket; ENOSYS before demi_init.
+ * demi_connect - sets the peer of socket sockqd (a datagram socket: at
+ * once; its token completes DEMI_OPC_CONNECT, or FAILED with udp_bind's
+ * errors). EINVAL for NULL qt_out or a bad address or size; EBADF if sockqd
+ * is not a socket; EAGAIN when no token is free; ENOSYS before demi_init.
  */
 SLUICE_API int demi_connect(demi_qtoken_t *qt_out, int sockqd, const struct sockaddr *addr, socklen_t size)
 {
+    struct sock *sk;
+    struct op *op;
     int rc = runtime_check();
 
     if (rc)
@@ -125,18 +339,34 @@ SLUICE_API int demi_connect(demi_qtoken_t *qt_out, int sockqd, const struct sock
     if (qt_out == NULL)
         return EINVAL;
     rc = check_sockaddr(addr, size);
-    return rc ? rc : no_socket(sockqd);
+    if (rc)
+        return rc;
+    sk = sock_get(sockqd);
+    if (sk == NULL)
+        return EBADF;
+    op = qtoken_new(OPK_CONNECT, sockqd);
+    if (op == NULL)
+        return EAGAIN;
+    op->result.qr_opcode = DEMI_OPC_CONNECT;
+    qtoken_complete(op, -udp_connect(sk->u, sin_of(addr)->sin_addr.s_addr, sin_of(addr)->sin_port));
+    *qt_out = qtoken_of(op);
+    return 0;
 }
 
 /**
- * demi_pushto - pushes sga to dest_addr on socket sockqd.
+ * demi_pushto - sends sga as one datagram to dest_addr on socket sockqd;
+ * the token completes when the datagram is handed to the device (an array
+ * of ours is sent zero-copy and kept alive as long as the device needs it).
+ * Completes FAILED with EMSGSIZE (over 65507 bytes), ENETUNREACH, ENOBUFS.
  * EINVAL for NULL qt_out, a bad sga (as demi_push), a bad address or size;
- * EBADF if sockqd is not a socket; ENOSYS before demi_init.
+ * EBADF if sockqd is not a socket; EAGAIN; ENOSYS before demi_init.
  */
 SLUICE_API int demi_pushto(demi_qtoken_t *qt_out, int sockqd, const demi_sgarray_t *sga,
                            const struct sockaddr *dest_addr, socklen_t size)
 {
     struct rte_mbuf *m;
+    struct sock *sk;
+    struct op *op;
     int rc = runtime_check();
 
     if (rc)
@@ -144,12 +374,23 @@ SLUICE_API int demi_pushto(demi_qtoken_t *qt_out, int sockqd, const demi_sgarray
     if (qt_out == NULL || sga_check(sga, &m) != 0)
         return EINVAL;
     rc = check_sockaddr(dest_addr, size);
-    return rc ? rc : no_socket(sockqd);
+    if (rc)
+        return rc;
+    sk = sock_get(sockqd);
+    if (sk == NULL)
+        return EBADF;
+    op = qtoken_new(OPK_PUSH, sockqd);
+    if (op == NULL)
+        return EAGAIN;
+    op->sga = *sga;
+    udp_send_op(sk, op, sin_of(dest_addr)->sin_addr.s_addr, sin_of(dest_addr)->sin_port);
+    *qt_out = qtoken_of(op);
+    return 0;
 }
 
 /**
- * demi_setsockopt - sets option optname at level on socket qd from optval
- * (optlen bytes). EINVAL for NULL optval or optlen 0; EBADF if qd is not a
+ * demi_setsockopt - no option is implemented yet: ENOPROTOOPT (never a
+ * silent 0). EINVAL for NULL optval or optlen 0; EBADF if qd is not a
  * socket; ENOSYS before demi_init.
  */
 SLUICE_API int demi_setsockopt(int qd, int level, int optname, const void *optval, socklen_t optlen)
@@ -162,13 +403,12 @@ SLUICE_API int demi_setsockopt(int qd, int level, int optname, const void *optva
         return rc;
     if (optval == NULL || optlen == 0)
         return EINVAL;
-    return no_socket(qd);
+    return sock_get(qd) == NULL ? EBADF : ENOPROTOOPT;
 }
 
 /**
- * demi_getsockopt - reads option optname at level of socket qd into optval
- * (*optlen bytes in, bytes written out). EINVAL for NULL optval or optlen;
- * EBADF if qd is not a socket; ENOSYS before demi_init.
+ * demi_getsockopt - as demi_setsockopt: ENOPROTOOPT for every option yet.
+ * EINVAL for NULL optval or optlen; EBADF if qd is not a socket.
  */
 SLUICE_API int demi_getsockopt(int qd, int level, int optname, void *optval, socklen_t *optlen)
 {
@@ -180,10 +420,21 @@ SLUICE_API int demi_getsockopt(int qd, int level, int optname, void *optval, soc
         return rc;
     if (optval == NULL || optlen == NULL)
         return EINVAL;
-    return no_socket(qd);
+    return sock_get(qd) == NULL ? EBADF : ENOPROTOOPT;
 }
 
-static int name_call(int qd, struct sockaddr *addr, socklen_t *addrlen)
+/* Writes an AF_INET address into (addr, *addrlen) as getsockname(2) does:
+ * truncated to *addrlen, *addrlen set to the full size. */
+static void put_sockaddr(struct sockaddr *addr, socklen_t *addrlen, rte_be32_t a, rte_be16_t p)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = p, .sin_addr = {.s_addr = a}};
+    size_t n = *addrlen < sizeof(sin) ? *addrlen : sizeof(sin);
+
+    memcpy(addr, &sin, n);
+    *addrlen = sizeof(sin);
+}
+
+static int name_call(int qd, struct sockaddr *addr, socklen_t *addrlen, struct sock **sk)
 {
     int rc = runtime_check();
 
@@ -191,23 +442,45 @@ static int name_call(int qd, struct sockaddr *addr, socklen_t *addrlen)
         return rc;
     if (addr == NULL || addrlen == NULL)
         return EINVAL;
-    return no_socket(qd);
+    *sk = sock_get(qd);
+    return *sk == NULL ? EBADF : 0;
 }
 
 /**
- * demi_getpeername - the address of the peer of connected socket qd, into
- * addr (*addrlen bytes in, the address's size out). EINVAL for NULL addr or
- * addrlen; EBADF if qd is not a socket; ENOSYS before demi_init.
+ * demi_getpeername - the peer address of connected socket qd, into addr
+ * (*addrlen bytes in, the address's size out). EINVAL for NULL addr or
+ * addrlen; EBADF if qd is not a socket; ENOTCONN if it has no peer; ENOSYS
+ * before demi_init.
  */
 SLUICE_API int demi_getpeername(int qd, struct sockaddr *addr, socklen_t *addrlen)
 {
-    return name_call(qd, addr, addrlen);
+    struct sock *sk;
+    rte_be32_t a;
+    rte_be16_t p;
+    int rc = name_call(qd, addr, addrlen, &sk);
+
+    if (rc)
+        return rc;
+    if (udp_peer(sk->u, &a, &p) != 0)
+        return ENOTCONN;
+    put_sockaddr(addr, addrlen, a, p);
+    return 0;
 }
 
 /**
- * demi_getsockname - the local address of socket qd, as demi_getpeername.
+ * demi_getsockname - the local address of socket qd (0.0.0.0:0 before it is
+ * bound), as demi_getpeername.
  */
 SLUICE_API int demi_getsockname(int qd, struct sockaddr *addr, socklen_t *addrlen)
 {
-    return name_call(qd, addr, addrlen);
+    struct sock *sk;
+    rte_be32_t a;
+    rte_be16_t p;
+    int rc = name_call(qd, addr, addrlen, &sk);
+
+    if (rc)
+        return rc;
+    udp_local(sk->u, &a, &p);
+    put_sockaddr(addr, addrlen, a, p);
+    return 0;
 }

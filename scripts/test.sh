@@ -5,14 +5,19 @@
 #      machine has them),
 #   2. `meson install` into build/prefix and a native program of
 #      tests/apps/ built against it with pkg-config alone,
-#   3. the libFuzzer config target for a short run (clang-14),
-#   4. the Criterion unit tests of the sanitizer build, with DPDK on
+#   3. the integration tests: Sluice against the Linux kernel in a network
+#      namespace (ping, ARP, UDP echo both ways, ICMP), two Sluice processes
+#      over net_memif (tests/integration/dataplane.sh; needs root),
+#   4. the libFuzzer targets (clang-14): config parser, and frames into the
+#      stack for 60 s,
+#   5. the Criterion unit tests of the sanitizer build, with DPDK on
 #      --no-huge (so both memory paths are tested). Its summary ends the run.
 # Exits non-zero if anything failed. Idempotent.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_FRAME_SECONDS=${FUZZ_FRAME_SECONDS:-60}
 failed=()
 
 step() { printf '\n=== %s\n' "$*"; }
@@ -51,13 +56,26 @@ else
     failed+=("native program via pkg-config")
 fi
 
-step "fuzz: config parser, ${FUZZ_SECONDS}s (clang-14, ASan+UBSan)"
+step "integration: DPDK devices (af_packet, tap, memif) in namespaces of their own"
+./tests/integration/run.sh ./build/tests/test_netdev || failed+=("device integration tests")
+
+step "integration: Sluice against the Linux kernel and over net_memif"
+./tests/integration/dataplane.sh build || failed+=("data-plane integration tests")
+
+fuzz() { # target, seconds: runs the kept corpus (regressions) and then new inputs
+    mkdir -p "build-fuzz/corpus-$1"
+    ./build-fuzz/tests/"fuzz_$1" -max_total_time="$2" -print_final_stats=0 \
+        "build-fuzz/corpus-$1" "tests/fuzz/corpus/$1" > "build-fuzz/fuzz-$1.log" 2>&1
+    local rc=$?
+    tail -n 2 "build-fuzz/fuzz-$1.log"
+    return $rc
+}
+
+step "fuzz: config parser ${FUZZ_SECONDS}s, frames ${FUZZ_FRAME_SECONDS}s (clang-14, ASan+UBSan)"
 if CC=clang-14 configure build-fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
-        -Db_lundef=false && ninja -C build-fuzz tests/fuzz_config >/dev/null; then
-    mkdir -p build-fuzz/corpus-config
-    ./build-fuzz/tests/fuzz_config -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 \
-        build-fuzz/corpus-config tests/fuzz/corpus/config 2>&1 | tail -n 3 ||
-        failed+=("fuzz: config parser")
+        -Db_lundef=false && ninja -C build-fuzz tests/fuzz_config tests/fuzz_frame >/dev/null; then
+    fuzz config "$FUZZ_SECONDS" || failed+=("fuzz: config parser (see build-fuzz/fuzz-config.log)")
+    fuzz frame "$FUZZ_FRAME_SECONDS" || failed+=("fuzz: frames (see build-fuzz/fuzz-frame.log)")
 else
     failed+=("fuzz build")
 fi

@@ -477,12 +477,23 @@ Test(errors, socket_of_other_type_or_protocol_returns_eprotonosupport)
     cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_DGRAM, IPPROTO_TCP), EPROTONOSUPPORT);
 }
 
-Test(errors, socket_without_stack_returns_enotsup)
+Test(errors, stream_socket_returns_enotsup_until_tcp_lands)
 {
     t_init();
     int qd;
     cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_STREAM, 0), ENOTSUP);
-    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_DGRAM, IPPROTO_UDP), ENOTSUP);
+    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_STREAM, IPPROTO_TCP), ENOTSUP);
+}
+
+Test(errors, datagram_socket_without_a_device_returns_enetdown)
+{
+    setenv("SLUICE_NET_DEVARGS", "net_af_packet9,iface=sl-absent-if", 1);
+    setenv("SLUICE_NET_LINK_TIMEOUT_MS", "100", 1);
+    t_init();
+    int qd;
+    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_DGRAM, IPPROTO_UDP), ENETDOWN);
+    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_DGRAM, 0), ENETDOWN, "tried again, same answer");
+    cr_assert_eq(dmtr_queue(&qd), 0, "queues still work");
 }
 
 Test(errors, bind_with_bad_address_or_size_returns_einval)

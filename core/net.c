@@ -1,0 +1,210 @@
+/*
+ * net.c - starting and stopping this process's network stack (see net.h).
+ */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sluice/stats.h>
+
+#include "engine.h"
+#include "log.h"
+#include "export.h"
+#include "fault.h"
+#include "netdev.h"
+#include "netdev_dpdk.h"
+#include "runtime.h"
+#include "stack.h"
+
+static struct stack *g_stack;
+/* The fault injector counts here: it wraps the device before the stack
+ * (and its counters) exists. Merged into what stack counters report. */
+static struct stack_counters g_fault_ctr;
+
+static int poll_stack(void *ctx, uint64_t now_ns)
+{
+    return stack_poll(ctx, now_ns);
+}
+
+/* One "a.b.c.d=xx:xx:xx:xx:xx:xx" entry of net.arp_static. */
+static int parse_arp_entry(const char *tok, struct stack_params *p)
+{
+    char ip[32];
+    unsigned b[6];
+    struct in_addr a;
+    int n = 0;
+
+    if (p->arp_nstatic == STACK_ARP_STATIC_MAX)
+        return -1;
+    if (sscanf(tok, "%31[0-9.]=%2x:%2x:%2x:%2x:%2x:%2x%n", ip, &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &n) != 7 ||
+        tok[n] != '\0' || inet_pton(AF_INET, ip, &a) != 1)
+        return -1;
+    p->arp_static[p->arp_nstatic].addr = a.s_addr;
+    for (int i = 0; i < 6; i++)
+        p->arp_static[p->arp_nstatic].mac.addr_bytes[i] = (uint8_t)b[i];
+    p->arp_nstatic++;
+    return 0;
+}
+
+static int params_from_config(const struct sluice_config *cfg, struct stack_params *p)
+{
+    char list[sizeof(cfg->net_arp_static)], *save = NULL;
+
+    stack_params_defaults(p);
+    p->addr = cfg->net_addr;
+    p->netmask = cfg->net_netmask;
+    p->gateway = cfg->net_gateway;
+    snprintf(list, sizeof(list), "%s", cfg->net_arp_static);
+    for (char *tok = strtok_r(list, " ,", &save); tok != NULL; tok = strtok_r(NULL, " ,", &save)) {
+        if (parse_arp_entry(tok, p) != 0) {
+            SLOG_ERR("key 'net.arp_static': expected up to %d entries a.b.c.d=xx:xx:xx:xx:xx:xx, got '%s'",
+                     STACK_ARP_STATIC_MAX, tok);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static bool faults_wanted(const struct sluice_config *c)
+{
+    return (c->fault_rx_loss_ppm | c->fault_rx_duplicate_ppm | c->fault_rx_reorder_ppm | c->fault_rx_corrupt_ppm |
+            c->fault_rx_delay_us | c->fault_tx_loss_ppm | c->fault_tx_duplicate_ppm | c->fault_tx_reorder_ppm |
+            c->fault_tx_corrupt_ppm | c->fault_tx_delay_us) != 0;
+}
+
+/* Puts the fault injector in front of *dev when the config asks for it. */
+static int wrap_faults(struct netdev **dev)
+{
+    const struct sluice_config *c = &g_rt.cfg;
+    struct fault_params fp = {
+        .rx = {c->fault_rx_loss_ppm, c->fault_rx_duplicate_ppm, c->fault_rx_reorder_ppm, c->fault_rx_corrupt_ppm,
+               (uint64_t)c->fault_rx_delay_us * 1000u},
+        .tx = {c->fault_tx_loss_ppm, c->fault_tx_duplicate_ppm, c->fault_tx_reorder_ppm, c->fault_tx_corrupt_ppm,
+               (uint64_t)c->fault_tx_delay_us * 1000u},
+        .seed = c->fault_seed,
+    };
+    struct netdev *wrapped;
+    int rc;
+
+    if (!faults_wanted(c))
+        return 0;
+    rc = netdev_fault_wrap(*dev, &fp, &g_fault_ctr, &wrapped);
+    if (rc) {
+        SLOG_ERR("fault injector: %s", strerror(-rc));
+        return rc;
+    }
+    SLOG_WARN("fault injector on (seed %u): frames will be lost, duplicated, reordered, corrupted or delayed",
+              (unsigned)c->fault_seed);
+    *dev = wrapped;
+    return 0;
+}
+
+static int open_device(struct netdev **dev)
+{
+    const struct sluice_config *cfg = &g_rt.cfg;
+    struct netdev_dpdk_params dp = {
+        .devargs = cfg->net_devargs,
+        .mtu = (uint16_t)cfg->net_mtu,
+        .link_timeout_ns = (uint64_t)cfg->net_link_timeout_ms * 1000000u,
+    };
+    char err[256];
+    int rc = netdev_dpdk_open(&dp, g_rt.pool, dev, err, sizeof(err));
+
+    if (rc)
+        SLOG_ERR("network device: %s", err);
+    return rc;
+}
+
+struct stack *net_stack(void)
+{
+    struct stack_params p;
+    struct netdev *dev;
+    int rc;
+
+    if (g_stack != NULL)
+        return g_stack;
+    if (params_from_config(&g_rt.cfg, &p) != 0 || open_device(&dev) != 0) {
+        errno = ENETDOWN;
+        return NULL;
+    }
+    if (wrap_faults(&dev) != 0) {
+        netdev_close(dev);
+        errno = ENETDOWN;
+        return NULL;
+    }
+    rc = stack_create(&p, dev, g_rt.pool, engine_now_ns(), &g_stack);
+    if (rc) {
+        SLOG_ERR("network stack did not start: %s (check net.addr, net.netmask, net.gateway)", strerror(-rc));
+        netdev_close(dev);
+        errno = ENETDOWN;
+        return NULL;
+    }
+    engine_set_poll_hook(poll_stack, g_stack);
+    SLOG_INFO("network up on %s", g_rt.cfg.net_devargs);
+    return g_stack;
+}
+
+/* The stack's counters with the fault injector's merged in. */
+static void all_counters(const struct stack *s, struct stack_counters *c)
+{
+    stack_counters(s, c);
+    c->fault_dropped = g_fault_ctr.fault_dropped;
+    c->fault_duplicated = g_fault_ctr.fault_duplicated;
+    c->fault_reordered = g_fault_ctr.fault_reordered;
+    c->fault_corrupted = g_fault_ctr.fault_corrupted;
+    c->fault_delayed = g_fault_ctr.fault_delayed;
+}
+
+/**
+ * sluice_stats - the counters of the network stack (see sluice/stats.h):
+ * names[i] (static strings) and values[i] for i < min(max, count).
+ * Returns the number of counters, or -1 with errno ENOSYS before demi_init,
+ * ENETDOWN before the network started (the first socket starts it), EINVAL
+ * for max < 0 or NULL arrays with max > 0.
+ */
+SLUICE_API int sluice_stats(const char **names, uint64_t *values, int max)
+{
+    struct stack_counters c;
+    const uint64_t *v = (const uint64_t *)&c;
+
+    if (runtime_check() != 0 || g_stack == NULL) {
+        errno = runtime_check() != 0 ? ENOSYS : ENETDOWN;
+        return -1;
+    }
+    if (max < 0 || (max > 0 && (names == NULL || values == NULL))) {
+        errno = EINVAL;
+        return -1;
+    }
+    all_counters(g_stack, &c);
+    for (int i = 0; i < max && (size_t)i < STACK_COUNTER_COUNT; i++) {
+        names[i] = stack_counter_names[i];
+        values[i] = v[i];
+    }
+    return (int)STACK_COUNTER_COUNT;
+}
+
+static void log_counters(const struct stack *s)
+{
+    struct stack_counters c;
+    const uint64_t *v = (const uint64_t *)&c;
+
+    if (sluice_log_get_level() < SLUICE_LOG_INFO)
+        return;
+    all_counters(s, &c);
+    for (size_t i = 0; i < STACK_COUNTER_COUNT; i++)
+        if (v[i] != 0)
+            SLOG_INFO("counter %s %llu", stack_counter_names[i], (unsigned long long)v[i]);
+}
+
+void net_stop(void)
+{
+    if (g_stack == NULL)
+        return;
+    engine_set_poll_hook(NULL, NULL);
+    log_counters(g_stack);
+    stack_destroy(g_stack);
+    g_stack = NULL;
+}

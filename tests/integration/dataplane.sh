@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# dataplane.sh BUILD_DIR - integration tests of the data plane against the
+# Linux kernel: Sluice (tests/apps/udp_echo, native demi API, net_af_packet
+# on a veth) and the kernel in a network namespace this script creates
+# (scripts/net.sh with names of its own), plus two Sluice processes over
+# net_memif. Needs root. Everything it creates (the namespace, the veth
+# pair, the memif socket, processes) is removed on exit, even on failure.
+# Prints "integration: N passed, N failed" last.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build}
+APP=$BUILD/tests/apps/udp_echo
+PEER=tests/integration/udp_peer.py
+ID=$$
+export SLUICE_NET_NS=sld-ns-$ID SLUICE_NET_IF=sld$ID SLUICE_NET_PEER_IF=sldp$ID
+export SLUICE_NET_PEER_ADDR=10.0.0.1/24
+export SLUICE_NET_DEVARGS="net_af_packet0,iface=$SLUICE_NET_IF"
+export SLUICE_NET_ADDR=10.0.0.2 SLUICE_NET_LINK_TIMEOUT_MS=10000
+MEMIF_SOCK=/tmp/sluice-memif-$ID.sock
+LOG=$(mktemp -d /tmp/sluice-it.XXXXXX)
+pids=()
+passed=0
+failed=0
+
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    ./scripts/net.sh down >/dev/null 2>&1
+    rm -f "$MEMIF_SOCK"
+}
+trap cleanup EXIT
+
+result() { # name, status
+    if [ "$2" = 0 ]; then
+        echo "ok   - $1"
+        passed=$((passed + 1))
+    else
+        echo "FAIL - $1 (logs in $LOG)"
+        failed=$((failed + 1))
+    fi
+}
+
+in_peer() { ip netns exec "$SLUICE_NET_NS" "$@"; }
+
+# Starts a Sluice program in the background; waits for its first line.
+start_sluice() { # log, args...
+    local log=$1; shift
+    "$APP" "$@" >"$log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 200); do
+        [ -s "$log" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+wait_pid() { # pid, seconds: its exit status, or 124 when it ran out of time (then killed)
+    local pid=$1 t=$2
+    for _ in $(seq $((t * 10))); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"
+            return $?
+        fi
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 124
+}
+
+if ! ./scripts/net.sh up >"$LOG/net.log" 2>&1; then
+    echo "FAIL - net.sh up"
+    cat "$LOG/net.log"
+    echo "integration: 0 passed, 1 failed"
+    exit 1
+fi
+
+# 1. Sluice serves: ping, ARP, a closed port, 10,000 datagrams from Linux.
+N=10000
+start_sluice "$LOG/server.log" server 7 "$N"
+server=${pids[-1]}
+in_peer ping -c 20 -i 0.05 -W 2 10.0.0.2 >"$LOG/ping.log" 2>&1
+grep -q ' 20 received' "$LOG/ping.log"
+result "ping -c 20 10.0.0.2: 20/20 replies" $?
+in_peer ip neigh show 10.0.0.2 >"$LOG/neigh.log"
+grep -q lladdr "$LOG/neigh.log"
+result "the kernel resolved Sluice's address by ARP" $?
+in_peer python3 "$PEER" closed 10.0.0.2 9 >"$LOG/linux-closed.log" 2>&1
+result "a datagram to a closed Sluice port yields ICMP port unreachable (ECONNREFUSED in Linux)" $?
+in_peer python3 "$PEER" client 10.0.0.2 7 "$N" 1472 >"$LOG/linux-client.log" 2>&1
+st=$?
+wait_pid "$server" 30
+result "Linux -> Sluice echo: $N datagrams of 1..1472 bytes, byte-exact" $((st | $?))
+
+# 2. Linux serves, Sluice sends (and resolves 10.0.0.1 by ARP itself).
+in_peer python3 "$PEER" echo 7 "$N" >"$LOG/linux-server.log" 2>&1 &
+lserver=$!
+pids+=($lserver)
+sleep 0.5
+timeout 120 "$APP" client 10.0.0.1 7 "$N" 1472 >"$LOG/sluice-client.log" 2>&1
+st=$?
+wait_pid "$lserver" 10
+result "Sluice -> Linux echo: $N datagrams of 1..1472 bytes, byte-exact" $((st | $?))
+timeout 30 "$APP" closed 10.0.0.1 9 >"$LOG/sluice-closed.log" 2>&1
+result "an ICMP port unreachable from Linux reaches the Sluice socket (ECONNREFUSED)" $?
+
+# 3. Two Sluice processes over net_memif.
+M=100000
+SLUICE_NET_DEVARGS="net_memif0,role=server,socket=$MEMIF_SOCK" SLUICE_NET_ADDR=10.1.0.1 \
+    SLUICE_NET_LINK_TIMEOUT_MS=30000 start_sluice "$LOG/memif-server.log" server 7 "$M"
+mserver=${pids[-1]}
+SLUICE_NET_DEVARGS="net_memif0,role=client,socket=$MEMIF_SOCK" SLUICE_NET_ADDR=10.1.0.2 \
+    SLUICE_NET_LINK_TIMEOUT_MS=30000 timeout 300 "$APP" client 10.1.0.1 7 "$M" 1472 >"$LOG/memif-client.log" 2>&1
+st=$?
+wait_pid "$mserver" 30
+result "Sluice <-> Sluice over net_memif: $M datagrams of 1..1472 bytes, byte-exact" $((st | $?))
+
+grep -hE "udp_echo:|udp_peer:|packets transmitted" "$LOG"/*.log | sed 's/^/  /'
+echo "integration: $passed passed, $failed failed"
+[ "$failed" = 0 ] && rm -rf "$LOG"
+[ "$failed" = 0 ]

@@ -1,0 +1,55 @@
+/*
+ * stack_harness.h - unit-test helpers for stack/: a stack on a fake
+ * device with a virtual clock, and builders for frames that tests feed in.
+ * Addresses: us 10.0.0.2/24 (MAC 02:00:00:00:00:02), the gateway/peer
+ * 10.0.0.1 (MAC 02:00:00:00:00:01).
+ */
+#ifndef SLUICE_STACK_HARNESS_H
+#define SLUICE_STACK_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+
+#include "stack.h"
+#include "stack_priv.h"
+
+#define ST_US_IP RTE_BE32(0x0a000002)
+#define ST_PEER_IP RTE_BE32(0x0a000001)
+#define ST_NS_PER_MS 1000000ull
+
+extern const struct rte_ether_addr st_us_mac, st_peer_mac, st_bcast_mac;
+
+/* demi_init (for the pool) and a stack on a fake device at virtual time
+ * *now (starts at 1 s). The gratuitous ARP sent at creation is taken off
+ * the device. params NULL: defaults. */
+struct stack *st_create(const struct stack_params *params, struct netdev **dev_out);
+/* Runs one poll at now_ns. */
+int st_poll(struct stack *s, uint64_t now_ns);
+/* Frees every frame the device transmitted; returns how many. */
+unsigned st_drain_tx(struct netdev *dev);
+
+/* An mbuf holding a copy of len bytes. */
+struct rte_mbuf *st_mbuf(const void *bytes, size_t len);
+/* The bytes of m (all segments) copied into buf (cap bytes); returns length. */
+size_t st_bytes(const struct rte_mbuf *m, void *buf, size_t cap);
+
+/* Builders write a frame into buf and return its length. */
+size_t st_eth(void *buf, const struct rte_ether_addr *dst, const struct rte_ether_addr *src, uint16_t type);
+size_t st_arp(void *buf, uint16_t op, const struct rte_ether_addr *sha, rte_be32_t spa,
+              const struct rte_ether_addr *tha, rte_be32_t tpa);
+/* An IPv4 header (IHL 5, DF clear, TTL 64, valid checksum) + payload after
+ * an Ethernet header to us. Tests break fields afterwards and may call
+ * st_ip_fix_checksum. */
+size_t st_ipv4(void *buf, rte_be32_t src, rte_be32_t dst, uint8_t proto, const void *payload, size_t len);
+void st_ip_fix_checksum(void *frame);
+/* A UDP datagram in IPv4 in Ethernet, with a valid UDP checksum. */
+size_t st_udp(void *buf, rte_be32_t src, rte_be16_t sport, rte_be32_t dst, rte_be16_t dport, const void *data,
+              size_t len);
+/* An ICMP echo request in IPv4 in Ethernet. */
+size_t st_icmp_echo(void *buf, rte_be32_t src, rte_be32_t dst, uint16_t id, uint16_t seq, const void *data,
+                    size_t len);
+
+#endif
