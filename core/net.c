@@ -49,7 +49,7 @@ static int parse_arp_entry(const char *tok, struct stack_params *p)
     return 0;
 }
 
-static int params_from_config(const struct sluice_config *cfg, struct stack_params *p)
+int net_params_from_config(const struct sluice_config *cfg, struct stack_params *p)
 {
     char list[sizeof(cfg->net_arp_static)], *save = NULL;
 
@@ -126,7 +126,7 @@ struct stack *net_stack(void)
 
     if (g_stack != NULL)
         return g_stack;
-    if (params_from_config(&g_rt.cfg, &p) != 0 || open_device(&dev) != 0) {
+    if (net_params_from_config(&g_rt.cfg, &p) != 0 || open_device(&dev) != 0) {
         errno = ENETDOWN;
         return NULL;
     }

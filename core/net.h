@@ -9,6 +9,14 @@
 #define SLUICE_NET_H
 
 struct stack;
+struct stack_params;
+struct sluice_config;
+
+/* The stack's parameters from the config: addresses, and net.arp_static
+ * parsed ("a.b.c.d=xx:xx:xx:xx:xx:xx" entries, space or comma separated, at
+ * most STACK_ARP_STATIC_MAX). 0, or -EINVAL with one log line naming the
+ * key and the bad entry. */
+int net_params_from_config(const struct sluice_config *cfg, struct stack_params *p);
 
 /* The stack, starting it if needed: NULL with errno ENETDOWN when the
  * device does not open or the stack cannot start (one log line says why and

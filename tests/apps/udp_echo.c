@@ -2,7 +2,7 @@
  * udp_echo.c - a native Sluice UDP program for the integration tests.
  *
  *   udp_echo server PORT COUNT          echo COUNT datagrams back to their senders, then exit 0
- *   udp_echo client ADDR PORT COUNT MAX  send COUNT datagrams of 1..MAX bytes (sizes cycle, bytes
+ *   udp_echo client ADDR PORT COUNT MAX  send COUNT datagrams of 1..MAX bytes (sizes spread, bytes
  *                                        from a pattern of the index), wait for each echo
  *                                        (retrying a lost one), check it byte for byte; exit 0
  *                                        when all came back equal
@@ -149,7 +149,7 @@ static int client(const char *addr, int port, long count, size_t max)
     if ((rc = demi_pop(&qt, qd)) != 0)
         return die("pop", rc);
     for (long i = 0; i < count; i++) {
-        size_t len = (size_t)(i % (long)max) + 1;
+        size_t len = (size_t)(i * 7919 % (long)max) + 1; /* every size 1..MAX, spread out */
         pattern(want, len, (uint32_t)i);
         for (int attempt = 0;; attempt++) {
             if (attempt > RETRIES)

@@ -18,6 +18,11 @@ def pattern(i, n):
     return bytes(((i * 131 + k * 7) ^ (k >> 3)) & 0xFF for k in range(n))
 
 
+def size_of(i, size_max):
+    # a stride coprime to most maxima: every size 1..MAX comes up, spread out
+    return i * 7919 % size_max + 1
+
+
 def echo(port, count):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
@@ -35,7 +40,7 @@ def client(addr, port, count, size_max):
     resent = 0
     prev = None
     for i in range(count):
-        want = pattern(i, i % size_max + 1)
+        want = pattern(i, size_of(i, size_max))
         for attempt in range(RETRIES + 1):
             s.send(want)
             s.settimeout(0.2 if attempt == 0 else 0.5)

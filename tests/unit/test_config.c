@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include "config.h"
 #include "log.h"
 
@@ -19,6 +21,8 @@ static const char *const env_vars[] = {
     "SLUICE_CONFIG",        "SLUICE_LOG",        "SLUICE_EAL_HUGEPAGES", "SLUICE_EAL_MEMORY_MB",
     "SLUICE_EAL_ARGS",      "SLUICE_MBUF_COUNT", "SLUICE_MBUF_CACHE",    "SLUICE_MBUF_DATA_ROOM",
     "SLUICE_QUEUES_MAX",    "SLUICE_PIPE_RING_KIB", "SLUICE_ENGINE_SPIN_US",
+    "SLUICE_NET_DEVARGS",   "SLUICE_NET_ADDR",   "SLUICE_NET_NETMASK",   "SLUICE_NET_GATEWAY",
+    "SLUICE_NET_MTU",       "SLUICE_NET_ARP_STATIC", "SLUICE_FAULT_SEED", "SLUICE_FAULT_RX_LOSS_PPM",
 };
 
 static struct sluice_config cfg;
@@ -606,4 +610,74 @@ Test(log, errno_is_preserved)
 {
     capture_stderr(log_with_errno);
     cr_assert_eq(errno_after, ENOBUFS);
+}
+
+/* ---- network and fault keys ---- */
+
+Test(config, network_defaults_are_the_default_topology)
+{
+    cr_assert_str_eq(cfg.net_devargs, "net_af_packet0,iface=sluice0");
+    cr_assert_eq(cfg.net_addr, htonl(0x0a000002));
+    cr_assert_eq(cfg.net_netmask, htonl(0xffffff00));
+    cr_assert_eq(cfg.net_gateway, 0);
+    cr_assert_eq(cfg.net_mtu, 1500);
+    cr_assert_str_eq(cfg.net_arp_static, "");
+    cr_assert_eq(cfg.fault_rx_loss_ppm, 0);
+    cr_assert_eq(cfg.fault_tx_delay_us, 0);
+}
+
+Test(config, network_keys_are_parsed)
+{
+    cr_assert_eq(parse("net:\n  devargs: net_tap0,iface=sl0\n  addr: 192.168.7.9\n  gateway: 192.168.7.1\n"
+                       "  mtu: 9000\nfault:\n  rx_loss_ppm: 10000\n  seed: 42\n"),
+                 0, "%s", err);
+    cr_assert_str_eq(cfg.net_devargs, "net_tap0,iface=sl0");
+    cr_assert_eq(cfg.net_addr, htonl(0xc0a80709));
+    cr_assert_eq(cfg.net_gateway, htonl(0xc0a80701));
+    cr_assert_eq(cfg.net_mtu, 9000);
+    cr_assert_eq(cfg.fault_rx_loss_ppm, 10000);
+    cr_assert_eq(cfg.fault_seed, 42);
+}
+
+Test(config, bad_ipv4_address_names_key_and_line)
+{
+    cr_assert_eq(parse("net:\n  mtu: 1500\n  addr: 10.0.0\n"), -EINVAL);
+    assert_err_has("cfg.yaml:3:", "key 'net.addr': expected an IPv4 address a.b.c.d, got '10.0.0'");
+    cr_assert_eq(cfg.net_addr, htonl(0x0a000002), "all or nothing");
+}
+
+Test(config, ipv4_from_environment)
+{
+    setenv("SLUICE_NET_NETMASK", "255.255.0.0", 1);
+    cr_assert_eq(sluice_config_apply_env(&cfg, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(cfg.net_netmask, htonl(0xffff0000));
+    setenv("SLUICE_NET_GATEWAY", "10.0.0.256", 1);
+    cr_assert_eq(sluice_config_apply_env(&cfg, err, sizeof(err)), -EINVAL);
+    assert_err_has("SLUICE_NET_GATEWAY:", "got '10.0.0.256'");
+}
+
+Test(config, string_longer_than_its_field_is_refused)
+{
+    char yaml[600] = "net:\n  devargs: ";
+    size_t n = strlen(yaml);
+    memset(yaml + n, 'a', 300);
+    strcpy(yaml + n + 300, "\n");
+    cr_assert_eq(parse(yaml), -EINVAL);
+    assert_err_has("key 'net.devargs'", "a string of 1..255 bytes");
+    cr_assert_str_eq(cfg.net_devargs, "net_af_packet0,iface=sluice0");
+}
+
+Test(config, empty_devargs_is_refused_but_empty_arp_static_is_none)
+{
+    cr_assert_eq(parse("net:\n  devargs: ''\n"), -EINVAL);
+    assert_err_has("key 'net.devargs'", "got ''");
+    cr_assert_eq(parse("net:\n  arp_static: ''\n"), 0, "%s", err);
+    cr_assert_str_eq(cfg.net_arp_static, "");
+}
+
+Test(config, fault_probability_above_one_million_is_refused)
+{
+    setenv("SLUICE_FAULT_RX_LOSS_PPM", "1000001", 1);
+    cr_assert_eq(sluice_config_apply_env(&cfg, err, sizeof(err)), -EINVAL);
+    assert_err_has("SLUICE_FAULT_RX_LOSS_PPM:", "an integer in 0..1000000");
 }

@@ -2,6 +2,7 @@
  * delivery, checksums, bounded queues, ICMP errors, output. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_ip.h>
@@ -10,6 +11,8 @@
 
 #include "harness.h"
 #include "mbuf.h"
+#include "config.h"
+#include "net.h"
 #include "runtime.h"
 #include "stack_harness.h"
 
@@ -346,4 +349,35 @@ Test(udp, oversized_payload_returns_emsgsize)
     cr_assert_eq(udp_sendto(u, big, ST_PEER_IP, PORT(9), 2000 * ST_NS_PER_MS), -EMSGSIZE);
     udp_close(u);
     stack_destroy(s);
+}
+
+/* ---- net.arp_static (core/net.c) ---- */
+
+Test(udp, arp_static_entries_are_parsed_from_config)
+{
+    struct sluice_config cfg;
+    struct stack_params p;
+    sluice_config_defaults(&cfg);
+    snprintf(cfg.net_arp_static, sizeof(cfg.net_arp_static), "10.0.0.1=02:00:00:00:00:01, 10.0.0.9=aa:BB:cc:dd:ee:0f");
+    cr_assert_eq(net_params_from_config(&cfg, &p), 0);
+    cr_assert_eq(p.arp_nstatic, 2);
+    cr_assert_eq(p.arp_static[0].addr, RTE_BE32(0x0a000001));
+    cr_assert(rte_is_same_ether_addr(&p.arp_static[0].mac, &st_peer_mac));
+    cr_assert_eq(p.arp_static[1].addr, RTE_BE32(0x0a000009));
+    cr_assert_eq(p.arp_static[1].mac.addr_bytes[1], 0xbb);
+    cr_assert_eq(p.arp_static[1].mac.addr_bytes[5], 0x0f);
+    cr_assert_eq(p.addr, RTE_BE32(0x0a000002));
+}
+
+Test(udp, bad_arp_static_entry_is_refused)
+{
+    static const char *const bad[] = {"10.0.0.1", "10.0.0.1=02:00:00:00:00", "10.0.0=02:00:00:00:00:01",
+                                      "10.0.0.1=02:00:00:00:00:01x", "x=02:00:00:00:00:01"};
+    struct sluice_config cfg;
+    struct stack_params p;
+    sluice_config_defaults(&cfg);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(cfg.net_arp_static, sizeof(cfg.net_arp_static), "%s", bad[i]);
+        cr_assert_eq(net_params_from_config(&cfg, &p), -EINVAL, "'%s' was accepted", bad[i]);
+    }
 }
