@@ -8,6 +8,7 @@
  * clock: time is the now_ns the caller passes.
  */
 #include "fault.h"
+#include "mbuf_fifo.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -20,26 +21,14 @@
 #define TX_CHUNK 32 /* frames handed to inner per tx_burst of inner */
 #define RX_CHUNK 32 /* frames read from inner per rx_burst of inner */
 
-/* A frame and the time it may leave (delay line) or 0. */
-struct entry {
-    struct rte_mbuf *m;
-    uint64_t t;
-};
-
-/* A growable FIFO of entries. */
-struct fifo {
-    struct entry *v;
-    unsigned cap, head, len;
-};
-
 /* One direction. */
 struct line {
     struct fault_dir cfg;
     uint64_t rng;          /* splitmix64 state */
     struct rte_mbuf *held; /* reorder: the frame waiting for a later one */
     uint64_t held_at;
-    struct fifo delay;     /* entries leave when now >= t */
-    struct fifo ready;
+    struct mbuf_fifo delay;     /* entries leave when now >= t */
+    struct mbuf_fifo ready;
 };
 
 struct fault {
@@ -70,55 +59,12 @@ static bool chance(struct line *l, uint32_t ppm)
     return rng_next(&l->rng) % FAULT_PPM_MAX < ppm;
 }
 
-/* ---- FIFO ---- */
-
-static int fifo_push(struct fifo *f, struct rte_mbuf *m, uint64_t t)
-{
-    if (f->len == f->cap) {
-        unsigned cap = f->cap ? f->cap * 2 : 64;
-        struct entry *v = malloc(cap * sizeof(*v));
-        if (v == NULL)
-            return -ENOMEM;
-        for (unsigned i = 0; i < f->len; i++)
-            v[i] = f->v[(f->head + i) % f->cap];
-        free(f->v);
-        f->v = v;
-        f->cap = cap;
-        f->head = 0;
-    }
-    f->v[(f->head + f->len) % f->cap] = (struct entry){.m = m, .t = t};
-    f->len++;
-    return 0;
-}
-
-/* The i-th entry from the head; i < len. */
-static struct entry *fifo_at(const struct fifo *f, unsigned i)
-{
-    return &f->v[(f->head + i) % f->cap];
-}
-
-static struct rte_mbuf *fifo_pop(struct fifo *f)
-{
-    struct rte_mbuf *m = fifo_at(f, 0)->m;
-
-    f->head = (f->head + 1) % f->cap;
-    f->len--;
-    return m;
-}
-
-static void fifo_free(struct fifo *f)
-{
-    while (f->len > 0)
-        rte_pktmbuf_free(fifo_pop(f));
-    free(f->v);
-}
-
 /* ---- the stages ---- */
 
 /* Puts m in fifo; a frame we cannot queue is lost like any other. */
-static void enqueue(struct fault *f, struct fifo *fifo, struct rte_mbuf *m, uint64_t t)
+static void enqueue(struct fault *f, struct mbuf_fifo *fifo, struct rte_mbuf *m, uint64_t t)
 {
-    if (fifo_push(fifo, m, t) == 0)
+    if (mbuf_fifo_push(fifo, m, t) == 0)
         return;
     rte_pktmbuf_free(m);
     f->ctr->fault_dropped++;
@@ -219,24 +165,24 @@ static void tick(struct fault *f, struct line *l, uint64_t now)
         l->held = NULL;
         delay_stage(f, l, m, now);
     }
-    while (l->delay.len > 0 && fifo_at(&l->delay, 0)->t <= now)
-        enqueue(f, &l->ready, fifo_pop(&l->delay), 0);
+    while (l->delay.len > 0 && mbuf_fifo_at(&l->delay, 0)->t <= now)
+        enqueue(f, &l->ready, mbuf_fifo_pop(&l->delay), 0);
 }
 
 /* Hands the Tx ready frames to inner, oldest first, until it refuses. */
 static void tx_flush(struct fault *f, uint64_t now)
 {
-    struct fifo *ready = &f->tx.ready;
+    struct mbuf_fifo *ready = &f->tx.ready;
     struct rte_mbuf *batch[TX_CHUNK];
 
     tick(f, &f->tx, now);
     while (ready->len > 0) {
         uint16_t k = (uint16_t)RTE_MIN(ready->len, (unsigned)TX_CHUNK);
         for (uint16_t i = 0; i < k; i++)
-            batch[i] = fifo_at(ready, i)->m;
+            batch[i] = mbuf_fifo_at(ready, i)->m;
         uint16_t sent = netdev_tx(f->inner, batch, k, now);
         for (uint16_t i = 0; i < sent; i++)
-            fifo_pop(ready);
+            mbuf_fifo_pop(ready);
         if (sent < k)
             return;
     }
@@ -267,7 +213,7 @@ static uint16_t fault_rx(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n,
             process(f, l, in[i], now_ns);
     }
     while (out < n && l->ready.len > 0)
-        pkts[out++] = fifo_pop(&l->ready);
+        pkts[out++] = mbuf_fifo_pop(&l->ready);
     return out;
 }
 
@@ -291,8 +237,8 @@ static void line_free(struct line *l)
 {
     rte_pktmbuf_free(l->held); /* NULL is fine */
     l->held = NULL;
-    fifo_free(&l->delay);
-    fifo_free(&l->ready);
+    mbuf_fifo_free(&l->delay);
+    mbuf_fifo_free(&l->ready);
 }
 
 static void fault_close(struct netdev *dev)

@@ -10,60 +10,15 @@
 
 #include <rte_mbuf.h>
 
+#include "mbuf_fifo.h"
 #include "netdev.h"
-
-/* A growable FIFO of mbuf pointers. */
-struct mbuf_fifo {
-    struct rte_mbuf **v;
-    unsigned cap, head, len;
-};
 
 struct fake {
     struct netdev dev;
-    struct mbuf_fifo rx, tx;
+    struct mbuf_fifo rx, tx; /* time stamps unused */
     struct netdev *peer;
     uint16_t tx_limit;
 };
-
-static int fifo_push(struct mbuf_fifo *f, struct rte_mbuf *m)
-{
-    if (f->len == f->cap) {
-        unsigned cap = f->cap ? f->cap * 2 : 64;
-        struct rte_mbuf **v = malloc(cap * sizeof(*v));
-        if (v == NULL)
-            return -ENOMEM;
-        for (unsigned i = 0; i < f->len; i++)
-            v[i] = f->v[(f->head + i) % f->cap];
-        free(f->v);
-        f->v = v;
-        f->cap = cap;
-        f->head = 0;
-    }
-    f->v[(f->head + f->len) % f->cap] = m;
-    f->len++;
-    return 0;
-}
-
-static struct rte_mbuf *fifo_pop(struct mbuf_fifo *f)
-{
-    struct rte_mbuf *m;
-
-    if (f->len == 0)
-        return NULL;
-    m = f->v[f->head];
-    f->head = (f->head + 1) % f->cap;
-    f->len--;
-    return m;
-}
-
-static void fifo_free(struct mbuf_fifo *f)
-{
-    struct rte_mbuf *m;
-
-    while ((m = fifo_pop(f)) != NULL)
-        rte_pktmbuf_free(m);
-    free(f->v);
-}
 
 static struct fake *fake_of(struct netdev *dev)
 {
@@ -77,7 +32,7 @@ static uint16_t fake_rx(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n, 
 
     (void)now_ns;
     while (got < n && f->rx.len > 0)
-        pkts[got++] = fifo_pop(&f->rx);
+        pkts[got++] = mbuf_fifo_pop(&f->rx);
     return got;
 }
 
@@ -89,7 +44,7 @@ static uint16_t fake_tx(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n, 
     (void)now_ns;
     for (; took < n && took < f->tx_limit; took++) {
         struct mbuf_fifo *to = f->peer != NULL ? &fake_of(f->peer)->rx : &f->tx;
-        if (fifo_push(to, pkts[took]) != 0)
+        if (mbuf_fifo_push(to, pkts[took], 0) != 0)
             break;
     }
     return took;
@@ -101,8 +56,8 @@ static void fake_close(struct netdev *dev)
 
     if (f->peer != NULL)
         fake_of(f->peer)->peer = NULL;
-    fifo_free(&f->rx);
-    fifo_free(&f->tx);
+    mbuf_fifo_free(&f->rx);
+    mbuf_fifo_free(&f->tx);
     free(f);
 }
 
@@ -130,13 +85,13 @@ struct netdev *netdev_fake_create(const struct rte_ether_addr *mac, uint16_t mtu
 
 void netdev_fake_inject(struct netdev *dev, struct rte_mbuf *m)
 {
-    if (fifo_push(&fake_of(dev)->rx, m) != 0)
+    if (mbuf_fifo_push(&fake_of(dev)->rx, m, 0) != 0)
         rte_pktmbuf_free(m);
 }
 
 struct rte_mbuf *netdev_fake_take_tx(struct netdev *dev)
 {
-    return fifo_pop(&fake_of(dev)->tx);
+    return mbuf_fifo_pop(&fake_of(dev)->tx);
 }
 
 unsigned netdev_fake_tx_count(const struct netdev *dev)

@@ -56,6 +56,34 @@ unsigned st_drain_tx(struct netdev *dev)
     return n;
 }
 
+void st_inject(struct stack *s, struct netdev *dev, const void *frame, size_t len, uint64_t now_ns)
+{
+    netdev_fake_inject(dev, st_mbuf(frame, len));
+    st_poll(s, now_ns);
+}
+
+size_t st_take(struct netdev *dev, uint8_t *buf, size_t cap)
+{
+    struct rte_mbuf *m = netdev_fake_take_tx(dev);
+
+    cr_assert_not_null(m, "expected a transmitted frame");
+    size_t n = st_bytes(m, buf, cap);
+    rte_pktmbuf_free(m);
+    return n;
+}
+
+void st_expect_no_tx(struct netdev *dev)
+{
+    cr_assert_eq(netdev_fake_tx_count(dev), 0, "%u unexpected frame(s) sent", netdev_fake_tx_count(dev));
+}
+
+void st_finish(struct stack *s, struct netdev *dev, unsigned pool_before)
+{
+    st_drain_tx(dev);
+    stack_destroy(s);
+    cr_assert_eq(t_pool_avail(), pool_before, "mbufs leaked: %u free, %u before", t_pool_avail(), pool_before);
+}
+
 struct rte_mbuf *st_mbuf(const void *bytes, size_t len)
 {
     struct rte_mbuf *m = rte_pktmbuf_alloc(g_rt.pool);

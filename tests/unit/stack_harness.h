@@ -31,6 +31,17 @@ int st_poll(struct stack *s, uint64_t now_ns);
 /* Frees every frame the device transmitted; returns how many. */
 unsigned st_drain_tx(struct netdev *dev);
 
+/* Injects a copy of frame (len bytes) and runs one poll at now_ns. */
+void st_inject(struct stack *s, struct netdev *dev, const void *frame, size_t len, uint64_t now_ns);
+/* Takes the next transmitted frame into buf (cap bytes), asserting there is
+ * one; returns its length. */
+size_t st_take(struct netdev *dev, uint8_t *buf, size_t cap);
+/* Asserts the device sent nothing (more). */
+void st_expect_no_tx(struct netdev *dev);
+/* Frees what the device still holds, destroys the stack and asserts every
+ * mbuf came back to the pool (pool_before: t_pool_avail() at the start). */
+void st_finish(struct stack *s, struct netdev *dev, unsigned pool_before);
+
 /* An mbuf holding a copy of len bytes. */
 struct rte_mbuf *st_mbuf(const void *bytes, size_t len);
 /* The bytes of m (all segments) copied into buf (cap bytes); returns length. */

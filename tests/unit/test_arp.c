@@ -28,35 +28,13 @@ static const struct rte_ether_addr static_mac = {{0x02, 0, 0, 0, 0, 0xaa}};
 
 /* ---- helpers ---- */
 
-static void inject(struct stack *s, struct netdev *dev, const void *frame, size_t len, uint64_t now)
-{
-    netdev_fake_inject(dev, st_mbuf(frame, len));
-    st_poll(s, now);
-}
-
 static void inject_arp(struct stack *s, struct netdev *dev, uint16_t op, const struct rte_ether_addr *sha,
                        rte_be32_t spa, const struct rte_ether_addr *tha, rte_be32_t tpa, uint64_t now)
 {
     uint8_t f[128];
     size_t n = st_arp(f, op, sha, spa, tha, tpa);
 
-    inject(s, dev, f, n, now);
-}
-
-/* Takes the next transmitted frame into buf; returns its length. */
-static size_t take(struct netdev *dev, uint8_t *buf, size_t cap)
-{
-    struct rte_mbuf *m = netdev_fake_take_tx(dev);
-
-    cr_assert_not_null(m, "expected a transmitted frame");
-    size_t n = st_bytes(m, buf, cap);
-    rte_pktmbuf_free(m);
-    return n;
-}
-
-static void expect_no_tx(struct netdev *dev)
-{
-    cr_assert_eq(netdev_fake_tx_count(dev), 0, "%u unexpected frame(s) sent", netdev_fake_tx_count(dev));
+    st_inject(s, dev, f, n, now);
 }
 
 static void expect_mac(const struct rte_ether_addr *got, const struct rte_ether_addr *want, const char *what)
@@ -74,7 +52,7 @@ static void expect_arp_tx(struct netdev *dev, const struct rte_ether_addr *eth_d
                           rte_be32_t tpa, const struct rte_ether_addr *tha)
 {
     uint8_t f[2048], want[128];
-    size_t n = take(dev, f, sizeof(f));
+    size_t n = st_take(dev, f, sizeof(f));
     const struct rte_ether_hdr *eh = (const struct rte_ether_hdr *)f;
     const struct rte_arp_hdr *a = (const struct rte_arp_hdr *)(eh + 1);
 
@@ -129,7 +107,7 @@ static void out(struct stack *s, struct rte_mbuf *m, rte_be32_t next_hop)
 static void expect_ip_tx(struct netdev *dev, const struct rte_ether_addr *eth_dst, const uint8_t *ip)
 {
     uint8_t f[2048];
-    size_t n = take(dev, f, sizeof(f));
+    size_t n = st_take(dev, f, sizeof(f));
     const struct rte_ether_hdr *eh = (const struct rte_ether_hdr *)f;
 
     cr_assert_eq(n, sizeof(*eh) + IP_LEN);
@@ -152,15 +130,6 @@ static void expect_no_entry(struct stack *s, rte_be32_t addr)
     struct rte_ether_addr got;
 
     cr_assert_eq(arp_lookup(s, addr, &got), -ENOENT, "unexpected entry for %08x", rte_be_to_cpu_32(addr));
-}
-
-/* Frees what the device still holds, destroys the stack and checks every
- * mbuf came back. */
-static void finish(struct stack *s, struct netdev *dev, unsigned pool_before)
-{
-    st_drain_tx(dev);
-    stack_destroy(s);
-    cr_assert_eq(t_pool_avail(), pool_before, "mbufs leaked: %u free, %u before", t_pool_avail(), pool_before);
 }
 
 static struct stack *make(const struct stack_params *p, struct netdev **dev, unsigned *pool_before)
@@ -192,7 +161,7 @@ static void resolve_peer(struct stack *s, struct netdev *dev, const struct rte_e
     expect_request_tx(dev, ST_PEER_IP);
     inject_arp(s, dev, RTE_ARP_OP_REPLY, mac, ST_PEER_IP, &st_us_mac, ST_US_IP, now);
     expect_ip_tx(dev, mac, ip);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
 }
 
 /* ---- requests for us and not for us ---- */
@@ -205,14 +174,14 @@ Test(arp, request_for_us_gets_exact_unicast_reply_and_sender_is_learned)
 
     inject_arp(s, dev, RTE_ARP_OP_REQUEST, &st_peer_mac, ST_PEER_IP, &zero_mac, ST_US_IP, T0);
     expect_arp_tx(dev, &st_peer_mac, RTE_ARP_OP_REPLY, ST_PEER_IP, &st_peer_mac);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_rx, 1);
     cr_assert_eq(s->ctr.arp_replies_sent, 1);
     cr_assert_eq(s->ctr.arp_entries_learned, 1);
     cr_assert_eq(s->ctr.arp_requests_sent, 0);
     cr_assert_eq(s->ctr.arp_drop_malformed + s->ctr.arp_drop_not_ours, 0);
     expect_entry(s, ST_PEER_IP, &st_peer_mac);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, padded_60_byte_request_gets_42_byte_reply)
@@ -224,10 +193,10 @@ Test(arp, padded_60_byte_request_gets_42_byte_reply)
 
     memset(f, 0xee, sizeof(f));
     st_arp(f, RTE_ARP_OP_REQUEST, &st_peer_mac, ST_PEER_IP, &zero_mac, ST_US_IP);
-    inject(s, dev, f, sizeof(f), T0);
+    st_inject(s, dev, f, sizeof(f), T0);
     expect_arp_tx(dev, &st_peer_mac, RTE_ARP_OP_REPLY, ST_PEER_IP, &st_peer_mac);
     cr_assert_eq(s->ctr.arp_replies_sent, 1);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, request_in_cloned_mbuf_is_answered_without_touching_shared_bytes)
@@ -248,7 +217,7 @@ Test(arp, request_in_cloned_mbuf_is_answered_without_touching_shared_bytes)
     cr_assert_arr_eq(after, f, n, "the reply was written into a shared buffer");
     cr_assert_eq(rte_mbuf_refcnt_read(orig), 1, "the clone was not freed");
     rte_pktmbuf_free(orig);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, request_for_other_address_is_not_answered_nor_learned)
@@ -258,13 +227,13 @@ Test(arp, request_for_other_address_is_not_answered_nor_learned)
     struct stack *s = make(NULL, &dev, &before);
 
     inject_arp(s, dev, RTE_ARP_OP_REQUEST, &st_peer_mac, ST_PEER_IP, &zero_mac, OTHER_IP, T0);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_rx, 1);
     cr_assert_eq(s->ctr.arp_drop_not_ours, 1);
     cr_assert_eq(s->ctr.arp_replies_sent, 0);
     cr_assert_eq(s->ctr.arp_entries_learned, 0);
     expect_no_entry(s, ST_PEER_IP);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, probe_from_sender_zero_is_answered_but_not_learned)
@@ -276,11 +245,11 @@ Test(arp, probe_from_sender_zero_is_answered_but_not_learned)
     /* RFC 5227 probe: "is 10.0.0.2 taken?" from a host with no address */
     inject_arp(s, dev, RTE_ARP_OP_REQUEST, &new_peer_mac, 0, &zero_mac, ST_US_IP, T0);
     expect_arp_tx(dev, &new_peer_mac, RTE_ARP_OP_REPLY, 0, &new_peer_mac);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_replies_sent, 1);
     cr_assert_eq(s->ctr.arp_entries_learned, 0);
     expect_no_entry(s, 0);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 /* ---- malformed ---- */
@@ -293,15 +262,15 @@ static void expect_malformed(const uint8_t *f, size_t n)
     unsigned before;
     struct stack *s = make(NULL, &dev, &before);
 
-    inject(s, dev, f, n, T0);
-    expect_no_tx(dev);
+    st_inject(s, dev, f, n, T0);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_rx, 1);
     cr_assert_eq(s->ctr.arp_drop_malformed, 1);
     cr_assert_eq(s->ctr.arp_drop_not_ours, 0);
     cr_assert_eq(s->ctr.arp_replies_sent, 0);
     cr_assert_eq(s->ctr.arp_entries_learned, 0);
     expect_no_entry(s, ST_PEER_IP);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 /* A valid request from the peer for us, for the tests to break. */
@@ -407,12 +376,12 @@ Test(arp, unsolicited_reply_to_us_learns_the_entry)
 
     expect_no_entry(s, ST_PEER_IP);
     inject_arp(s, dev, RTE_ARP_OP_REPLY, &st_peer_mac, ST_PEER_IP, &st_us_mac, ST_US_IP, T0);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     expect_entry(s, ST_PEER_IP, &st_peer_mac);
     cr_assert_eq(s->ctr.arp_rx, 1);
     cr_assert_eq(s->ctr.arp_entries_learned, 1);
     cr_assert_eq(s->ctr.arp_replies_sent, 0);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, known_sender_asking_for_another_host_updates_its_mac)
@@ -426,14 +395,14 @@ Test(arp, known_sender_asking_for_another_host_updates_its_mac)
     expect_entry(s, ST_PEER_IP, &st_peer_mac);
     /* RFC 826: the merge happens before "Am I the target?" */
     inject_arp(s, dev, RTE_ARP_OP_REQUEST, &new_peer_mac, ST_PEER_IP, &zero_mac, OTHER_IP, T0 + 1);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     expect_entry(s, ST_PEER_IP, &new_peer_mac);
     cr_assert_eq(s->ctr.arp_drop_not_ours, 1);
     cr_assert_eq(s->ctr.arp_entries_learned, 2);
     out(s, ip_packet(ST_PEER_IP, 1, ip), ST_PEER_IP);
     expect_ip_tx(dev, &new_peer_mac, ip);
-    expect_no_tx(dev);
-    finish(s, dev, before);
+    st_expect_no_tx(dev);
+    st_finish(s, dev, before);
 }
 
 Test(arp, refresh_with_same_mac_is_not_counted_as_learned)
@@ -447,7 +416,7 @@ Test(arp, refresh_with_same_mac_is_not_counted_as_learned)
     cr_assert_eq(s->ctr.arp_rx, 2);
     cr_assert_eq(s->ctr.arp_entries_learned, 1);
     expect_entry(s, ST_PEER_IP, &st_peer_mac);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 /* ---- static entries ---- */
@@ -475,9 +444,9 @@ Test(arp, static_entry_is_used_without_a_request)
     expect_entry(s, ST_PEER_IP, &static_mac);
     out(s, ip_packet(ST_PEER_IP, 7, ip), ST_PEER_IP);
     expect_ip_tx(dev, &static_mac, ip);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_requests_sent, 0);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, static_entry_is_not_overwritten_by_the_wire_nor_expires)
@@ -493,16 +462,16 @@ Test(arp, static_entry_is_not_overwritten_by_the_wire_nor_expires)
     /* a request for us is still answered, to whoever asked */
     inject_arp(s, dev, RTE_ARP_OP_REQUEST, &new_peer_mac, ST_PEER_IP, &zero_mac, ST_US_IP, T0);
     expect_arp_tx(dev, &new_peer_mac, RTE_ARP_OP_REPLY, ST_PEER_IP, &new_peer_mac);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_entries_learned, 0);
     expect_entry(s, ST_PEER_IP, &static_mac);
     st_poll(s, T0 + 10 * p.arp_ttl_ns);
     expect_entry(s, ST_PEER_IP, &static_mac);
     out(s, ip_packet(ST_PEER_IP, 8, ip), ST_PEER_IP);
     expect_ip_tx(dev, &static_mac, ip);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_requests_sent, 0);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 /* ---- resolution ---- */
@@ -516,16 +485,16 @@ Test(arp, unknown_next_hop_sends_one_exact_broadcast_request_and_holds_packet)
     st_poll(s, T0);
     out(s, ip_packet(ST_PEER_IP, 1, NULL), ST_PEER_IP);
     expect_request_tx(dev, ST_PEER_IP);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_requests_sent, 1);
     cr_assert_eq(t_pool_avail(), before - 1, "the packet is not held");
     /* a second packet waits on the same outstanding request */
     out(s, ip_packet(ST_PEER_IP, 2, NULL), ST_PEER_IP);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_requests_sent, 1);
     cr_assert_eq(t_pool_avail(), before - 2);
     expect_no_entry(s, ST_PEER_IP);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, reply_releases_held_packets_in_order_to_the_replied_mac)
@@ -539,11 +508,11 @@ Test(arp, reply_releases_held_packets_in_order_to_the_replied_mac)
     for (unsigned i = 0; i < 5; i++)
         out(s, ip_packet(ST_PEER_IP, (uint8_t)(0x10 + i), ip[i]), ST_PEER_IP);
     expect_request_tx(dev, ST_PEER_IP);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     inject_arp(s, dev, RTE_ARP_OP_REPLY, &st_peer_mac, ST_PEER_IP, &st_us_mac, ST_US_IP, T0 + 3 * ST_NS_PER_MS);
     for (unsigned i = 0; i < 5; i++)
         expect_ip_tx(dev, &st_peer_mac, ip[i]);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_entries_learned, 1);
     expect_entry(s, ST_PEER_IP, &st_peer_mac);
     /* resolved: the next packet goes at once */
@@ -551,7 +520,7 @@ Test(arp, reply_releases_held_packets_in_order_to_the_replied_mac)
     out(s, ip_packet(ST_PEER_IP, 0x20, later), ST_PEER_IP);
     expect_ip_tx(dev, &st_peer_mac, later);
     cr_assert_eq(s->ctr.arp_requests_sent, 1);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, held_mbuf_chain_is_released_whole_and_unchanged)
@@ -578,8 +547,8 @@ Test(arp, held_mbuf_chain_is_released_whole_and_unchanged)
     cr_assert_eq(st_bytes(sent, f, sizeof(f)), sizeof(struct rte_ether_hdr) + IP_LEN);
     cr_assert_arr_eq(f + sizeof(struct rte_ether_hdr), ip, IP_LEN);
     rte_pktmbuf_free(sent);
-    expect_no_tx(dev);
-    finish(s, dev, before);
+    st_expect_no_tx(dev);
+    st_finish(s, dev, before);
 }
 
 Test(arp, unanswered_request_repeats_every_retry_then_drops_held_packets)
@@ -594,21 +563,21 @@ Test(arp, unanswered_request_repeats_every_retry_then_drops_held_packets)
     out(s, ip_packet(ST_PEER_IP, 2, NULL), ST_PEER_IP);
     expect_request_tx(dev, ST_PEER_IP);
     st_poll(s, T0 + SEC - 1);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     st_poll(s, T0 + SEC);
     expect_request_tx(dev, ST_PEER_IP);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     st_poll(s, T0 + 2 * SEC - 1);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     st_poll(s, T0 + 2 * SEC);
     expect_request_tx(dev, ST_PEER_IP);
     st_poll(s, T0 + 3 * SEC - 1);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_drop_unresolved, 0);
     cr_assert_eq(t_pool_avail(), before - 2);
     /* the third request went unanswered for retry_ns too: give up */
     st_poll(s, T0 + 3 * SEC);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_requests_sent, 3);
     cr_assert_eq(s->ctr.arp_drop_unresolved, 2);
     cr_assert_eq(t_pool_avail(), before);
@@ -617,7 +586,7 @@ Test(arp, unanswered_request_repeats_every_retry_then_drops_held_packets)
     out(s, ip_packet(ST_PEER_IP, 3, NULL), ST_PEER_IP);
     expect_request_tx(dev, ST_PEER_IP);
     cr_assert_eq(s->ctr.arp_requests_sent, 4);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, reply_after_a_retry_stops_further_requests)
@@ -636,11 +605,11 @@ Test(arp, reply_after_a_retry_stops_further_requests)
     expect_ip_tx(dev, &st_peer_mac, ip);
     for (uint64_t t = 2; t <= 10; t++)
         st_poll(s, T0 + t * SEC);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_requests_sent, 2);
     cr_assert_eq(s->ctr.arp_drop_unresolved, 0);
     expect_entry(s, ST_PEER_IP, &st_peer_mac);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, packets_beyond_queue_max_across_entries_are_dropped)
@@ -662,23 +631,23 @@ Test(arp, packets_beyond_queue_max_across_entries_are_dropped)
     cr_assert_eq(s->ctr.arp_drop_queue_full, 0);
     out(s, ip_packet(ST_PEER_IP, 4, NULL), ST_PEER_IP);
     out(s, ip_packet(OTHER_IP, 5, NULL), OTHER_IP);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_drop_queue_full, 2);
     cr_assert_eq(t_pool_avail(), before - 3);
     /* the peer's two leave: room for two more */
     inject_arp(s, dev, RTE_ARP_OP_REPLY, &st_peer_mac, ST_PEER_IP, &st_us_mac, ST_US_IP, T0);
     expect_ip_tx(dev, &st_peer_mac, ip[0]);
     expect_ip_tx(dev, &st_peer_mac, ip[1]);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     out(s, ip_packet(OTHER_IP, 6, NULL), OTHER_IP);
     out(s, ip_packet(OTHER_IP, 7, NULL), OTHER_IP);
     cr_assert_eq(s->ctr.arp_drop_queue_full, 2);
     out(s, ip_packet(OTHER_IP, 8, NULL), OTHER_IP);
     cr_assert_eq(s->ctr.arp_drop_queue_full, 3);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(t_pool_avail(), before - 3);
     /* destroying the stack frees the three still waiting */
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 /* ---- expiry ---- */
@@ -702,11 +671,11 @@ Test(arp, entry_expired_by_its_timer_is_resolved_again)
     expect_no_entry(s, ST_PEER_IP);
     out(s, ip_packet(ST_PEER_IP, 2, ip), ST_PEER_IP);
     expect_request_tx(dev, ST_PEER_IP);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_requests_sent, 2);
     inject_arp(s, dev, RTE_ARP_OP_REPLY, &new_peer_mac, ST_PEER_IP, &st_us_mac, ST_US_IP, T0 + 5 * SEC);
     expect_ip_tx(dev, &new_peer_mac, ip);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, entry_past_ttl_before_its_timer_ran_is_not_used)
@@ -725,14 +694,14 @@ Test(arp, entry_past_ttl_before_its_timer_ran_is_not_used)
     expect_no_entry(s, ST_PEER_IP);
     out(s, ip_packet(ST_PEER_IP, 2, ip), ST_PEER_IP);
     expect_request_tx(dev, ST_PEER_IP);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     st_poll(s, T0 + 5 * SEC); /* the old expiry must not forget the held packet */
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(t_pool_avail(), before - 1);
     inject_arp(s, dev, RTE_ARP_OP_REPLY, &st_peer_mac, ST_PEER_IP, &st_us_mac, ST_US_IP, T0 + 5 * SEC + 1);
     expect_ip_tx(dev, &st_peer_mac, ip);
     cr_assert_eq(s->ctr.arp_drop_unresolved, 0);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 /* ---- next hops without ARP ---- */
@@ -749,9 +718,9 @@ Test(arp, broadcast_next_hops_go_to_broadcast_mac_without_arp)
     expect_ip_tx(dev, &st_bcast_mac, ip);
     out(s, ip_packet(RTE_BE32(0x0a0000ff), 2, ip), RTE_BE32(0x0a0000ff));
     expect_ip_tx(dev, &st_bcast_mac, ip);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_requests_sent, 0);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, multicast_next_hop_maps_to_01_00_5e_without_arp)
@@ -769,9 +738,9 @@ Test(arp, multicast_next_hop_maps_to_01_00_5e_without_arp)
     /* RFC 1112 6.4: only the low 23 bits of the group */
     out(s, ip_packet(RTE_BE32(0xefff0102), 2, ip), RTE_BE32(0xefff0102)); /* 239.255.1.2 */
     expect_ip_tx(dev, &high, ip);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     cr_assert_eq(s->ctr.arp_requests_sent, 0);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 /* ---- gratuitous ARP ---- */
@@ -794,7 +763,7 @@ Test(arp, stack_create_sends_one_exact_gratuitous_request)
     expect_request_tx(dev, ST_US_IP);
     cr_assert_eq(s->ctr.arp_gratuitous_sent, 1);
     cr_assert_eq(s->ctr.arp_requests_sent, 0);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 /* ---- the cache bound and teardown ---- */
@@ -823,7 +792,7 @@ Test(arp, full_cache_forgets_oldest_learned_entry_and_still_resolves)
     expect_entry(s, rte_cpu_to_be_32(0x0a010000 + SENDERS - 1), &new_peer_mac);
     resolve_peer(s, dev, &st_peer_mac, T0 + SENDERS * ST_NS_PER_MS);
     expect_entry(s, ST_PEER_IP, &st_peer_mac);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }
 
 Test(arp, arp_destroy_frees_held_packets_and_is_safe_twice)
@@ -844,5 +813,5 @@ Test(arp, arp_destroy_frees_held_packets_and_is_safe_twice)
     arp_destroy(s); /* s->arp NULL: nothing to do */
     st_poll(s, T0 + 10 * SEC); /* no timer of the table is left armed */
     cr_assert_eq(s->timers.armed, 0);
-    finish(s, dev, before);
+    st_finish(s, dev, before);
 }

@@ -42,37 +42,9 @@ static struct stack *make_stack(struct netdev **dev)
     return st_create(&p, dev);
 }
 
-static void finish(struct stack *s, struct netdev *dev, unsigned pool0)
-{
-    st_drain_tx(dev);
-    stack_destroy(s);
-    cr_assert_eq(t_pool_avail(), pool0, "mbufs leaked: %u now, %u before", t_pool_avail(), pool0);
-}
-
-static void inject(struct stack *s, struct netdev *dev, const void *f, size_t len)
-{
-    netdev_fake_inject(dev, st_mbuf(f, len));
-    st_poll(s, T0);
-}
-
 static struct rte_ipv4_hdr *iph(void *f)
 {
     return (struct rte_ipv4_hdr *)((uint8_t *)f + ETH_LEN);
-}
-
-static size_t take(struct netdev *dev, uint8_t *buf, size_t cap)
-{
-    struct rte_mbuf *m = netdev_fake_take_tx(dev);
-
-    cr_assert_not_null(m, "expected a transmitted frame");
-    size_t n = st_bytes(m, buf, cap);
-    rte_pktmbuf_free(m);
-    return n;
-}
-
-static void expect_no_tx(struct netdev *dev)
-{
-    cr_assert_eq(netdev_fake_tx_count(dev), 0, "%u unexpected frame(s) sent", netdev_fake_tx_count(dev));
 }
 
 static struct rte_ether_addr mac_for(struct stack *s, rte_be32_t hop)
@@ -168,11 +140,11 @@ Test(icmp, echo_request_gets_an_exact_reply)
 
     t_pattern(&seed, data, sizeof(data));
     size_t n = st_icmp_echo(frame, ST_PEER_IP, ST_US_IP, 0x1234, 7, data, sizeof(data));
-    inject(s, dev, frame, n);
+    st_inject(s, dev, frame, n, T0);
     cr_assert_eq(s->ctr.icmp_rx, 1);
     cr_assert_eq(s->ctr.icmp_echo_replies_sent, 1);
     cr_assert_eq(s->ctr.ip_tx_packets, 1);
-    cr_assert_eq(take(dev, out, sizeof(out)), n);
+    cr_assert_eq(st_take(dev, out, sizeof(out)), n);
     const struct rte_icmp_hdr *ic =
         (const struct rte_icmp_hdr *)expect_icmp_to_peer(s, out, IP_LEN + ICMP_LEN + sizeof(data));
     cr_assert_eq(ic->icmp_type, RTE_IP_ICMP_ECHO_REPLY);
@@ -180,8 +152,8 @@ Test(icmp, echo_request_gets_an_exact_reply)
     cr_assert_eq(ic->icmp_ident, RTE_BE16(0x1234));
     cr_assert_eq(ic->icmp_seq_nb, RTE_BE16(7));
     cr_assert_arr_eq(ic + 1, data, sizeof(data));
-    expect_no_tx(dev);
-    finish(s, dev, pool0);
+    st_expect_no_tx(dev);
+    st_finish(s, dev, pool0);
 }
 
 Test(icmp, echo_request_to_a_broadcast_is_ignored)
@@ -190,13 +162,13 @@ Test(icmp, echo_request_to_a_broadcast_is_ignored)
     struct stack *s = make_stack(&dev);
     unsigned pool0 = t_pool_avail();
 
-    inject(s, dev, frame, st_icmp_echo(frame, ST_PEER_IP, SUBNET_BCAST, 1, 1, "x", 1));
-    inject(s, dev, frame, st_icmp_echo(frame, ST_PEER_IP, RTE_BE32(0xffffffff), 1, 1, "x", 1));
+    st_inject(s, dev, frame, st_icmp_echo(frame, ST_PEER_IP, SUBNET_BCAST, 1, 1, "x", 1), T0);
+    st_inject(s, dev, frame, st_icmp_echo(frame, ST_PEER_IP, RTE_BE32(0xffffffff), 1, 1, "x", 1), T0);
     cr_assert_eq(s->ctr.icmp_rx, 2);
     cr_assert_eq(s->ctr.icmp_drop_other, 2);
     cr_assert_eq(s->ctr.icmp_echo_replies_sent, 0);
-    expect_no_tx(dev);
-    finish(s, dev, pool0);
+    st_expect_no_tx(dev);
+    st_finish(s, dev, pool0);
 }
 
 Test(icmp, echo_request_with_a_bad_checksum_is_dropped_malformed)
@@ -207,11 +179,11 @@ Test(icmp, echo_request_with_a_bad_checksum_is_dropped_malformed)
     size_t n = st_icmp_echo(frame, ST_PEER_IP, ST_US_IP, 1, 1, "abcd", 4);
 
     frame[n - 1] ^= 0x01;
-    inject(s, dev, frame, n);
+    st_inject(s, dev, frame, n, T0);
     cr_assert_eq(s->ctr.icmp_drop_malformed, 1);
     cr_assert_eq(s->ctr.icmp_rx, 0);
-    expect_no_tx(dev);
-    finish(s, dev, pool0);
+    st_expect_no_tx(dev);
+    st_finish(s, dev, pool0);
 }
 
 Test(icmp, message_shorter_than_8_bytes_is_dropped_malformed)
@@ -221,10 +193,10 @@ Test(icmp, message_shorter_than_8_bytes_is_dropped_malformed)
     unsigned pool0 = t_pool_avail();
     static const uint8_t msg[4] = {8, 0, 0xf7, 0xff}; /* checksum right for 4 bytes */
 
-    inject(s, dev, frame, st_ipv4(frame, ST_PEER_IP, ST_US_IP, IPPROTO_ICMP, msg, sizeof(msg)));
+    st_inject(s, dev, frame, st_ipv4(frame, ST_PEER_IP, ST_US_IP, IPPROTO_ICMP, msg, sizeof(msg)), T0);
     cr_assert_eq(s->ctr.icmp_drop_malformed, 1);
-    expect_no_tx(dev);
-    finish(s, dev, pool0);
+    st_expect_no_tx(dev);
+    st_finish(s, dev, pool0);
 }
 
 Test(icmp, shared_echo_request_is_copied_before_the_reply)
@@ -242,11 +214,11 @@ Test(icmp, shared_echo_request_is_copied_before_the_reply)
     cr_assert_eq(s->ctr.icmp_echo_replies_sent, 1);
     cr_assert_eq(rte_mbuf_refcnt_read(m), 1, "the clone was freed");
     cr_assert_arr_eq(rte_pktmbuf_mtod(m, void *), frame, n, "the request was written into");
-    take(dev, out, sizeof(out));
+    st_take(dev, out, sizeof(out));
     const uint8_t *ic = expect_icmp_to_peer(s, out, IP_LEN + ICMP_LEN + 6);
     cr_assert_eq(ic[0], RTE_IP_ICMP_ECHO_REPLY);
     rte_pktmbuf_free(m);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(icmp, fragmented_echo_request_gets_a_fragmented_reply)
@@ -272,13 +244,13 @@ Test(icmp, fragmented_echo_request_gets_a_fragmented_reply)
         iph(f)->packet_id = RTE_BE16(0x0505);
         iph(f)->fragment_offset = rte_cpu_to_be_16((uint16_t)(off / 8) | (mf ? RTE_IPV4_HDR_MF_FLAG : 0));
         st_ip_fix_checksum(f);
-        inject(s, dev, f, fl);
+        st_inject(s, dev, f, fl, T0);
     }
     cr_assert_eq(s->ctr.ip_reassembled, 1);
     cr_assert_eq(s->ctr.icmp_echo_replies_sent, 1);
     cr_assert_eq(netdev_fake_tx_count(dev), 3);
     for (int i = 0; i < 3; i++) {
-        size_t fl = take(dev, out, sizeof(out));
+        size_t fl = st_take(dev, out, sizeof(out));
         const struct rte_ipv4_hdr *h = iph(out);
         uint16_t fo = rte_be_to_cpu_16(h->fragment_offset);
         cr_assert_eq(rte_ipv4_cksum(h), 0);
@@ -288,7 +260,7 @@ Test(icmp, fragmented_echo_request_gets_a_fragmented_reply)
     cr_assert_eq(got[0], RTE_IP_ICMP_ECHO_REPLY);
     cr_assert_eq(rte_raw_cksum(got, sizeof(got)), 0xffff);
     cr_assert_arr_eq(got + 4, msg + 4, sizeof(msg) - 4, "id, seq and data echoed");
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(icmp, other_types_are_dropped_other)
@@ -297,13 +269,13 @@ Test(icmp, other_types_are_dropped_other)
     struct stack *s = make_stack(&dev);
     unsigned pool0 = t_pool_avail();
 
-    inject(s, dev, frame, icmp_frame(RTE_IP_ICMP_ECHO_REPLY, 0, "x", 1));
-    inject(s, dev, frame, icmp_frame(13 /* timestamp */, 0, big, 12));
-    inject(s, dev, frame, icmp_frame(5 /* redirect */, 1, big, 28));
+    st_inject(s, dev, frame, icmp_frame(RTE_IP_ICMP_ECHO_REPLY, 0, "x", 1), T0);
+    st_inject(s, dev, frame, icmp_frame(13 /* timestamp */, 0, big, 12), T0);
+    st_inject(s, dev, frame, icmp_frame(5 /* redirect */, 1, big, 28), T0);
     cr_assert_eq(s->ctr.icmp_rx, 3);
     cr_assert_eq(s->ctr.icmp_drop_other, 3);
-    expect_no_tx(dev);
-    finish(s, dev, pool0);
+    st_expect_no_tx(dev);
+    st_finish(s, dev, pool0);
 }
 
 /* ---- destination unreachable out ---- */
@@ -321,13 +293,13 @@ Test(icmp, port_unreachable_quotes_the_whole_small_datagram)
     st_poll(s, T0);
     cr_assert_eq(s->ctr.icmp_unreach_sent, 1);
     size_t ip_len = n - ETH_LEN;
-    cr_assert_eq(take(dev, out, sizeof(out)), ETH_LEN + IP_LEN + ICMP_LEN + ip_len);
+    cr_assert_eq(st_take(dev, out, sizeof(out)), ETH_LEN + IP_LEN + ICMP_LEN + ip_len);
     const uint8_t *ic = expect_icmp_to_peer(s, out, IP_LEN + ICMP_LEN + ip_len);
     static const uint8_t head[8] = {3, 3};
     cr_assert_arr_eq(ic, head, 2);
     cr_assert_arr_eq(ic + 4, head + 4, 4, "unused bytes are zero");
     cr_assert_arr_eq(ic + ICMP_LEN, frame + ETH_LEN, ip_len);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(icmp, port_unreachable_stays_within_576_bytes)
@@ -344,10 +316,10 @@ Test(icmp, port_unreachable_stays_within_576_bytes)
     icmp_send_unreach(s, m, 3);
     rte_pktmbuf_free(m);
     st_poll(s, T0);
-    cr_assert_eq(take(dev, out, sizeof(out)), ETH_LEN + 576);
+    cr_assert_eq(st_take(dev, out, sizeof(out)), ETH_LEN + 576);
     const uint8_t *ic = expect_icmp_to_peer(s, out, 576);
     cr_assert_arr_eq(ic + ICMP_LEN, frame + ETH_LEN, 576 - IP_LEN - ICMP_LEN);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 /* RFC 1122 3.2.2: the datagrams no error may be sent about. */
@@ -392,7 +364,7 @@ Test(icmp, no_unreachable_about_what_rfc1122_forbids)
     rte_pktmbuf_free(m);
     st_poll(s, T0);
     cr_assert_eq(s->ctr.icmp_unreach_sent, 0);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     /* an ICMP query is not an error: that one may be answered */
     n = icmp_frame(13, 0, big, 12);
     m = as_received(frame, n);
@@ -400,7 +372,7 @@ Test(icmp, no_unreachable_about_what_rfc1122_forbids)
     rte_pktmbuf_free(m);
     st_poll(s, T0);
     cr_assert_eq(s->ctr.icmp_unreach_sent, 1);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 /* ---- errors in ---- */
@@ -422,14 +394,14 @@ Test(icmp, unreachable_about_our_udp_reaches_the_socket_with_its_errno)
     size_t qn = our_datagram(q, ST_US_IP);
 
     for (unsigned i = 0; i < RTE_DIM(cases); i++) {
-        inject(s, dev, frame, icmp_frame(cases[i].type, cases[i].code, q, qn));
+        st_inject(s, dev, frame, icmp_frame(cases[i].type, cases[i].code, q, qn), T0);
         cr_assert_eq(s->ctr.icmp_errors_delivered, i + 1, "case %u", i);
         cr_assert_eq(udp_take_error(u), cases[i].err, "type %u code %u", cases[i].type, cases[i].code);
     }
     cr_assert_eq(s->ctr.icmp_drop_other + s->ctr.icmp_drop_malformed, 0);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     udp_close(u);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(icmp, unreachable_about_a_datagram_not_ours_is_dropped_other)
@@ -441,15 +413,15 @@ Test(icmp, unreachable_about_a_datagram_not_ours_is_dropped_other)
     uint8_t q[64];
     size_t qn = our_datagram(q, RTE_BE32(0x0a000009)); /* another host's */
 
-    inject(s, dev, frame, icmp_frame(3, 3, q, qn));
+    st_inject(s, dev, frame, icmp_frame(3, 3, q, qn), T0);
     our_datagram(q, ST_US_IP);
     ((struct rte_ipv4_hdr *)q)->next_proto_id = 253; /* ours, not UDP */
-    inject(s, dev, frame, icmp_frame(3, 2, q, qn));
+    st_inject(s, dev, frame, icmp_frame(3, 2, q, qn), T0);
     cr_assert_eq(s->ctr.icmp_drop_other, 2);
     cr_assert_eq(s->ctr.icmp_errors_delivered, 0);
     cr_assert_eq(udp_take_error(u), 0);
     udp_close(u);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(icmp, unreachable_with_a_truncated_quote_is_dropped_malformed)
@@ -460,11 +432,11 @@ Test(icmp, unreachable_with_a_truncated_quote_is_dropped_malformed)
     uint8_t q[64];
     size_t qn = our_datagram(q, ST_US_IP);
 
-    inject(s, dev, frame, icmp_frame(3, 3, q, qn - 1)); /* 7 bytes after the header */
-    inject(s, dev, frame, icmp_frame(11, 0, q, IP_LEN - 1));
+    st_inject(s, dev, frame, icmp_frame(3, 3, q, qn - 1), T0); /* 7 bytes after the header */
+    st_inject(s, dev, frame, icmp_frame(11, 0, q, IP_LEN - 1), T0);
     ((struct rte_ipv4_hdr *)q)->version_ihl = 0x46; /* says 24 bytes of header */
-    inject(s, dev, frame, icmp_frame(3, 3, q, qn));
+    st_inject(s, dev, frame, icmp_frame(3, 3, q, qn), T0);
     cr_assert_eq(s->ctr.icmp_drop_malformed, 3);
     cr_assert_eq(s->ctr.icmp_errors_delivered, 0);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }

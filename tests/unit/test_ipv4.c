@@ -50,38 +50,9 @@ static struct stack *make_default(struct netdev **dev)
     return make_stack(dev, ST_PEER_IP, 64);
 }
 
-static void finish(struct stack *s, struct netdev *dev, unsigned pool0)
-{
-    st_drain_tx(dev);
-    stack_destroy(s);
-    cr_assert_eq(t_pool_avail(), pool0, "mbufs leaked: %u now, %u before", t_pool_avail(), pool0);
-}
-
-static void inject(struct stack *s, struct netdev *dev, const void *f, size_t len, uint64_t now)
-{
-    netdev_fake_inject(dev, st_mbuf(f, len));
-    st_poll(s, now);
-}
-
 static struct rte_ipv4_hdr *iph(void *f)
 {
     return (struct rte_ipv4_hdr *)((uint8_t *)f + ETH_LEN);
-}
-
-/* Takes the next transmitted frame into buf; returns its length. */
-static size_t take(struct netdev *dev, uint8_t *buf, size_t cap)
-{
-    struct rte_mbuf *m = netdev_fake_take_tx(dev);
-
-    cr_assert_not_null(m, "expected a transmitted frame");
-    size_t n = st_bytes(m, buf, cap);
-    rte_pktmbuf_free(m);
-    return n;
-}
-
-static void expect_no_tx(struct netdev *dev)
-{
-    cr_assert_eq(netdev_fake_tx_count(dev), 0, "%u unexpected frame(s) sent", netdev_fake_tx_count(dev));
 }
 
 /* The MAC a frame to next hop hop must carry: what ARP knows, or broadcast
@@ -114,11 +85,11 @@ static size_t echo_frame(void *f)
 /* A request broken by edit is dropped by exactly *counter, nothing else. */
 static void expect_dropped(struct stack *s, struct netdev *dev, size_t len, const uint64_t *counter)
 {
-    inject(s, dev, frame, len, T0);
+    st_inject(s, dev, frame, len, T0);
     cr_assert_eq(*counter, 1);
     cr_assert_eq(s->ctr.ip_rx_packets, 0);
     cr_assert_eq(s->ctr.icmp_rx, 0);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
 }
 
 /* A UDP datagram from the peer to us (port UDP_PORT) carrying len pattern
@@ -143,7 +114,7 @@ static void inject_frag(struct stack *s, struct netdev *dev, const uint8_t *l4, 
     iph(f)->packet_id = rte_cpu_to_be_16(id);
     iph(f)->fragment_offset = rte_cpu_to_be_16((uint16_t)(off / 8) | (mf ? RTE_IPV4_HDR_MF_FLAG : 0));
     st_ip_fix_checksum(f);
-    inject(s, dev, f, n, now);
+    st_inject(s, dev, f, n, now);
 }
 
 static struct udp_sock *open_udp(struct stack *s)
@@ -201,7 +172,7 @@ Test(ipv4, packet_shorter_than_a_header_is_dropped_short)
 
     echo_frame(frame);
     expect_dropped(s, dev, ETH_LEN + IP_LEN - 1, &s->ctr.ip_drop_short);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, version_6_is_dropped_version)
@@ -214,7 +185,7 @@ Test(ipv4, version_6_is_dropped_version)
     iph(frame)->version_ihl = 0x65;
     st_ip_fix_checksum(frame);
     expect_dropped(s, dev, n, &s->ctr.ip_drop_version);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, ihl_below_five_is_dropped_ihl)
@@ -226,7 +197,7 @@ Test(ipv4, ihl_below_five_is_dropped_ihl)
 
     iph(frame)->version_ihl = 0x44;
     expect_dropped(s, dev, n, &s->ctr.ip_drop_ihl);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, ihl_past_the_packet_is_dropped_ihl)
@@ -238,7 +209,7 @@ Test(ipv4, ihl_past_the_packet_is_dropped_ihl)
 
     iph(frame)->version_ihl = 0x4a; /* 40 bytes of header */
     expect_dropped(s, dev, n, &s->ctr.ip_drop_ihl);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, total_length_below_the_header_is_dropped_length)
@@ -251,7 +222,7 @@ Test(ipv4, total_length_below_the_header_is_dropped_length)
     iph(frame)->total_length = RTE_BE16(19);
     st_ip_fix_checksum(frame);
     expect_dropped(s, dev, n, &s->ctr.ip_drop_length);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, total_length_past_the_frame_is_dropped_length)
@@ -264,7 +235,7 @@ Test(ipv4, total_length_past_the_frame_is_dropped_length)
     iph(frame)->total_length = rte_cpu_to_be_16((uint16_t)(n - ETH_LEN + 1));
     st_ip_fix_checksum(frame);
     expect_dropped(s, dev, n, &s->ctr.ip_drop_length);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, bad_header_checksum_is_dropped_checksum)
@@ -276,7 +247,7 @@ Test(ipv4, bad_header_checksum_is_dropped_checksum)
 
     iph(frame)->hdr_checksum ^= RTE_BE16(0x0100);
     expect_dropped(s, dev, n, &s->ctr.ip_drop_checksum);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, checksum_offload_flags_are_trusted_both_ways)
@@ -294,7 +265,7 @@ Test(ipv4, checksum_offload_flags_are_trusted_both_ways)
     netdev_fake_inject(dev, m);
     st_poll(s, T0);
     cr_assert_eq(s->ctr.ip_drop_checksum, 1);
-    expect_no_tx(dev);
+    st_expect_no_tx(dev);
     /* a bad checksum the device calls good is taken */
     iph(frame)->hdr_checksum ^= RTE_BE16(0x0100);
     m = st_mbuf(frame, n);
@@ -304,9 +275,9 @@ Test(ipv4, checksum_offload_flags_are_trusted_both_ways)
     cr_assert_eq(s->ctr.ip_drop_checksum, 1);
     cr_assert_eq(s->ctr.icmp_echo_replies_sent, 1);
     /* no verdict from the device: checked in software */
-    inject(s, dev, frame, n, T0);
+    st_inject(s, dev, frame, n, T0);
     cr_assert_eq(s->ctr.ip_drop_checksum, 2);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, datagram_for_another_host_is_dropped_not_ours)
@@ -317,7 +288,7 @@ Test(ipv4, datagram_for_another_host_is_dropped_not_ours)
     size_t n = st_icmp_echo(frame, ST_PEER_IP, RTE_BE32(0x0a000003), 1, 1, "x", 1);
 
     expect_dropped(s, dev, n, &s->ctr.ip_drop_not_ours);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, broadcast_multicast_or_loopback_source_is_dropped_source)
@@ -330,12 +301,12 @@ Test(ipv4, broadcast_multicast_or_loopback_source_is_dropped_source)
 
     for (unsigned i = 0; i < RTE_DIM(bad); i++) {
         size_t n = st_icmp_echo(frame, bad[i], ST_US_IP, 1, 1, "x", 1);
-        inject(s, dev, frame, n, T0);
+        st_inject(s, dev, frame, n, T0);
         cr_assert_eq(s->ctr.ip_drop_source, i + 1, "source %u", i);
     }
     cr_assert_eq(s->ctr.ip_rx_packets, 0);
-    expect_no_tx(dev);
-    finish(s, dev, pool0);
+    st_expect_no_tx(dev);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, ttl_below_two_is_still_delivered)
@@ -348,11 +319,11 @@ Test(ipv4, ttl_below_two_is_still_delivered)
         size_t n = echo_frame(frame);
         iph(frame)->time_to_live = ttl;
         st_ip_fix_checksum(frame);
-        inject(s, dev, frame, n, T0);
+        st_inject(s, dev, frame, n, T0);
     }
     cr_assert_eq(s->ctr.icmp_echo_replies_sent, 2);
     cr_assert_eq(netdev_fake_tx_count(dev), 2);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, accepted_packet_is_counted_with_its_bytes)
@@ -362,11 +333,11 @@ Test(ipv4, accepted_packet_is_counted_with_its_bytes)
     unsigned pool0 = t_pool_avail();
     size_t n = echo_frame(frame);
 
-    inject(s, dev, frame, n, T0);
+    st_inject(s, dev, frame, n, T0);
     cr_assert_eq(s->ctr.ip_rx_packets, 1);
     cr_assert_eq(s->ctr.ip_rx_bytes, n - ETH_LEN);
     cr_assert_eq(s->ctr.icmp_rx, 1);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, link_padding_is_trimmed_to_total_length)
@@ -377,14 +348,14 @@ Test(ipv4, link_padding_is_trimmed_to_total_length)
     size_t n = echo_frame(frame); /* 50 bytes: Ethernet pads it to 60 */
 
     memset(frame + n, 0xaa, 10);
-    inject(s, dev, frame, n + 10, T0);
+    st_inject(s, dev, frame, n + 10, T0);
     cr_assert_eq(s->ctr.ip_rx_bytes, n - ETH_LEN);
     cr_assert_eq(s->ctr.icmp_drop_malformed, 0, "the padding reached the ICMP checksum");
-    size_t r = take(dev, out, sizeof(out));
+    size_t r = st_take(dev, out, sizeof(out));
     cr_assert_eq(r, n);
     cr_assert_eq(iph(out)->total_length, rte_cpu_to_be_16((uint16_t)(n - ETH_LEN)));
     cr_assert_arr_eq(out + ETH_LEN + IP_LEN + 8, "abcdefgh", 8);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, options_are_skipped_and_the_payload_delivered)
@@ -402,14 +373,14 @@ Test(ipv4, options_are_skipped_and_the_payload_delivered)
     iph(frame)->version_ihl = 0x46;
     iph(frame)->total_length = rte_cpu_to_be_16((uint16_t)(IP_LEN + 4 + icmp_len));
     st_ip_fix_checksum(frame);
-    inject(s, dev, frame, n + 4, T0);
+    st_inject(s, dev, frame, n + 4, T0);
     cr_assert_eq(s->ctr.icmp_echo_replies_sent, 1);
-    size_t r = take(dev, out, sizeof(out));
+    size_t r = st_take(dev, out, sizeof(out));
     cr_assert_eq(r, n, "the reply carries no options");
     const struct rte_icmp_hdr *ic = (const struct rte_icmp_hdr *)(out + ETH_LEN + IP_LEN);
     cr_assert_eq(ic->icmp_type, RTE_IP_ICMP_ECHO_REPLY);
     cr_assert_arr_eq(ic + 1, "abcdefgh", 8);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 /* ---- protocols we do not speak ---- */
@@ -423,10 +394,10 @@ Test(ipv4, unknown_protocol_gets_protocol_unreachable_quoting_the_datagram)
 
     t_pattern(&seed, big, 600);
     size_t n = st_ipv4(frame, ST_PEER_IP, ST_US_IP, PROTO_UNKNOWN, big, 600);
-    inject(s, dev, frame, n, T0);
+    st_inject(s, dev, frame, n, T0);
     cr_assert_eq(s->ctr.ip_drop_protocol, 1);
     cr_assert_eq(s->ctr.icmp_unreach_sent, 1);
-    size_t r = take(dev, out, sizeof(out));
+    size_t r = st_take(dev, out, sizeof(out));
     expect_eth(s, out, ST_PEER_IP);
     /* RFC 1812 4.3.2.3: the error fills at most 576 bytes of IP */
     cr_assert_eq(r, ETH_LEN + 576);
@@ -444,7 +415,7 @@ Test(ipv4, unknown_protocol_gets_protocol_unreachable_quoting_the_datagram)
     cr_assert_arr_eq(ic + 4, unused, 4);
     /* the original header as received, then its first 528 data bytes */
     cr_assert_arr_eq(ic + 8, frame + ETH_LEN, 576 - IP_LEN - 8);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, unknown_protocol_to_a_broadcast_is_dropped_silently)
@@ -454,11 +425,11 @@ Test(ipv4, unknown_protocol_to_a_broadcast_is_dropped_silently)
     unsigned pool0 = t_pool_avail();
     size_t n = st_ipv4(frame, ST_PEER_IP, SUBNET_BCAST, PROTO_UNKNOWN, "data", 4);
 
-    inject(s, dev, frame, n, T0);
+    st_inject(s, dev, frame, n, T0);
     cr_assert_eq(s->ctr.ip_drop_protocol, 1);
     cr_assert_eq(s->ctr.icmp_unreach_sent, 0);
-    expect_no_tx(dev);
-    finish(s, dev, pool0);
+    st_expect_no_tx(dev);
+    st_finish(s, dev, pool0);
 }
 
 /* ---- reassembly ---- */
@@ -482,7 +453,7 @@ Test(ipv4, fragments_in_order_are_reassembled_and_delivered)
     cr_assert_eq(s->ctr.udp_rx_datagrams, 1);
     expect_datagram(u, big, 3000);
     udp_close(u);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, fragments_out_of_order_are_reassembled_and_delivered)
@@ -500,7 +471,7 @@ Test(ipv4, fragments_out_of_order_are_reassembled_and_delivered)
     cr_assert_eq(s->ctr.ip_reassembled, 1);
     expect_datagram(u, big, 3000);
     udp_close(u);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, reassembled_datagram_reaches_udp_once)
@@ -517,7 +488,7 @@ Test(ipv4, reassembled_datagram_reaches_udp_once)
     /* nobody listens: UDP drops the whole datagram once */
     cr_assert_eq(s->ctr.udp_drop_no_port, 1);
     cr_assert_eq(s->ctr.udp_drop_malformed, 0);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, reassembled_unknown_protocol_is_answered_quoting_the_whole_header)
@@ -535,12 +506,12 @@ Test(ipv4, reassembled_unknown_protocol_is_answered_quoting_the_whole_header)
         iph(f)->packet_id = RTE_BE16(85);
         iph(f)->fragment_offset = rte_cpu_to_be_16((uint16_t)(off / 8) | (off == 0 ? RTE_IPV4_HDR_MF_FLAG : 0));
         st_ip_fix_checksum(f);
-        inject(s, dev, f, n, T0);
+        st_inject(s, dev, f, n, T0);
     }
     cr_assert_eq(s->ctr.ip_reassembled, 1);
     cr_assert_eq(s->ctr.ip_drop_protocol, 1);
     cr_assert_eq(s->ctr.icmp_unreach_sent, 1);
-    take(dev, out, sizeof(out));
+    st_take(dev, out, sizeof(out));
     const struct rte_ipv4_hdr *q = (const struct rte_ipv4_hdr *)(out + ETH_LEN + IP_LEN + 8);
     /* the header of the whole datagram, checksum and all */
     cr_assert_eq(rte_be_to_cpu_16(q->total_length), IP_LEN + 2000);
@@ -548,7 +519,7 @@ Test(ipv4, reassembled_unknown_protocol_is_answered_quoting_the_whole_header)
     cr_assert_eq(q->packet_id, RTE_BE16(85));
     cr_assert(ip_cksum_ok(q));
     cr_assert_arr_eq(q + 1, big, 576 - 2 * IP_LEN - 8);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 /* librte_ip_frag takes any duplicate as an error and discards the whole
@@ -575,7 +546,7 @@ Test(ipv4, duplicated_fragment_discards_the_datagram)
     st_poll(s, T0 + 2 * SEC + 1);
     cr_assert_eq(s->ctr.ip_frag_drop, 4);
     udp_close(u);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, overlapping_fragments_discard_the_datagram)
@@ -596,7 +567,7 @@ Test(ipv4, overlapping_fragments_discard_the_datagram)
     cr_assert_eq(s->ctr.ip_frag_drop, 3);
     cr_assert_null(udp_recv(u, &a, &p));
     udp_close(u);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, incomplete_datagram_expires_after_the_timeout)
@@ -616,7 +587,7 @@ Test(ipv4, incomplete_datagram_expires_after_the_timeout)
     cr_assert_eq(s->ctr.ip_frag_drop, 2);
     cr_assert_eq(s->ctr.ip_reassembled, 0);
     cr_assert_eq(t_pool_avail(), pool0);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, held_fragments_are_freed_with_the_stack)
@@ -629,7 +600,7 @@ Test(ipv4, held_fragments_are_freed_with_the_stack)
 
     inject_frag(s, dev, l4, 0, 1480, true, 83, T0);
     cr_assert_eq(t_pool_avail(), pool0 - 1);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, fragment_with_data_not_a_multiple_of_8_is_dropped)
@@ -643,7 +614,7 @@ Test(ipv4, fragment_with_data_not_a_multiple_of_8_is_dropped)
     inject_frag(s, dev, l4, 0, 1001, true, 84, T0);
     cr_assert_eq(s->ctr.ip_frag_rx, 1);
     cr_assert_eq(s->ctr.ip_frag_drop, 1);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, fragment_ending_past_65535_is_dropped)
@@ -656,10 +627,10 @@ Test(ipv4, fragment_ending_past_65535_is_dropped)
 
     iph(frame)->fragment_offset = rte_cpu_to_be_16(8100); /* 64800 + 1024 > 65515 */
     st_ip_fix_checksum(frame);
-    inject(s, dev, frame, n, T0);
+    st_inject(s, dev, frame, n, T0);
     cr_assert_eq(s->ctr.ip_frag_drop, 1);
     cr_assert_eq(t_pool_avail(), pool0);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, full_reassembly_table_drops_a_new_datagram)
@@ -678,7 +649,7 @@ Test(ipv4, full_reassembly_table_drops_a_new_datagram)
     cr_assert_eq(s->ctr.ip_reassembled, 1);
     expect_datagram(u, big, 2000);
     udp_close(u);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 /* ---- output ---- */
@@ -696,7 +667,7 @@ Test(ipv4, output_builds_the_header_rfc791_asks_for)
     st_poll(s, T0);
     cr_assert_eq(s->ctr.ip_tx_packets, 2);
     cr_assert_eq(s->ctr.ip_frag_tx, 0);
-    size_t n = take(dev, out, sizeof(out));
+    size_t n = st_take(dev, out, sizeof(out));
     cr_assert_eq(n, ETH_LEN + IP_LEN + 100);
     expect_eth(s, out, ST_PEER_IP);
     const struct rte_ipv4_hdr *h = iph(out);
@@ -711,9 +682,9 @@ Test(ipv4, output_builds_the_header_rfc791_asks_for)
     cr_assert(ip_cksum_ok(h));
     cr_assert_arr_eq(out + ETH_LEN + IP_LEN, big, 100);
     uint16_t id = rte_be_to_cpu_16(h->packet_id);
-    take(dev, out, sizeof(out));
+    st_take(dev, out, sizeof(out));
     cr_assert_eq(rte_be_to_cpu_16(iph(out)->packet_id), (uint16_t)(id + 1), "ids come from a counter");
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, output_4000_bytes_leaves_as_three_fragments)
@@ -733,7 +704,7 @@ Test(ipv4, output_4000_bytes_leaves_as_three_fragments)
     cr_assert_eq(s->ctr.ip_tx_packets, 1);
     uint16_t id = 0;
     for (int i = 0; i < 3; i++) {
-        size_t n = take(dev, out, sizeof(out));
+        size_t n = st_take(dev, out, sizeof(out));
         const struct rte_ipv4_hdr *h = iph(out);
         uint16_t fo = rte_be_to_cpu_16(h->fragment_offset);
         expect_eth(s, out, ST_PEER_IP);
@@ -752,7 +723,7 @@ Test(ipv4, output_4000_bytes_leaves_as_three_fragments)
         memcpy(got + off[i] * 8, out + ETH_LEN + IP_LEN, len[i] - IP_LEN);
     }
     cr_assert_arr_eq(got, big, 4000);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, largest_datagram_leaves_as_45_fragments)
@@ -767,11 +738,11 @@ Test(ipv4, largest_datagram_leaves_as_45_fragments)
     st_poll(s, T0);
     cr_assert_eq(netdev_fake_tx_count(dev), 45);
     for (int i = 0; i < 44; i++)
-        take(dev, out, sizeof(out));
-    take(dev, out, sizeof(out));
+        st_take(dev, out, sizeof(out));
+    st_take(dev, out, sizeof(out));
     cr_assert_eq(rte_be_to_cpu_16(iph(out)->fragment_offset), 44 * 185, "last: offset 8140, MF clear");
     cr_assert_eq(rte_be_to_cpu_16(iph(out)->total_length), IP_LEN + len - 44 * 1480);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, output_over_65535_bytes_fails_emsgsize)
@@ -784,8 +755,8 @@ Test(ipv4, output_over_65535_bytes_fails_emsgsize)
     st_poll(s, T0);
     cr_assert_eq(s->ctr.ip_drop_too_big, 1);
     cr_assert_eq(s->ctr.ip_tx_packets, 0);
-    expect_no_tx(dev);
-    finish(s, dev, pool0);
+    st_expect_no_tx(dev);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, off_link_destination_goes_to_the_gateway)
@@ -796,10 +767,10 @@ Test(ipv4, off_link_destination_goes_to_the_gateway)
 
     cr_assert_eq(ipv4_output(s, st_mbuf("ping", 4), OFF_LINK_IP, PROTO_UNKNOWN), 0);
     st_poll(s, T0);
-    take(dev, out, sizeof(out));
+    st_take(dev, out, sizeof(out));
     expect_eth(s, out, ST_PEER_IP);
     cr_assert_eq(iph(out)->dst_addr, OFF_LINK_IP);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, off_link_destination_without_gateway_fails_enetunreach)
@@ -813,10 +784,10 @@ Test(ipv4, off_link_destination_without_gateway_fails_enetunreach)
     /* on-link destinations need no gateway */
     cr_assert_eq(ipv4_output(s, st_mbuf("ping", 4), ST_PEER_IP, PROTO_UNKNOWN), 0);
     st_poll(s, T0);
-    take(dev, out, sizeof(out));
+    st_take(dev, out, sizeof(out));
     cr_assert_eq(iph(out)->dst_addr, ST_PEER_IP);
-    expect_no_tx(dev);
-    finish(s, dev, pool0);
+    st_expect_no_tx(dev);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, checksum_offload_leaves_the_checksum_to_the_device)
@@ -840,7 +811,7 @@ Test(ipv4, checksum_offload_leaves_the_checksum_to_the_device)
         cr_assert_eq(m->l3_len, IP_LEN);
         rte_pktmbuf_free(m);
     }
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
 
 Test(ipv4, shared_payload_is_not_written_into)
@@ -854,7 +825,7 @@ Test(ipv4, shared_payload_is_not_written_into)
     rte_mbuf_refcnt_update(m, 1); /* the application still holds it */
     cr_assert_eq(ipv4_output(s, m, ST_PEER_IP, PROTO_UNKNOWN), 0);
     st_poll(s, T0);
-    size_t n = take(dev, out, sizeof(out));
+    size_t n = st_take(dev, out, sizeof(out));
     cr_assert_eq(n, ETH_LEN + IP_LEN + 9);
     cr_assert_arr_eq(out + ETH_LEN + IP_LEN, "zero-copy", 9);
     cr_assert(ip_cksum_ok(iph(out)));
@@ -862,5 +833,5 @@ Test(ipv4, shared_payload_is_not_written_into)
     cr_assert_eq(rte_pktmbuf_headroom(m), head, "the header went in front of the shared mbuf");
     cr_assert_arr_eq(rte_pktmbuf_mtod(m, void *), "zero-copy", 9);
     rte_pktmbuf_free(m);
-    finish(s, dev, pool0);
+    st_finish(s, dev, pool0);
 }
