@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(gcc pkg-config meson ninja-build libdpdk-dev libcriterion-dev libyaml-dev
-          clang-14 libclang-rt-14-dev iproute2 ethtool iputils-ping python3)
+          clang-14 libclang-rt-14-dev iproute2 ethtool iputils-ping python3 libsodium-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

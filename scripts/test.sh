@@ -8,8 +8,8 @@
 #   3. the integration tests: Sluice against the Linux kernel in a network
 #      namespace (ping, ARP, UDP echo both ways, ICMP), two Sluice processes
 #      over net_memif (tests/integration/dataplane.sh; needs root),
-#   4. the libFuzzer targets (clang-14): config parser, and frames into the
-#      stack for 60 s,
+#   4. the libFuzzer targets (clang-14): config parser, TCP options, and
+#      frames into the stack for 60 s,
 #   5. the Criterion unit tests of the sanitizer build, with DPDK on
 #      --no-huge (so both memory paths are tested). Its summary ends the run.
 # Exits non-zero if anything failed. Idempotent.
@@ -71,11 +71,12 @@ fuzz() { # target, seconds: runs the kept corpus (regressions) and then new inpu
     return $rc
 }
 
-step "fuzz: config parser ${FUZZ_SECONDS}s, frames ${FUZZ_FRAME_SECONDS}s (clang-14, ASan+UBSan)"
+step "fuzz: config parser and TCP options ${FUZZ_SECONDS}s each, frames ${FUZZ_FRAME_SECONDS}s (clang-14, ASan+UBSan)"
 if CC=clang-14 configure build-fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
-        -Db_lundef=false && ninja -C build-fuzz tests/fuzz_config tests/fuzz_frame >/dev/null; then
+        -Db_lundef=false && ninja -C build-fuzz tests/fuzz_config tests/fuzz_frame tests/fuzz_tcp_options >/dev/null; then
     fuzz config "$FUZZ_SECONDS" || failed+=("fuzz: config parser (see build-fuzz/fuzz-config.log)")
     fuzz frame "$FUZZ_FRAME_SECONDS" || failed+=("fuzz: frames (see build-fuzz/fuzz-frame.log)")
+    fuzz tcp_options "$FUZZ_SECONDS" || failed+=("fuzz: TCP options (see build-fuzz/fuzz-tcp_options.log)")
 else
     failed+=("fuzz build")
 fi
