@@ -59,6 +59,36 @@
     X(udp_drop_malformed)      /* short, length field past the packet, bad checksum */              \
     X(udp_drop_no_port)        /* nobody bound: ICMP port-unreachable sent */                       \
     X(udp_drop_rcvq_full)      /* the socket's receive queue was full */                            \
+    X(tcp_rx_segments)                                                                             \
+    X(tcp_rx_bytes)            /* payload bytes taken in order */                                  \
+    X(tcp_tx_segments)                                                                             \
+    X(tcp_tx_bytes)            /* payload bytes sent, retransmissions included */                  \
+    X(tcp_retransmits)         /* segments sent again, all causes */                               \
+    X(tcp_fast_retransmits)    /* on the third duplicate ACK or SACK loss detection */             \
+    X(tcp_rto_expiries)                                                                            \
+    X(tcp_conns_opened)        /* reached ESTABLISHED */                                           \
+    X(tcp_conns_reset)         /* ended by an RST, ours or the peer's */                           \
+    X(tcp_conns_timedout)                                                                          \
+    X(tcp_rst_sent)                                                                                \
+    X(tcp_challenge_acks)      /* RFC 5961 challenge ACKs sent */                                  \
+    X(tcp_syncookies_sent)                                                                         \
+    X(tcp_syncookies_ok)       /* connections made from a valid cookie */                          \
+    X(tcp_ooo_segments)        /* held for reassembly */                                           \
+    X(tcp_drop_malformed)      /* short, data offset below 5 or past the segment */                \
+    X(tcp_drop_checksum)                                                                           \
+    X(tcp_drop_bad_options)    /* an option with length 0, 1 or past the header */                 \
+    X(tcp_drop_bad_flags)      /* SYN+FIN, SYN+RST, no flags where an ACK is needed */             \
+    X(tcp_drop_no_conn)        /* no connection or listener: RST sent unless it was an RST */      \
+    X(tcp_drop_out_of_window)  /* unacceptable sequence number: ACK sent (RFC 9293 §3.10.7.4) */   \
+    X(tcp_drop_paws)           /* old timestamp (RFC 7323 §5) */                                   \
+    X(tcp_drop_ack_unsent)     /* ACK of data never sent: ACK sent */                              \
+    X(tcp_drop_old_ack)        /* ACK too old (RFC 5961 §5) */                                     \
+    X(tcp_drop_listen)         /* at a listener: RST, ACK or a SYN over the backlog */             \
+    X(tcp_drop_ooo_full)       /* out-of-order queue full */                                       \
+    X(tcp_drop_rcv_closed)     /* data after shutdown(SHUT_RD) or close */                         \
+    X(tcp_drop_dup)            /* duplicate data, or a segment that only had old bytes */          \
+    X(tcp_drop_syn_state)      /* SYN or RST a state ignores */                                    \
+    X(tcp_drop_nombuf)         /* no mbuf for an outgoing segment */                               \
     X(fault_dropped)           /* fault injector: frames lost on purpose */                         \
     X(fault_duplicated)                                                                            \
     X(fault_reordered)                                                                             \

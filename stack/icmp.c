@@ -138,12 +138,16 @@ static void error_in(struct stack *s, struct rte_mbuf *m)
         stack_drop(s, m, &s->ctr.icmp_drop_malformed);
         return;
     }
-    if (q->next_proto_id != IPPROTO_UDP || q->src_addr != s->addr) {
+    if ((q->next_proto_id != IPPROTO_UDP && q->next_proto_id != IPPROTO_TCP) || q->src_addr != s->addr) {
         stack_drop(s, m, &s->ctr.icmp_drop_other);
         return;
     }
+    /* the ports are the first 4 octets of both UDP and TCP headers */
     u = (const struct rte_udp_hdr *)((const uint8_t *)q + ip_hdr_len(q));
-    udp_icmp_error(s, u->src_port, q->dst_addr, u->dst_port, error_errno(p[0], p[1]));
+    if (q->next_proto_id == IPPROTO_TCP)
+        tcp_icmp_error(s, u->src_port, q->dst_addr, u->dst_port, error_errno(p[0], p[1]));
+    else
+        udp_icmp_error(s, u->src_port, q->dst_addr, u->dst_port, error_errno(p[0], p[1]));
     s->ctr.icmp_errors_delivered++;
     rte_pktmbuf_free(m);
 }

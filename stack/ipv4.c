@@ -280,6 +280,9 @@ static void deliver(struct stack *s, struct rte_mbuf *m)
     case IPPROTO_UDP:
         udp_input(s, m, &ip);
         return;
+    case IPPROTO_TCP:
+        tcp_input(s, m, &ip);
+        return;
     default:
         unknown_protocol(s, m, &ip);
     }

@@ -29,6 +29,7 @@ void stack_params_defaults(struct stack_params *p)
     p->frag_max_flows = 64;
     p->frag_timeout_ns = 2ull * 1000000000u;
     p->udp_rcvq_max = 256;
+    tcp_params_defaults(&p->tcp);
 }
 
 int stack_drop(struct stack *s, struct rte_mbuf *m, uint64_t *counter)
@@ -97,6 +98,7 @@ static int create_layers(struct stack *s, const struct stack_params *p)
                     p->arp_queue_max);
     rc = rc ? rc : ipv4_create(s, p->frag_max_flows, p->frag_timeout_ns);
     rc = rc ? rc : udp_create(s, p->udp_rcvq_max);
+    rc = rc ? rc : tcp_create(s, &p->tcp);
     return rc;
 }
 
@@ -143,6 +145,7 @@ int stack_poll(struct stack *s, uint64_t now_ns)
         eth_input(s, pkts[i]);
     work = n + (int)timer_wheel_run(&s->timers, now_ns);
     ipv4_poll(s);
+    tcp_poll(s);
     work += s->tx_len;
     stack_tx_flush(s);
     return work;
@@ -153,6 +156,7 @@ void stack_destroy(struct stack *s)
     if (s == NULL)
         return;
     stack_tx_flush(s);
+    tcp_destroy(s);
     udp_destroy(s);
     ipv4_destroy(s);
     arp_destroy(s);

@@ -13,6 +13,7 @@
 #include <rte_ether.h>
 
 #include "counters.h"
+#include "tcp.h"
 
 struct netdev;
 struct rte_mbuf;
@@ -36,10 +37,12 @@ struct stack_params {
     unsigned frag_max_flows;   /* datagrams being reassembled at once */
     uint64_t frag_timeout_ns;
     unsigned udp_rcvq_max;     /* datagrams queued per UDP socket */
+    struct tcp_params tcp;
 };
 
 /* Defaults: ARP 60 s entries, 3 retries 1 s apart, 64 waiting packets;
- * 64 reassemblies of at most 2 s; 256 datagrams per socket. */
+ * 64 reassemblies of at most 2 s; 256 datagrams per socket; TCP as
+ * tcp_params_defaults. */
 void stack_params_defaults(struct stack_params *p);
 
 /* Creates a stack on dev (taken: closed with the stack) with mbufs from
@@ -54,6 +57,9 @@ void stack_destroy(struct stack *s);
 void stack_counters(const struct stack *s, struct stack_counters *out);
 /* The device's Rx interrupt fd, or -1. */
 int stack_rx_fd(const struct stack *s);
+
+/* The TCP defaults (documented in struct tcp_params). */
+void tcp_params_defaults(struct tcp_params *p);
 
 /* ---- UDP sockets (udp.c) ---- */
 

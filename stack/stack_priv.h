@@ -36,6 +36,8 @@ struct rte_mempool;
 struct arp_table;
 struct ipv4_state;
 struct udp_table;
+struct tcp_table;
+struct tcp_params;
 
 #define STACK_TX_BURST 32
 
@@ -51,6 +53,7 @@ struct stack {
     struct arp_table *arp;
     struct ipv4_state *ipv4;
     struct udp_table *udp;
+    struct tcp_table *tcp;
     struct rte_mbuf *tx[STACK_TX_BURST];
     uint16_t tx_len;
     struct stack_counters ctr;
@@ -148,5 +151,21 @@ void udp_input(struct stack *s, struct rte_mbuf *m, const struct ipv4_meta *ip);
 /* An ICMP error about a datagram we sent from local_port to dst:dst_port
  * (errno: ECONNREFUSED for port-unreachable, EHOSTUNREACH, ...). */
 void udp_icmp_error(struct stack *s, rte_be16_t local_port, rte_be32_t dst, rte_be16_t dst_port, int err);
+
+/* ---- tcp_conn.c, tcp_input.c (RFC 9293) ---- */
+
+/* Creates the TCP state (params copied). 0, -ENOMEM, -EIO (no random key). */
+int tcp_create(struct stack *s, const struct tcp_params *p);
+/* Frees every connection (owners must have closed theirs) and the table. */
+void tcp_destroy(struct stack *s);
+/* Runs output for the connections that have some pending and frees dead
+ * ones; called at the end of every pass. */
+void tcp_poll(struct stack *s);
+/* Handles a received TCP segment (data at the TCP header). */
+void tcp_input(struct stack *s, struct rte_mbuf *m, const struct ipv4_meta *ip);
+/* An ICMP error about a segment we sent from local_port to dst:dst_port
+ * (RFC 5927, RFC 1122 4.2.3.9): a connection still opening ends with err;
+ * an established one keeps it as a soft error. */
+void tcp_icmp_error(struct stack *s, rte_be16_t local_port, rte_be32_t dst, rte_be16_t dst_port, int err);
 
 #endif

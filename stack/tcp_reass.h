@@ -23,7 +23,8 @@ struct rte_mbuf;
 struct tcp_reass_seg {
     uint32_t seq, len;  /* bytes [seq, seq + len) */
     struct rte_mbuf *m; /* exactly len bytes */
-    uint64_t stamp;     /* insertion order, for the SACK block order */
+    uint64_t stamp;     /* insertion order, for the SACK block order (a duplicate
+                         * re-stamps the held entry it hit: RFC 2018 §4) */
 };
 
 struct tcp_reass {
@@ -49,7 +50,9 @@ void tcp_reass_free(struct tcp_reass *r);
  * (0: a pure duplicate, m freed), or -ENOSPC when new bytes would need a
  * segment slot and none is free (m freed: the caller counts the drop; the
  * peer retransmits). A zero-length FIN-only segment returns 0 and records
- * the FIN. */
+ * the FIN. A FIN that contradicts what is held (another FIN elsewhere, or
+ * held bytes beyond it) is ignored, and bytes beyond a recorded FIN are
+ * not stored. */
 int tcp_reass_insert(struct tcp_reass *r, uint32_t rcv_nxt, uint32_t seq, struct rte_mbuf *m, bool fin);
 
 /* Takes the held data that now continues the stream at *rcv_nxt: returns

@@ -31,10 +31,13 @@ struct tcp_sack_sb {
 void tcp_sack_sb_init(struct tcp_sack_sb *sb);
 
 /* Merges the n SACK blocks of an arriving ACK. Blocks are ignored when
- * empty or inverted (left >= right), not within [snd_una, snd_max], or a
- * D-SACK (RFC 2883 §4: a first block below the cumulative ACK, or inside
- * the second block); blocks are clipped to [snd_una, snd_max). Returns true
- * if newly sacked bytes were added (RFC 6675's "new SACK information"). */
+ * empty or inverted (left >= right), wholly outside [snd_una, snd_max), or
+ * a D-SACK (RFC 2883 §4: a first block starting below the cumulative ACK,
+ * or inside the second block); the others are clipped to [snd_una,
+ * snd_max). snd_una is after this ACK's cumulative acknowledgment (SEG.ACK
+ * when it is acceptable), so that a D-SACK below it is recognised. Returns
+ * true if newly sacked bytes were added (RFC 6675's "new SACK
+ * information"). */
 bool tcp_sack_sb_update(struct tcp_sack_sb *sb, uint32_t snd_una, uint32_t snd_max,
                         const struct tcp_sack_block *blk, unsigned n);
 /* snd_una moved forward: forgets what is now below it. */

@@ -9,7 +9,8 @@
  *   m (3 bits)   - index of the MSS in a fixed table of 8 values, the
  *                  largest not above the peer's MSS;
  *   h (24 bits)  - a keyed hash (SipHash-2-4, libsodium crypto_shorthash,
- *                  under its own key) of the 4-tuple, the peer's ISN, t.
+ *                  under its own key) of the 4-tuple, the peer's ISN, t
+ *                  and m (so m cannot be changed either).
  * Window scale and SACK-permitted cannot fit; when the peer sent
  * timestamps they ride in the low 5 bits of our first TSval as Linux does
  * (wscale 0..14, or 15 = none; the next bit: SACK-permitted), and are
@@ -48,7 +49,9 @@ uint32_t tcp_syncookie_make(const struct tcp_syncookie_key *k, uint32_t laddr, u
 int tcp_syncookie_check(const struct tcp_syncookie_key *k, uint32_t laddr, uint16_t lport, uint32_t raddr,
                         uint16_t rport, uint32_t peer_isn, uint32_t cookie, uint64_t now_ns, uint16_t *mss_out);
 
-/* The options that ride in the TSval's low 5 bits: tsval with them put in. */
+/* The options that ride in the TSval's low 5 bits: tsval with them put in
+ * (wscale above 14 taken as 14), moved 32 back when that would put it above
+ * tsval, so our later TSvals never go backwards (PAWS, RFC 7323 §5). */
 uint32_t tcp_syncookie_ts_encode(uint32_t tsval, bool ws_ok, uint8_t wscale, bool sack_ok);
 /* Reads them back from the echoed TSecr. */
 void tcp_syncookie_ts_decode(uint32_t tsecr, bool *ws_ok, uint8_t *wscale, bool *sack_ok);

@@ -1,0 +1,199 @@
+/*
+ * tcp_timer.c - a connection's timers on the stack's wheel: retransmission
+ * (and persist, when the peer's window is closed), delayed ACK, and one
+ * "keep" timer for keepalive, TIME_WAIT, and the deadlines of SYN-RECEIVED
+ * and of an orphan in FIN-WAIT-2.
+ *
+ * Read first: RFC 6298 §5 (managing the RTO timer), RFC 9293 §3.8.1
+ * (retransmission), §3.8.6.1 (zero-window probing: "The transmitting host
+ * SHOULD send the first zero-window probe when a zero window has existed
+ * for the retransmission timeout period ... and SHOULD increase
+ * exponentially the interval between successive probes"), §3.8.6.3
+ * (delayed ACK < 0.5 s), §3.8.4 (keep-alives, off by default, "MUST
+ * default to no less than two hours"), §3.10.8 (timeouts), RFC 5681 §3.1
+ * and tcp_cc.h (what an RTO does to cwnd), RFC 6675 §5.1 (the scoreboard
+ * after an RTO).
+ */
+#include <errno.h>
+
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "tcp_conn.h"
+
+static void rexmt_fire(struct timer *t, void *ctx, uint64_t now_ns);
+static void delack_fire(struct timer *t, void *ctx, uint64_t now_ns);
+static void keep_fire(struct timer *t, void *ctx, uint64_t now_ns);
+
+void tcp_timers_init(struct tcp_conn *c)
+{
+    timer_init(&c->rexmt_timer, rexmt_fire, c);
+    timer_init(&c->delack_timer, delack_fire, c);
+    timer_init(&c->keep_timer, keep_fire, c);
+}
+
+void tcp_timers_cancel(struct tcp_conn *c)
+{
+    timer_cancel(&c->s->timers, &c->rexmt_timer);
+    timer_cancel(&c->s->timers, &c->delack_timer);
+    timer_cancel(&c->s->timers, &c->keep_timer);
+}
+
+void tcp_timer_rexmt_arm(struct tcp_conn *c)
+{
+    timer_arm(&c->s->timers, &c->rexmt_timer, c->s->now_ns + tcp_rtt_rto(&c->rtt));
+}
+
+void tcp_timer_rexmt_stop(struct tcp_conn *c)
+{
+    timer_cancel(&c->s->timers, &c->rexmt_timer);
+}
+
+void tcp_timer_delack_arm(struct tcp_conn *c)
+{
+    if (!c->delack_timer.armed)
+        timer_arm(&c->s->timers, &c->delack_timer, c->s->now_ns + c->s->tcp->p.delack_ns);
+}
+
+void tcp_timer_delack_stop(struct tcp_conn *c)
+{
+    timer_cancel(&c->s->timers, &c->delack_timer);
+}
+
+void tcp_timer_time_wait(struct tcp_conn *c)
+{
+    tcp_timer_rexmt_stop(c);
+    tcp_timer_delack_stop(c);
+    if (c->state != TCP_TIME_WAIT)
+        tcp_conn_set_state(c, TCP_TIME_WAIT);
+    timer_arm(&c->s->timers, &c->keep_timer, c->s->now_ns + 2 * c->s->tcp->p.msl_ns);
+}
+
+void tcp_timer_keep_reset(struct tcp_conn *c)
+{
+    if (!(c->flags & TF_KEEPALIVE) || !tcp_state_is_synchronized(c->state) || c->state == TCP_TIME_WAIT)
+        return;
+    c->keep_probes = 0;
+    timer_arm(&c->s->timers, &c->keep_timer, c->s->now_ns + c->keepidle_ns);
+}
+
+void tcp_timer_keep_deadline(struct tcp_conn *c, uint64_t ns)
+{
+    timer_arm(&c->s->timers, &c->keep_timer, c->s->now_ns + ns);
+}
+
+/* The handshake segment timed out: SYN (SYN-SENT) or SYN-ACK (SYN-
+ * RECEIVED) again, with backoff, until the retries run out. */
+static void handshake_timeout(struct tcp_conn *c)
+{
+    struct tcp_params *p = &c->s->tcp->p;
+    unsigned max = c->state == TCP_SYN_SENT ? p->syn_retries : p->synack_retries;
+
+    if (c->rexmt_count >= max) {
+        tcp_conn_drop(c, ETIMEDOUT);
+        return;
+    }
+    c->rexmt_count++;
+    c->flags |= TF_SYN_TIMEDOUT;
+    tcp_rtt_backoff(&c->rtt);
+    c->st.retransmits++;
+    c->s->ctr.tcp_retransmits++;
+    if (c->state == TCP_SYN_SENT)
+        tcp_send_ctl(c, RTE_TCP_SYN_FLAG, c->sv.iss);
+    else
+        tcp_send_ctl(c, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, c->sv.iss);
+    tcp_timer_rexmt_arm(c);
+}
+
+/* The peer's window is closed and we have bytes: probe with one byte
+ * beyond it (RFC 9293 §3.8.6.1), backing off. A probe the peer answers
+ * (even with a zero window) does not count toward giving up: the
+ * connection is alive (RFC 9293 §3.8.6.1: "MUST NOT close the connection
+ * ... as long as the receiving TCP continues to send acknowledgments"). */
+static void persist_fire(struct tcp_conn *c)
+{
+    c->flags |= TF_FORCE_PROBE;
+    tcp_rtt_backoff(&c->rtt);
+    tcp_output(c);
+    c->flags &= ~TF_FORCE_PROBE;
+    if (!c->rexmt_timer.armed)
+        tcp_timer_rexmt_arm(c);
+}
+
+static void rexmt_fire(struct timer *t, void *ctx, uint64_t now_ns)
+{
+    struct tcp_conn *c = ctx;
+    uint32_t fl = (uint32_t)seq_diff(c->sv.snd_max, c->sv.snd_una);
+
+    (void)t;
+    c->s->now_ns = now_ns;
+    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) {
+        handshake_timeout(c);
+        return;
+    }
+    if (!tcp_state_is_synchronized(c->state) || c->state == TCP_TIME_WAIT)
+        return;
+    if (fl == 0) {
+        if (seq_lt(c->sv.snd_nxt, tcp_snd_end(c)))
+            persist_fire(c);
+        return;
+    }
+    if (c->rexmt_count >= c->s->tcp->p.retries) {
+        tcp_conn_drop(c, ETIMEDOUT);
+        return;
+    }
+    /* RFC 6298 5.4-5.6 and RFC 5681 §3.1: back off, collapse cwnd, go back
+     * to snd_una; RFC 6675 §5.1: forget the scoreboard */
+    c->rexmt_count++;
+    c->st.rto_expiries++;
+    c->s->ctr.tcp_rto_expiries++;
+    tcp_cc_on_rto(&c->cc, c->sv.snd_max, fl, now_ns);
+    tcp_rtt_backoff(&c->rtt);
+    tcp_sack_sb_clear(&c->sb);
+    c->rexmit_high = c->sv.snd_una;
+    c->rtt_timing = false;
+    c->sv.snd_nxt = c->sv.snd_una;
+    tcp_timer_rexmt_arm(c);
+    tcp_output(c);
+}
+
+static void delack_fire(struct timer *t, void *ctx, uint64_t now_ns)
+{
+    struct tcp_conn *c = ctx;
+
+    (void)t;
+    c->s->now_ns = now_ns;
+    if (!(c->flags & TF_DELACK))
+        return;
+    c->flags |= TF_ACK_NOW;
+    tcp_output(c);
+}
+
+/* Keepalive probe (RFC 9293 §3.8.4: a segment with SEG.SEQ = SND.NXT-1
+ * and no data, which the peer must answer with an ACK). */
+static void keepalive_fire(struct tcp_conn *c)
+{
+    if (c->keep_probes >= c->keepcnt) {
+        tcp_conn_drop(c, ETIMEDOUT);
+        return;
+    }
+    c->keep_probes++;
+    tcp_send_ctl(c, RTE_TCP_ACK_FLAG, c->sv.snd_nxt - 1);
+    timer_arm(&c->s->timers, &c->keep_timer, c->s->now_ns + c->keepintvl_ns);
+}
+
+static void keep_fire(struct timer *t, void *ctx, uint64_t now_ns)
+{
+    struct tcp_conn *c = ctx;
+
+    (void)t;
+    c->s->now_ns = now_ns;
+    if (c->state == TCP_TIME_WAIT || (c->state == TCP_FIN_WAIT_2 && (c->flags & TF_ORPHAN))) {
+        /* 2*MSL passed (RFC 9293 §3.10.8), or an orphan waited that long
+         * for the peer's FIN (Linux's tcp_fin_timeout) */
+        tcp_conn_drop(c, 0);
+        return;
+    }
+    if ((c->flags & TF_KEEPALIVE) && tcp_state_is_synchronized(c->state))
+        keepalive_fire(c);
+}

@@ -1,0 +1,148 @@
+/* tcp_harness.c - see tcp_harness.h. */
+#include "tcp_harness.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "harness.h"
+#include "runtime.h"
+
+#define B_IP RTE_BE32(0x0a000001)
+#define A_IP RTE_BE32(0x0a000002)
+
+static struct stack *make(const struct stack_params *params, rte_be32_t addr, const struct rte_ether_addr *mac,
+                          rte_be32_t peer, const struct rte_ether_addr *peer_mac, struct netdev *dev, uint64_t now)
+{
+    struct stack_params sp;
+    struct stack *s = NULL;
+
+    if (params != NULL)
+        sp = *params;
+    else
+        stack_params_defaults(&sp);
+    (void)mac;
+    sp.addr = addr;
+    sp.netmask = RTE_BE32(0xffffff00);
+    sp.arp_nstatic = 1;
+    sp.arp_static[0].addr = peer;
+    sp.arp_static[0].mac = *peer_mac;
+    cr_assert_eq(stack_create(&sp, dev, g_rt.pool, now, &s), 0);
+    return s;
+}
+
+void tp_create(struct tcp_pair *p, const struct stack_params *params, const struct fault_params *fault)
+{
+    struct netdev *wa;
+
+    memset(p, 0, sizeof(*p));
+    t_init();
+    p->pool_before = t_pool_avail();
+    p->now = 1000 * ST_NS_PER_MS;
+    p->da = netdev_fake_create(&st_us_mac, 1500);
+    p->db = netdev_fake_create(&st_peer_mac, 1500);
+    cr_assert(p->da && p->db);
+    netdev_fake_link(p->da, p->db);
+    wa = p->da;
+    if (fault != NULL)
+        cr_assert_eq(netdev_fault_wrap(p->da, fault, &p->fault_ctr, &wa), 0);
+    p->a = make(params, A_IP, &st_us_mac, B_IP, &st_peer_mac, wa, p->now);
+    p->b = make(params, B_IP, &st_peer_mac, A_IP, &st_us_mac, p->db, p->now);
+}
+
+static void settle(struct tcp_pair *p)
+{
+    for (int i = 0; i < 10000; i++) {
+        int w = stack_poll(p->a, p->now) + stack_poll(p->b, p->now);
+        if (w == 0)
+            return;
+    }
+    cr_assert_fail("stacks never went quiet");
+}
+
+void tp_run(struct tcp_pair *p, uint64_t total_ns)
+{
+    uint64_t end = p->now + total_ns;
+
+    settle(p);
+    while (p->now < end) {
+        p->now += ST_NS_PER_MS;
+        settle(p);
+    }
+}
+
+bool tp_run_until(struct tcp_pair *p, bool (*done)(void *ctx), void *ctx, uint64_t max_ns)
+{
+    uint64_t end = p->now + max_ns;
+
+    settle(p);
+    while (!done(ctx) && p->now < end) {
+        p->now += ST_NS_PER_MS;
+        settle(p);
+    }
+    return done(ctx);
+}
+
+void tp_finish(struct tcp_pair *p)
+{
+    stack_destroy(p->a);
+    stack_destroy(p->b);
+    cr_assert_eq(t_pool_avail(), p->pool_before, "mbufs leaked: %u", p->pool_before - t_pool_avail());
+}
+
+void tp_on_event(struct tcp_conn *c, void *ctx)
+{
+    (void)c;
+    ((struct tp_events *)ctx)->n++;
+}
+
+static struct tcp_conn *g_accept_from;
+static bool accept_ready(void *ctx)
+{
+    (void)ctx;
+    return tcp_accept_ready(g_accept_from);
+}
+
+void tp_connect(struct tcp_pair *p, struct tcp_conn **cli, struct tcp_conn **srv, struct tcp_conn **lst)
+{
+    cr_assert_eq(tcp_open(p->b, NULL, NULL, lst), 0);
+    cr_assert_eq(tcp_bind(*lst, 0, RTE_BE16(80)), 0);
+    cr_assert_eq(tcp_listen(*lst, 16), 0);
+    cr_assert_eq(tcp_open(p->a, NULL, NULL, cli), 0);
+    cr_assert_eq(tcp_connect(*cli, B_IP, RTE_BE16(80), p->now), 0);
+    g_accept_from = *lst;
+    cr_assert(tp_run_until(p, accept_ready, NULL, 5000 * ST_NS_PER_MS), "no connection to accept");
+    cr_assert_eq(tcp_accept(*lst, srv), 0);
+    cr_assert_eq(tcp_conn_state(*cli), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(*srv), TCP_ESTABLISHED);
+}
+
+void tp_send_pattern(struct tcp_pair *p, struct tcp_conn *c, uint64_t *state, size_t len)
+{
+    while (len > 0) {
+        size_t n = len < 1400 ? len : 1400;
+        struct rte_mbuf *m = rte_pktmbuf_alloc(g_rt.pool);
+        cr_assert_not_null(m);
+        uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)n);
+        t_pattern(state, d, n);
+        cr_assert_eq(tcp_send(c, m, p->now), 0);
+        len -= n;
+    }
+}
+
+size_t tp_recv_check(struct tcp_pair *p, struct tcp_conn *c, uint64_t *state)
+{
+    uint8_t got[4096], want[4096];
+    size_t total = 0;
+    struct rte_mbuf *m;
+
+    while ((m = tcp_recv(c, sizeof(got), p->now)) != NULL) {
+        size_t n = st_bytes(m, got, sizeof(got));
+        rte_pktmbuf_free(m);
+        t_pattern(state, want, n);
+        cr_assert_eq(memcmp(got, want, n), 0, "bytes differ after %zu received", total);
+        total += n;
+    }
+    return total;
+}
