@@ -72,6 +72,12 @@ struct sluice_config {
     uint32_t fault_seed;
     uint32_t fault_rx_loss_ppm, fault_rx_duplicate_ppm, fault_rx_reorder_ppm, fault_rx_corrupt_ppm, fault_rx_delay_us;
     uint32_t fault_tx_loss_ppm, fault_tx_duplicate_ppm, fault_tx_reorder_ppm, fault_tx_corrupt_ppm, fault_tx_delay_us;
+    /* tcp.*: see struct tcp_params in stack/tcp.h */
+    uint32_t tcp_rto_min_ms, tcp_rto_max_ms, tcp_msl_ms, tcp_delack_ms;
+    uint32_t tcp_sndbuf, tcp_rcvbuf, tcp_rcvbuf_max, tcp_max_conns, tcp_backlog_max;
+    uint32_t tcp_syn_retries, tcp_synack_retries, tcp_retries, tcp_ooo_max_segs;
+    uint32_t tcp_sack, tcp_timestamps, tcp_wscale, tcp_syncookies; /* 0 or 1 */
+    char tcp_cc[16]; /* "cubic" or "newreno" */
 };
 
 /* Sets every field to its default. Does not free eal_argv: call

@@ -18,6 +18,7 @@
 #include "netdev_dpdk.h"
 #include "runtime.h"
 #include "stack.h"
+#include "tcp_cc.h"
 
 static struct stack *g_stack;
 /* The fault injector counts here: it wraps the device before the stack
@@ -49,6 +50,44 @@ static int parse_arp_entry(const char *tok, struct stack_params *p)
     return 0;
 }
 
+/* The tcp.* keys into p (units: config ms -> ns). 0, or -EINVAL with a
+ * log line for an unknown tcp.cc or rto_max below rto_min. */
+static int tcp_params_from_config(const struct sluice_config *cfg, struct tcp_params *p)
+{
+    const uint64_t ms = 1000000ull;
+
+    if (strcmp(cfg->tcp_cc, "cubic") == 0) {
+        p->cc_algo = TCP_CC_CUBIC;
+    } else if (strcmp(cfg->tcp_cc, "newreno") == 0 || strcmp(cfg->tcp_cc, "reno") == 0) {
+        p->cc_algo = TCP_CC_NEWRENO;
+    } else {
+        SLOG_ERR("key 'tcp.cc': expected cubic or newreno, got '%s'", cfg->tcp_cc);
+        return -EINVAL;
+    }
+    if (cfg->tcp_rto_max_ms < cfg->tcp_rto_min_ms) {
+        SLOG_ERR("key 'tcp.rto_max_ms': %u is below tcp.rto_min_ms (%u)", cfg->tcp_rto_max_ms, cfg->tcp_rto_min_ms);
+        return -EINVAL;
+    }
+    p->rto_min_ns = cfg->tcp_rto_min_ms * ms;
+    p->rto_max_ns = cfg->tcp_rto_max_ms * ms;
+    p->msl_ns = cfg->tcp_msl_ms * ms;
+    p->delack_ns = cfg->tcp_delack_ms * ms;
+    p->sndbuf = cfg->tcp_sndbuf;
+    p->rcvbuf = cfg->tcp_rcvbuf;
+    p->rcvbuf_max = cfg->tcp_rcvbuf_max > cfg->tcp_rcvbuf ? cfg->tcp_rcvbuf_max : cfg->tcp_rcvbuf;
+    p->max_conns = cfg->tcp_max_conns;
+    p->backlog_max = cfg->tcp_backlog_max;
+    p->syn_retries = cfg->tcp_syn_retries;
+    p->synack_retries = cfg->tcp_synack_retries;
+    p->retries = cfg->tcp_retries;
+    p->ooo_max_segs = cfg->tcp_ooo_max_segs;
+    p->sack = cfg->tcp_sack != 0;
+    p->timestamps = cfg->tcp_timestamps != 0;
+    p->wscale = cfg->tcp_wscale != 0;
+    p->syncookies = cfg->tcp_syncookies != 0;
+    return 0;
+}
+
 int net_params_from_config(const struct sluice_config *cfg, struct stack_params *p)
 {
     char list[sizeof(cfg->net_arp_static)], *save = NULL;
@@ -57,6 +96,8 @@ int net_params_from_config(const struct sluice_config *cfg, struct stack_params 
     p->addr = cfg->net_addr;
     p->netmask = cfg->net_netmask;
     p->gateway = cfg->net_gateway;
+    if (tcp_params_from_config(cfg, &p->tcp) != 0)
+        return -EINVAL;
     snprintf(list, sizeof(list), "%s", cfg->net_arp_static);
     for (char *tok = strtok_r(list, " ,", &save); tok != NULL; tok = strtok_r(NULL, " ,", &save)) {
         if (parse_arp_entry(tok, p) != 0) {

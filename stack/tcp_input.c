@@ -664,7 +664,7 @@ static bool ack_check(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg
         return false;
     }
     if ((c->flags & TF_SACK_OK) && (sg->opts.present & TCP_OPT_SACK))
-        tcp_sack_sb_update(&c->sb, c->sv.snd_una, c->sv.snd_max, sg->opts.sack, sg->opts.nsack);
+        tcp_sack_sb_update(&c->sb, seq_max(sg->ack, c->sv.snd_una), c->sv.snd_max, sg->opts.sack, sg->opts.nsack);
     if (seq_gt(sg->ack, c->sv.snd_una))
         new_ack(c, sg);
     else if (is_dupack(c, sg))

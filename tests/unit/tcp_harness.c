@@ -146,3 +146,73 @@ size_t tp_recv_check(struct tcp_pair *p, struct tcp_conn *c, uint64_t *state)
     }
     return total;
 }
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+static uint16_t l4_sum(const void *seg, size_t len, rte_be32_t src, rte_be32_t dst)
+{
+    uint32_t sum = 0;
+    const uint8_t *p = seg;
+
+    sum += rte_be_to_cpu_16((uint16_t)(src >> 16)) + rte_be_to_cpu_16((uint16_t)src);
+    sum += rte_be_to_cpu_16((uint16_t)(dst >> 16)) + rte_be_to_cpu_16((uint16_t)dst);
+    sum += IPPROTO_TCP + (uint32_t)len;
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (len & 1)
+        sum += (uint32_t)(p[len - 1] << 8);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+size_t st_tcp(void *buf, const struct st_tcp_seg *sg)
+{
+    uint8_t seg[1600];
+    struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)seg;
+    size_t hl = sizeof(*th) + sg->optlen;
+
+    cr_assert(hl + sg->len <= sizeof(seg));
+    memset(th, 0, sizeof(*th));
+    th->src_port = rte_cpu_to_be_16(sg->sport);
+    th->dst_port = rte_cpu_to_be_16(sg->dport);
+    th->sent_seq = rte_cpu_to_be_32(sg->seq);
+    th->recv_ack = rte_cpu_to_be_32(sg->ack);
+    th->data_off = (uint8_t)((sg->data_off ? sg->data_off : (uint8_t)((hl + 3) / 4)) << 4);
+    th->tcp_flags = sg->flags;
+    th->rx_win = rte_cpu_to_be_16(sg->wnd);
+    th->tcp_urp = rte_cpu_to_be_16(sg->urp);
+    if (sg->optlen)
+        memcpy(seg + sizeof(*th), sg->opts, sg->optlen);
+    if (sg->len)
+        memcpy(seg + hl, sg->data, sg->len);
+    th->cksum = rte_cpu_to_be_16(l4_sum(seg, hl + sg->len, ST_PEER_IP, ST_US_IP));
+    return st_ipv4(buf, ST_PEER_IP, ST_US_IP, IPPROTO_TCP, seg, hl + sg->len);
+}
+
+size_t st_tcp_parse(const uint8_t *frame, size_t len, struct st_tcp_seg *out)
+{
+    const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(frame + sizeof(struct rte_ether_hdr));
+    size_t ihl = (size_t)(ip->version_ihl & 0xf) * 4;
+    const uint8_t *seg = (const uint8_t *)ip + ihl;
+    size_t seglen = rte_be_to_cpu_16(ip->total_length) - ihl;
+    const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)seg;
+
+    cr_assert(len >= sizeof(struct rte_ether_hdr) + ihl + sizeof(*th));
+    cr_assert_eq(ip->next_proto_id, IPPROTO_TCP);
+    cr_assert_eq(l4_sum(seg, seglen, ip->src_addr, ip->dst_addr), 0, "bad TCP checksum");
+    memset(out, 0, sizeof(*out));
+    out->sport = rte_be_to_cpu_16(th->src_port);
+    out->dport = rte_be_to_cpu_16(th->dst_port);
+    out->seq = rte_be_to_cpu_32(th->sent_seq);
+    out->ack = rte_be_to_cpu_32(th->recv_ack);
+    out->flags = th->tcp_flags;
+    out->wnd = rte_be_to_cpu_16(th->rx_win);
+    out->data_off = (uint8_t)(th->data_off >> 4);
+    out->opts = seg + sizeof(*th);
+    out->optlen = (size_t)out->data_off * 4 - sizeof(*th);
+    out->data = seg + out->data_off * 4;
+    out->len = seglen - (size_t)out->data_off * 4;
+    return out->len;
+}

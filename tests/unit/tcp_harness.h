@@ -54,3 +54,27 @@ void tp_send_pattern(struct tcp_pair *p, struct tcp_conn *c, uint64_t *state, si
 size_t tp_recv_check(struct tcp_pair *p, struct tcp_conn *c, uint64_t *state);
 
 #endif
+
+/* ---- crafted segments against one stack (stack_harness.h's st_create:
+ * us 10.0.0.2, the peer 10.0.0.1) ---- */
+
+struct st_tcp_seg {
+    uint16_t sport, dport;  /* host order */
+    uint32_t seq, ack;
+    uint8_t flags;          /* RTE_TCP_*_FLAG */
+    uint16_t wnd;
+    uint8_t data_off;       /* 0: computed from optlen */
+    const uint8_t *opts;    /* raw option bytes, optlen a multiple of 4 unless testing */
+    size_t optlen;
+    const void *data;
+    size_t len;
+    uint16_t urp;
+};
+
+/* Writes a TCP segment from the peer to us in IPv4 in Ethernet into buf
+ * (valid checksums); returns the frame length. */
+size_t st_tcp(void *buf, const struct st_tcp_seg *sg);
+/* Parses a frame the stack sent (asserting IPv4/TCP with a valid TCP
+ * checksum) into out (opts points into frame); returns the payload
+ * length. */
+size_t st_tcp_parse(const uint8_t *frame, size_t len, struct st_tcp_seg *out);
