@@ -3,11 +3,13 @@
  * demi_listen, demi_accept, demi_connect, demi_pushto, the option and name
  * calls) and the socket queue kind.
  *
- * UDP sockets run on the stack (stack/udp.c); TCP returns ENOTSUP until it
- * lands. Errors per the seed man pages: EINVAL for a bad pointer, address
- * or size, EBADF when sockqd is not a socket queue; the rest as Linux
- * returns them for the same call (EOPNOTSUPP for listen on a datagram
- * socket, ENOPROTOOPT for an option we do not implement, never a silent 0).
+ * Every call checks its own arguments, then finds the socket and goes to
+ * its kind: UDP sockets are here (on stack/udp.c), stream sockets in
+ * tcp_socket.c (on stack/tcp.h). Errors per the seed man pages: EINVAL for
+ * a bad pointer, address or size, EBADF when sockqd is not a socket queue;
+ * the rest as Linux returns them for the same call (EOPNOTSUPP for listen
+ * on a datagram socket, ENOPROTOOPT for an option we do not implement,
+ * never a silent 0).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -26,6 +28,7 @@
 #include "queue.h"
 #include "runtime.h"
 #include "stack.h"
+#include "tcp_socket.h"
 
 /* 65535 - 20 (IPv4 header) - 8 (UDP header) */
 #define UDP_PAYLOAD_MAX 65507u
@@ -36,12 +39,26 @@ struct sock {
     struct queue *q;
 };
 
-/* The socket queue qd, or NULL (memory queues and pipes are not sockets). */
+static const struct queue_ops udp_queue_ops;
+
+/* The UDP socket queue qd, or NULL (stream sockets, memory queues and
+ * pipes are not). */
 static struct sock *sock_get(int qd)
 {
     struct queue *q = queue_get(qd);
 
-    return q != NULL && q->kind == QUEUE_SOCKET ? q->impl : NULL;
+    return q != NULL && q->ops == &udp_queue_ops ? q->impl : NULL;
+}
+
+/* Finds socket qd: *u for a UDP socket, *t for a stream socket (the other
+ * NULL). 0, or EBADF when qd is no socket. */
+static int sock_find(int qd, struct sock **u, struct tsock **t)
+{
+    struct queue *q = queue_get(qd);
+
+    *u = sock_get(qd);
+    *t = tsock_of(q);
+    return *u != NULL || *t != NULL ? 0 : EBADF;
 }
 
 /* An IPv4 socket address: non-NULL, size at least sizeof(struct
@@ -247,11 +264,13 @@ static int udp_socket_new(int *qd_out)
  * The first socket starts the network (net.devargs).
  * Returns EINVAL for NULL sockqd_out, EAFNOSUPPORT for another domain,
  * EPROTONOSUPPORT for another type or protocol, ENETDOWN when the network
- * does not start (logged with the fix), EMFILE, ENOMEM, ENOSYS before
- * demi_init, and ENOTSUP for SOCK_STREAM until TCP lands.
+ * does not start (logged with the fix), EMFILE (queues.max queues open),
+ * ENFILE (tcp.max_conns connections exist), ENOMEM, ENOSYS before
+ * demi_init.
  */
 SLUICE_API int demi_socket(int *sockqd_out, int domain, int type, int protocol)
 {
+    struct stack *st;
     int rc = runtime_check();
 
     if (rc)
@@ -260,8 +279,10 @@ SLUICE_API int demi_socket(int *sockqd_out, int domain, int type, int protocol)
         return EINVAL;
     if (domain != AF_INET)
         return EAFNOSUPPORT;
-    if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
-        return ENOTSUP;
+    if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) {
+        st = net_stack();
+        return st == NULL ? errno : tsock_new(st, sockqd_out);
+    }
     if (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))
         return udp_socket_new(sockqd_out);
     return EPROTONOSUPPORT;
@@ -270,13 +291,15 @@ SLUICE_API int demi_socket(int *sockqd_out, int domain, int type, int protocol)
 /**
  * demi_bind - binds socket sockqd to addr (struct sockaddr_in, size bytes;
  * address 0 or ours, port 0 for an ephemeral one). EINVAL for a bad address
- * or size, a socket already bound or an address not ours; EADDRINUSE;
- * EAGAIN when no ephemeral port is free; EBADF if sockqd is not a socket;
- * ENOSYS before demi_init.
+ * or size, a socket already bound (a stream socket: or not in CLOSED) or an
+ * address not ours (UDP); EADDRNOTAVAIL for an address not ours (TCP, as
+ * Linux); EADDRINUSE; EAGAIN when no ephemeral port is free; EBADF if
+ * sockqd is not a socket; ENOSYS before demi_init.
  */
 SLUICE_API int demi_bind(int sockqd, const struct sockaddr *addr, socklen_t size)
 {
     struct sock *sk;
+    struct tsock *ts;
     int rc = runtime_check();
 
     if (rc)
@@ -284,53 +307,86 @@ SLUICE_API int demi_bind(int sockqd, const struct sockaddr *addr, socklen_t size
     rc = check_sockaddr(addr, size);
     if (rc)
         return rc;
-    sk = sock_get(sockqd);
-    if (sk == NULL)
-        return EBADF;
+    rc = sock_find(sockqd, &sk, &ts);
+    if (rc)
+        return rc;
+    if (ts != NULL)
+        return tsock_bind(ts, sin_of(addr)->sin_addr.s_addr, sin_of(addr)->sin_port);
     return -udp_bind(sk->u, sin_of(addr)->sin_addr.s_addr, sin_of(addr)->sin_port);
 }
 
 /**
- * demi_listen - marks stream socket sockqd as listening. EINVAL for
- * backlog < 0; EBADF if sockqd is not a socket; EOPNOTSUPP for a datagram
- * socket; ENOSYS before demi_init.
+ * demi_listen - marks stream socket sockqd as listening, with a queue of
+ * backlog connections ready to accept (capped at tcp.backlog_max; 0 means
+ * 1); binds an ephemeral port first if it is unbound; on a listener, only
+ * changes the backlog. EINVAL for backlog < 0 or a socket that is connected
+ * or connecting; EADDRINUSE (another listener has the port); EAGAIN (no
+ * ephemeral port); EBADF if sockqd is not a socket; EOPNOTSUPP for a
+ * datagram socket; ENOSYS before demi_init.
  */
 SLUICE_API int demi_listen(int sockqd, int backlog)
 {
+    struct sock *sk;
+    struct tsock *ts;
     int rc = runtime_check();
 
     if (rc)
         return rc;
     if (backlog < 0)
         return EINVAL;
-    return sock_get(sockqd) == NULL ? EBADF : EOPNOTSUPP;
+    rc = sock_find(sockqd, &sk, &ts);
+    if (rc)
+        return rc;
+    return ts != NULL ? tsock_listen(ts, backlog) : EOPNOTSUPP;
 }
 
 /**
  * demi_accept - starts accepting one connection on listening socket sockqd.
- * EINVAL for NULL qt_out; EBADF if sockqd is not a socket; EOPNOTSUPP for a
- * datagram socket; ENOSYS before demi_init.
+ * The token completes DEMI_OPC_ACCEPT with qr_value.ares.qd = a new socket
+ * queue for the connection (the caller closes it) and ares.addr = its
+ * peer; or DEMI_OPC_FAILED with EMFILE or ENOMEM when no queue can be made
+ * (the connection waits for the next accept). Accepts complete in the
+ * order they were made.
+ * Returns EINVAL for NULL qt_out or a stream socket that does not listen;
+ * EBADF if sockqd is not a socket; EOPNOTSUPP for a datagram socket; EAGAIN
+ * when no token is free; ENOSYS before demi_init.
  */
 SLUICE_API int demi_accept(demi_qtoken_t *qt_out, int sockqd)
 {
+    struct sock *sk;
+    struct tsock *ts;
     int rc = runtime_check();
 
     if (rc)
         return rc;
     if (qt_out == NULL)
         return EINVAL;
-    return sock_get(sockqd) == NULL ? EBADF : EOPNOTSUPP;
+    rc = sock_find(sockqd, &sk, &ts);
+    if (rc)
+        return rc;
+    return ts != NULL ? tsock_accept(ts, qt_out) : EOPNOTSUPP;
 }
 
 /**
- * demi_connect - sets the peer of socket sockqd (a datagram socket: at
- * once; its token completes DEMI_OPC_CONNECT, or FAILED with udp_bind's
- * errors). EINVAL for NULL qt_out or a bad address or size; EBADF if sockqd
- * is not a socket; EAGAIN when no token is free; ENOSYS before demi_init.
+ * demi_connect - connects socket sockqd to addr.
+ * A datagram socket: sets its peer at once; the token completes
+ * DEMI_OPC_CONNECT, or FAILED with udp_bind's errors.
+ * A stream socket: sends the SYN (binding an ephemeral port first); the
+ * token completes DEMI_OPC_CONNECT when the handshake is done, or FAILED
+ * with ECONNREFUSED (RST), ETIMEDOUT (no answer after tcp.syn_retries),
+ * ENETUNREACH, EHOSTUNREACH (ICMP, or ARP failed), ECONNABORTED. What
+ * Linux's connect(2) refuses at once is returned by the call: EISCONN
+ * (connected), EALREADY (connecting), EINVAL (listening), EADDRINUSE (the
+ * 4-tuple is in use), EADDRNOTAVAIL (no ephemeral port), ENETUNREACH
+ * (address 0, broadcast, no route).
+ * Returns also EINVAL for NULL qt_out or a bad address or size; EBADF if
+ * sockqd is not a socket; EAGAIN when no token is free; ENOSYS before
+ * demi_init.
  */
 SLUICE_API int demi_connect(demi_qtoken_t *qt_out, int sockqd, const struct sockaddr *addr, socklen_t size)
 {
     struct sock *sk;
+    struct tsock *ts;
     struct op *op;
     int rc = runtime_check();
 
@@ -341,9 +397,11 @@ SLUICE_API int demi_connect(demi_qtoken_t *qt_out, int sockqd, const struct sock
     rc = check_sockaddr(addr, size);
     if (rc)
         return rc;
-    sk = sock_get(sockqd);
-    if (sk == NULL)
-        return EBADF;
+    rc = sock_find(sockqd, &sk, &ts);
+    if (rc)
+        return rc;
+    if (ts != NULL)
+        return tsock_connect(ts, sin_of(addr)->sin_addr.s_addr, sin_of(addr)->sin_port, qt_out);
     op = qtoken_new(OPK_CONNECT, sockqd);
     if (op == NULL)
         return EAGAIN;
@@ -354,18 +412,24 @@ SLUICE_API int demi_connect(demi_qtoken_t *qt_out, int sockqd, const struct sock
 }
 
 /**
- * demi_pushto - sends sga as one datagram to dest_addr on socket sockqd;
- * the token completes when the datagram is handed to the device (an array
- * of ours is sent zero-copy and kept alive as long as the device needs it).
- * Completes FAILED with EMSGSIZE (over 65507 bytes), ENETUNREACH, ENOBUFS.
- * EINVAL for NULL qt_out, a bad sga (as demi_push), a bad address or size;
- * EBADF if sockqd is not a socket; EAGAIN; ENOSYS before demi_init.
+ * demi_pushto - sends sga on socket sockqd.
+ * A datagram socket: one datagram to dest_addr; the token completes when
+ * the datagram is handed to the device (an array of ours is sent zero-copy
+ * and kept alive as long as the device needs it). Completes FAILED with
+ * EMSGSIZE (over 65507 bytes), ENETUNREACH, ENOBUFS.
+ * A stream socket: exactly demi_push (dest_addr is checked, then ignored,
+ * as Linux ignores the address of sendto(2) on a connection-mode socket;
+ * on a socket that never connected the push fails with ENOTCONN).
+ * Returns EINVAL for NULL qt_out, a bad sga (as demi_push), a bad address
+ * or size; EBADF if sockqd is not a socket; EAGAIN; ENOSYS before
+ * demi_init.
  */
 SLUICE_API int demi_pushto(demi_qtoken_t *qt_out, int sockqd, const demi_sgarray_t *sga,
                            const struct sockaddr *dest_addr, socklen_t size)
 {
     struct rte_mbuf *m;
     struct sock *sk;
+    struct tsock *ts;
     struct op *op;
     int rc = runtime_check();
 
@@ -376,9 +440,11 @@ SLUICE_API int demi_pushto(demi_qtoken_t *qt_out, int sockqd, const demi_sgarray
     rc = check_sockaddr(dest_addr, size);
     if (rc)
         return rc;
-    sk = sock_get(sockqd);
-    if (sk == NULL)
-        return EBADF;
+    rc = sock_find(sockqd, &sk, &ts);
+    if (rc)
+        return rc;
+    if (ts != NULL)
+        return tsock_pushto(ts, sga, qt_out);
     op = qtoken_new(OPK_PUSH, sockqd);
     if (op == NULL)
         return EAGAIN;
@@ -389,38 +455,55 @@ SLUICE_API int demi_pushto(demi_qtoken_t *qt_out, int sockqd, const demi_sgarray
 }
 
 /**
- * demi_setsockopt - no option is implemented yet: ENOPROTOOPT (never a
- * silent 0). EINVAL for NULL optval or optlen 0; EBADF if qd is not a
- * socket; ENOSYS before demi_init.
+ * demi_setsockopt - sets option optname at level (optlen bytes at optval)
+ * on socket qd. A stream socket takes, with Linux's rules: SOL_SOCKET
+ * SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_SNDBUF, SO_RCVBUF (stored
+ * doubled, as Linux), SO_LINGER (on with 0 s: demi_close resets);
+ * IPPROTO_TCP TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
+ * TCP_CONGESTION. A datagram socket has no option yet.
+ * Returns EINVAL for NULL optval, optlen 0, an int option with optlen <
+ * sizeof(int) or a value out of range; ENOPROTOOPT for any other option
+ * (never a silent 0); EBADF if qd is not a socket; ENOSYS before demi_init.
  */
 SLUICE_API int demi_setsockopt(int qd, int level, int optname, const void *optval, socklen_t optlen)
 {
+    struct sock *sk;
+    struct tsock *ts;
     int rc = runtime_check();
 
-    (void)level;
-    (void)optname;
     if (rc)
         return rc;
     if (optval == NULL || optlen == 0)
         return EINVAL;
-    return sock_get(qd) == NULL ? EBADF : ENOPROTOOPT;
+    rc = sock_find(qd, &sk, &ts);
+    if (rc)
+        return rc;
+    return ts != NULL ? tsock_setsockopt(ts, level, optname, optval, optlen) : ENOPROTOOPT;
 }
 
 /**
- * demi_getsockopt - as demi_setsockopt: ENOPROTOOPT for every option yet.
- * EINVAL for NULL optval or optlen; EBADF if qd is not a socket.
+ * demi_getsockopt - reads option optname at level of socket qd into optval
+ * (*optlen bytes of room in, bytes written out; truncated as Linux does).
+ * A stream socket has the options of demi_setsockopt plus SO_ERROR (taken:
+ * it clears), SO_TYPE, TCP_MAXSEG and TCP_INFO. A datagram socket has none
+ * yet. Returns EINVAL for NULL optval or optlen or a bad *optlen;
+ * ENOPROTOOPT for any other option; EBADF if qd is not a socket; ENOSYS
+ * before demi_init.
  */
 SLUICE_API int demi_getsockopt(int qd, int level, int optname, void *optval, socklen_t *optlen)
 {
+    struct sock *sk;
+    struct tsock *ts;
     int rc = runtime_check();
 
-    (void)level;
-    (void)optname;
     if (rc)
         return rc;
     if (optval == NULL || optlen == NULL)
         return EINVAL;
-    return sock_get(qd) == NULL ? EBADF : ENOPROTOOPT;
+    rc = sock_find(qd, &sk, &ts);
+    if (rc)
+        return rc;
+    return ts != NULL ? tsock_getsockopt(ts, level, optname, optval, optlen) : ENOPROTOOPT;
 }
 
 /* Writes an AF_INET address into (addr, *addrlen) as getsockname(2) does:
@@ -434,7 +517,7 @@ static void put_sockaddr(struct sockaddr *addr, socklen_t *addrlen, rte_be32_t a
     *addrlen = sizeof(sin);
 }
 
-static int name_call(int qd, struct sockaddr *addr, socklen_t *addrlen, struct sock **sk)
+static int name_call(int qd, struct sockaddr *addr, socklen_t *addrlen, struct sock **sk, struct tsock **ts)
 {
     int rc = runtime_check();
 
@@ -442,27 +525,32 @@ static int name_call(int qd, struct sockaddr *addr, socklen_t *addrlen, struct s
         return rc;
     if (addr == NULL || addrlen == NULL)
         return EINVAL;
-    *sk = sock_get(qd);
-    return *sk == NULL ? EBADF : 0;
+    return sock_find(qd, sk, ts);
 }
 
 /**
  * demi_getpeername - the peer address of connected socket qd, into addr
  * (*addrlen bytes in, the address's size out). EINVAL for NULL addr or
- * addrlen; EBADF if qd is not a socket; ENOTCONN if it has no peer; ENOSYS
+ * addrlen; EBADF if qd is not a socket; ENOTCONN if it has no peer (a
+ * stream socket that is not connected or connecting, a listener); ENOSYS
  * before demi_init.
  */
 SLUICE_API int demi_getpeername(int qd, struct sockaddr *addr, socklen_t *addrlen)
 {
     struct sock *sk;
+    struct tsock *ts;
     rte_be32_t a;
     rte_be16_t p;
-    int rc = name_call(qd, addr, addrlen, &sk);
+    int rc = name_call(qd, addr, addrlen, &sk, &ts);
 
     if (rc)
         return rc;
-    if (udp_peer(sk->u, &a, &p) != 0)
-        return ENOTCONN;
+    if (ts != NULL)
+        rc = tsock_peer(ts, &a, &p);
+    else if (udp_peer(sk->u, &a, &p) != 0)
+        rc = ENOTCONN;
+    if (rc)
+        return rc;
     put_sockaddr(addr, addrlen, a, p);
     return 0;
 }
@@ -474,13 +562,17 @@ SLUICE_API int demi_getpeername(int qd, struct sockaddr *addr, socklen_t *addrle
 SLUICE_API int demi_getsockname(int qd, struct sockaddr *addr, socklen_t *addrlen)
 {
     struct sock *sk;
+    struct tsock *ts;
     rte_be32_t a;
     rte_be16_t p;
-    int rc = name_call(qd, addr, addrlen, &sk);
+    int rc = name_call(qd, addr, addrlen, &sk, &ts);
 
     if (rc)
         return rc;
-    udp_local(sk->u, &a, &p);
+    if (ts != NULL)
+        tsock_local(ts, &a, &p);
+    else
+        udp_local(sk->u, &a, &p);
     put_sockaddr(addr, addrlen, a, p);
     return 0;
 }

@@ -8,6 +8,9 @@
 #   3. the integration tests: Sluice against the Linux kernel in a network
 #      namespace (ping, ARP, UDP echo both ways, ICMP), two Sluice processes
 #      over net_memif (tests/integration/dataplane.sh; needs root),
+#      the interposer (tests/preload/run.sh) and Debian's redis-server,
+#      nginx, memcached, redis-benchmark, wrk and curl on Sluice
+#      (tests/preload/apps.sh),
 #   4. the libFuzzer targets (clang-14): config parser, TCP options, and
 #      frames into the stack for 60 s,
 #   5. the Criterion unit tests of the sanitizer build, with DPDK on
@@ -61,6 +64,12 @@ step "integration: DPDK devices (af_packet, tap, memif) in namespaces of their o
 
 step "integration: Sluice against the Linux kernel and over net_memif"
 ./tests/integration/dataplane.sh build || failed+=("data-plane integration tests")
+
+step "interposer: errno comparison with the kernel, passthrough, UDP, fork, epoll (tests/preload/run.sh)"
+./tests/preload/run.sh build || failed+=("interposer tests (tests/preload/run.sh)")
+
+step "apps on Sluice: redis-server, nginx, memcached; redis-benchmark and curl under sluice-run (tests/preload/apps.sh)"
+./tests/preload/apps.sh build || failed+=("app tests (tests/preload/apps.sh)")
 
 fuzz() { # target, seconds: runs the kept corpus (regressions) and then new inputs
     mkdir -p "build-fuzz/corpus-$1"

@@ -477,12 +477,14 @@ Test(errors, socket_of_other_type_or_protocol_returns_eprotonosupport)
     cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_DGRAM, IPPROTO_TCP), EPROTONOSUPPORT);
 }
 
-Test(errors, stream_socket_returns_enotsup_until_tcp_lands)
+Test(errors, stream_socket_without_a_device_returns_enetdown)
 {
+    setenv("SLUICE_NET_DEVARGS", "net_af_packet9,iface=sl-absent-if", 1);
+    setenv("SLUICE_NET_LINK_TIMEOUT_MS", "100", 1);
     t_init();
     int qd;
-    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_STREAM, 0), ENOTSUP);
-    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_STREAM, IPPROTO_TCP), ENOTSUP);
+    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_STREAM, 0), ENETDOWN);
+    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_STREAM, IPPROTO_TCP), ENETDOWN);
 }
 
 Test(errors, datagram_socket_without_a_device_returns_enetdown)

@@ -44,7 +44,7 @@ static int check(const struct tcp_syncookie_key *k, uint32_t isn, uint32_t cooki
 
 /* ---- keys ---- */
 
-Test(tcp_syncookie, random_keys_differ_and_give_different_cookies)
+Test(tcp_syncookie, random_keys_differ_and_each_round_trips)
 {
     struct tcp_syncookie_key a, b;
     uint16_t mss;

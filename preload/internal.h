@@ -1,0 +1,285 @@
+/*
+ * internal.h - shared state of the interposer (libsluice-preload.so).
+ *
+ * Read docs/preload.md first. In short:
+ *  - every file descriptor the program sees is a real kernel fd; a socket
+ *    Sluice takes keeps the kernel socket that socket() made (so numbers
+ *    never collide) and gets a struct psock in socks[fd];
+ *  - a socket is a candidate (AF_INET, stream or datagram) until bind,
+ *    listen, connect or a first sendto decides it: taken (Sluice) or kernel,
+ *    by the rules of rules.c;
+ *  - a taken socket is materialised on the demi side (demi_socket, options,
+ *    bind, listen) only when it is first used for I/O, so a process that
+ *    forks before any I/O (nginx's master) never starts DPDK;
+ *  - everything is serialised by one process-wide lock (g_lock), released
+ *    while a caller sleeps; a thread-local flag lets the calls that Sluice
+ *    and DPDK make themselves go straight to the kernel.
+ * Nothing here includes a DPDK header: public demi/ and sluice/ headers only.
+ */
+#ifndef SLUICE_PRELOAD_INTERNAL_H
+#define SLUICE_PRELOAD_INTERNAL_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/poll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <demi/types.h>
+
+#define PRELOAD_API __attribute__((visibility("default")))
+
+/* ---- the real functions (real.c) ---- */
+
+struct real_fns {
+    int (*socket)(int, int, int);
+    int (*socketpair)(int, int, int, int[2]);
+    int (*bind)(int, const struct sockaddr *, socklen_t);
+    int (*listen)(int, int);
+    int (*accept)(int, struct sockaddr *, socklen_t *);
+    int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+    int (*connect)(int, const struct sockaddr *, socklen_t);
+    int (*shutdown)(int, int);
+    int (*close)(int);
+    int (*close_range)(unsigned, unsigned, int);
+    int (*getsockname)(int, struct sockaddr *, socklen_t *);
+    int (*getpeername)(int, struct sockaddr *, socklen_t *);
+    int (*getsockopt)(int, int, int, void *, socklen_t *);
+    int (*setsockopt)(int, int, int, const void *, socklen_t);
+    ssize_t (*read)(int, void *, size_t);
+    ssize_t (*readv)(int, const struct iovec *, int);
+    ssize_t (*pread)(int, void *, size_t, off_t);
+    ssize_t (*pread64)(int, void *, size_t, off_t);
+    ssize_t (*recv)(int, void *, size_t, int);
+    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+    ssize_t (*recvmsg)(int, struct msghdr *, int);
+    int (*recvmmsg)(int, struct mmsghdr *, unsigned, int, struct timespec *);
+    ssize_t (*write)(int, const void *, size_t);
+    ssize_t (*writev)(int, const struct iovec *, int);
+    ssize_t (*send)(int, const void *, size_t, int);
+    ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+    ssize_t (*sendmsg)(int, const struct msghdr *, int);
+    int (*sendmmsg)(int, struct mmsghdr *, unsigned, int);
+    ssize_t (*sendfile)(int, int, off_t *, size_t);
+    ssize_t (*sendfile64)(int, int, off_t *, size_t);
+    int (*fcntl)(int, int, ...);
+    int (*fcntl64)(int, int, ...);
+    int (*ioctl)(int, unsigned long, ...);
+    int (*dup)(int);
+    int (*dup2)(int, int);
+    int (*dup3)(int, int, int);
+    int (*epoll_create)(int);
+    int (*epoll_create1)(int);
+    int (*epoll_ctl)(int, int, int, struct epoll_event *);
+    int (*epoll_wait)(int, struct epoll_event *, int, int);
+    int (*epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+    int (*epoll_pwait2)(int, struct epoll_event *, int, const struct timespec *, const sigset_t *);
+    int (*poll)(struct pollfd *, nfds_t, int);
+    int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+    int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+    int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
+    pid_t (*fork)(void);
+    ssize_t (*read_chk)(int, void *, size_t, size_t);
+    ssize_t (*recv_chk)(int, void *, size_t, size_t, int);
+    ssize_t (*recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
+};
+
+extern struct real_fns real;
+/* Resolves every real function (dlsym(RTLD_NEXT)); idempotent, no lock. */
+void real_resolve(void);
+
+/* True while this thread is inside Sluice or DPDK: interposed calls then go
+ * straight to the kernel (DPDK opens sockets, ioctls and eventfds itself). */
+extern __thread int t_inside;
+
+/* ---- logging (log.c... in state.c) ---- */
+
+enum plog_level { PLOG_ERROR, PLOG_WARN, PLOG_INFO, PLOG_DEBUG, PLOG_STATS /* always printed */ };
+extern int g_log_level;
+void plog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- rules (rules.c) ---- */
+
+/* Loads SLUICE_PRELOAD_RULES (or the default: the kernel keeps 127.0.0.0/8,
+ * Sluice takes the rest). 0, or -EINVAL (logged once, naming the entry). */
+int rules_load(void);
+/* Whether a socket bound or connecting to addr:port (network order) is
+ * Sluice's (1), the kernel's (0), or -EINVAL when the rules are bad. */
+int rules_take(uint32_t addr, uint16_t port);
+
+/* ---- sockets (state.c) ---- */
+
+enum ps_state { PS_CAND, PS_KERNEL, PS_TAKEN };
+enum ps_conn { CS_NONE, CS_LISTEN, CS_CONNECTING, CS_CONNECTED, CS_FAILED };
+
+struct rseg {                /* one popped array, partly read */
+    demi_sgarray_t sga;
+    uint32_t off;
+};
+
+struct opt_rec {             /* a setsockopt recorded for replay */
+    int level, name;
+    socklen_t len;
+    unsigned char val[64];
+};
+
+struct accepted {
+    int qd;
+    struct sockaddr_in addr;
+};
+
+struct psock {
+    int refs;                /* fds naming it */
+    int busy;                /* callers inside a blocking wait on it */
+    bool closed;             /* last fd closed: freed once tokens are back */
+    bool dead;               /* inherited over fork from a process running the stack */
+    int type;                /* SOCK_STREAM or SOCK_DGRAM */
+    enum ps_state state;
+    bool nonblock;
+    /* what the program asked for before the demi side exists */
+    bool bound;
+    struct sockaddr_in bind_addr;
+    bool listening;
+    int backlog;
+    struct opt_rec *opts;
+    int nopts;
+    /* the demi side */
+    int qd;                  /* -1 until materialised */
+    enum ps_conn conn;
+    int so_error;            /* pending error (Linux's sk_err) */
+    bool rd_eof, rd_shut, wr_shut, reset;
+    struct sockaddr_in peer;
+    bool has_peer;
+    struct rseg *rq;         /* ring of popped arrays */
+    int rq_head, rq_n, rq_cap;
+    size_t rbytes;
+    int pops_out;
+    size_t unacked;          /* bytes pushed and not completed */
+    int pushes_out;
+    uint32_t sndbuf;
+    struct accepted *aq;     /* completed accepts */
+    int aq_head, aq_n, aq_cap;
+    bool accept_out, connect_out;
+    uint64_t gen;            /* bumped on every completion (edge-triggered epoll) */
+    struct timeval rcvtimeo, sndtimeo;
+    struct psock *next_all;  /* list of every psock, for fork and exit */
+};
+
+struct ep_member {
+    int fd;
+    struct psock *s;
+    uint32_t events;
+    epoll_data_t data;
+    uint64_t last_gen;
+    bool disabled;           /* EPOLLONESHOT fired */
+    bool in_kernel;          /* a candidate: its kernel fd is in the kernel set too */
+};
+
+struct epset {
+    int refs;
+    int fd;                  /* the epoll fd it was made for (to move candidates out of it) */
+    struct ep_member *m;
+    int n, cap;
+    int taken;               /* members that are Sluice sockets */
+    int rr;                  /* round-robin start for fairness */
+    struct epset *next_all;
+};
+
+extern pthread_mutex_t g_lock;
+extern int g_fdmax;
+extern struct psock **g_socks;
+extern struct epset **g_eps;
+
+struct pstats {
+    uint64_t taken, kernel, accepted, bytes_in, bytes_out, pushes, pops, waits_slept;
+};
+extern struct pstats g_pstats;
+
+void preload_init(void);        /* resolves, sizes the tables; idempotent */
+void lock(void);
+void unlock(void);
+
+/* The psock of fd (lock-free look: the caller re-checks under the lock). */
+static inline struct psock *sock_peek(int fd)
+{
+    if (fd < 0 || fd >= g_fdmax || g_socks == NULL)
+        return NULL;
+    return __atomic_load_n(&g_socks[fd], __ATOMIC_ACQUIRE);
+}
+
+static inline struct epset *ep_peek(int fd)
+{
+    if (fd < 0 || fd >= g_fdmax || g_eps == NULL)
+        return NULL;
+    return __atomic_load_n(&g_eps[fd], __ATOMIC_ACQUIRE);
+}
+
+/* Whether fd is a taken socket (then the call is ours). Lock-free hint. */
+static inline bool fd_is_taken(int fd)
+{
+    struct psock *s = sock_peek(fd);
+    return s != NULL && s->state == PS_TAKEN;
+}
+
+struct psock *ps_new(int type, bool nonblock);
+void fd_set_sock(int fd, struct psock *s);
+void fd_set_ep(int fd, struct epset *e);
+/* Forgets fd (lock held); frees/closes the psock or epset it named when it
+ * was the last name. */
+void fd_forget(int fd);
+
+/* Decides a candidate (lock held): 1 taken, 0 kernel, -errno. */
+int ps_decide(struct psock *s, int fd, uint32_t addr, uint16_t port);
+/* Makes the demi side exist (lock held): 0; 1 when it fell back to the
+ * kernel (TCP not available: the recorded bind/listen were done on the
+ * kernel fd); -errno. */
+int ps_materialise(struct psock *s, int fd);
+/* Drives the engine once and files every completion (lock held). */
+void progress(void);
+/* EPOLL* readiness of a taken socket (lock held). */
+uint32_t ps_events(struct psock *s);
+/* Issues pops/accepts the socket should have outstanding (lock held). */
+void ps_refill(struct psock *s);
+/* Pushes up to len bytes (one array) on s: data, or what fill writes into
+ * the array (it returns the count, <= len, or -errno). Returns the bytes
+ * pushed or -errno (lock held). */
+ssize_t ps_push(struct psock *s, const void *data, size_t len, const struct sockaddr_in *to,
+            int (*fill)(void *dst, size_t len, void *ctx), void *ctx);
+/* Gives back an array popped or allocated from demi. */
+void ps_free_sga(demi_sgarray_t *sga);
+/* Files qt as the connect of s (lock held). 0 or -ENOMEM. */
+int tok_add_connect(struct psock *s, demi_qtoken_t qt);
+/* Whether another socket of this process holds sin's port so that Linux
+ * would refuse the bind (EADDRINUSE); lock held. */
+bool ps_port_in_use(const struct psock *s, const struct sockaddr_in *sin);
+/* Removes s from every epoll set (lock held). */
+void ep_drop_sock(struct psock *s);
+/* A candidate that became taken or kernel: fixes its epoll registrations. */
+void ep_sock_decided(struct psock *s);
+
+/* Idle policy of a waiter: spin first, then sleep a little longer each time. */
+struct idle {
+    uint64_t start_ns, last_work_ns;
+    unsigned spins;
+};
+uint64_t now_ns(void);
+void idle_init(struct idle *st);
+/* Nanoseconds the next sleep should last (0: spin again). */
+uint64_t idle_next(struct idle *st);
+/* Waits (lock held; dropped while sleeping) until ready(s) or the timeout
+ * (NULL = none). 0, -EAGAIN on timeout, -EBADF if s was closed meanwhile. */
+int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeval *timeout);
+
+/* Sets errno and returns -1, for `return fail(E)`. */
+int fail(int err);
+
+#define SA_IN(p) ((const struct sockaddr_in *)(const void *)(p))
+
+#endif /* SLUICE_PRELOAD_INTERNAL_H */

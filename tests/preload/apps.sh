@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# apps.sh BUILD_DIR - Debian's own unmodified binaries on the Sluice stack
+# under sluice-run (net_af_packet on a veth into a namespace this script
+# creates), with clients on the Linux kernel in that namespace, and the
+# other way round:
+#   redis-server: redis-benchmark -t set,get,lpush,lpop,mset -n 100000 at
+#     -c 1, -c 50 and -P 16; BGSAVE under load; values of 1 B..1 MiB equal;
+#   nginx (master, 1 worker, daemon): a 100 MiB file with an equal SHA-256,
+#     wrk -c 50 -d 10s with no socket errors;
+#   memcached -t 2: 10,000 keys set and read back equal;
+#   redis-benchmark and curl under sluice-run against a kernel redis-server
+#     and a kernel nginx in the namespace.
+# Needs root. Everything it creates (the namespace, the veth pair, files in
+# its log directory, the processes it starts - stopped by PID) is removed on
+# exit, even on failure. Prints "apps: N passed, N failed" last.
+# REQUESTS (default 100000) scales the redis-benchmark runs.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+BUILD=${1:-build}
+RUN=$ROOT/$BUILD/preload/sluice-run
+N=${REQUESTS:-100000}
+ID=$$
+export SLUICE_NET_NS=slapp-$ID SLUICE_NET_IF=slap$ID SLUICE_NET_PEER_IF=slapp$ID
+export SLUICE_NET_PEER_ADDR=10.0.0.1/24 SLUICE_NET_ADDR=10.0.0.2 SLUICE_NET_LINK_TIMEOUT_MS=10000
+export SLUICE_NET_DEVARGS="net_af_packet0,iface=$SLUICE_NET_IF"
+LOG=$(mktemp -d /tmp/sluice-apps.XXXXXX)
+pids=()
+pidfiles=()
+passed=0
+failed=0
+
+cleanup() {
+    for f in "${pidfiles[@]}"; do
+        [ -s "$f" ] && kill -QUIT "$(cat "$f")" 2>/dev/null
+    done
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    sleep 0.5
+    ./scripts/net.sh down >/dev/null 2>&1
+    rm -f "$LOG"/big.bin "$LOG"/html/big.bin "$LOG"/*.rdb
+}
+trap cleanup EXIT
+
+result() { # name, status
+    if [ "$2" = 0 ]; then
+        echo "ok   - $1"
+        passed=$((passed + 1))
+    else
+        echo "FAIL - $1 (logs in $LOG)"
+        failed=$((failed + 1))
+    fi
+}
+
+in_peer() { ip netns exec "$SLUICE_NET_NS" "$@"; }
+
+retry() { # seconds, command...: until the command succeeds
+    local t=$1; shift
+    for _ in $(seq $((t * 5))); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# requests/s lines of redis-benchmark -q (it prints one per test when every
+# request of the test was answered)
+rps() { tr '\r' '\n' <"$1" | grep 'requests per second'; }
+# "SET 34831 GET 31377 ..." from those lines
+rps_short() { rps "$1" | sed 's/ (10 keys)//; s/: \([0-9]*\)\.[0-9]* requests per second.*/ \1/' | tr '\n' ' ' | sed 's/ $//'; }
+
+stop_pid() { # pid: TERM, then wait (up to 10 s), then KILL
+    local p=$1
+    kill "$p" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+    return 0
+}
+
+# Every Sluice process on the veth answers for 10.0.0.2 (they share its MAC
+# and the address), so one server must be gone before the next starts.
+stop_nginx() { # pid file: graceful stop, then wait for the master (it waits for its worker)
+    local p
+    [ -s "$1" ] || return 0
+    p=$(cat "$1")
+    kill -QUIT "$p" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+}
+
+for f in "$RUN" "$BUILD/preload/libsluice-preload.so"; do
+    [ -e "$f" ] || { echo "FAIL - $f missing (build first)"; echo "apps: 0 passed, 1 failed"; exit 1; }
+done
+for b in redis-server redis-benchmark redis-cli nginx memcached wrk curl; do
+    command -v "$b" >/dev/null || { echo "FAIL - $b not installed (scripts/setup.sh)"; echo "apps: 0 passed, 1 failed"; exit 1; }
+done
+if ! ./scripts/net.sh up >"$LOG/net.log" 2>&1; then
+    echo "FAIL - net.sh up"; cat "$LOG/net.log"; echo "apps: 0 passed, 1 failed"; exit 1
+fi
+
+# ---- redis-server on Sluice, redis-benchmark on the kernel ----
+(cd "$LOG" && exec "$RUN" --stats -- redis-server --port 6379 --save '' --appendonly no \
+    --protected-mode no --dir "$LOG" --dbfilename sluice.rdb) >"$LOG/redis.log" 2>&1 &
+redis=$!
+pids+=($redis)
+retry 30 in_peer redis-cli -h 10.0.0.2 ping
+result "redis-server under sluice-run answers PING from the kernel" $?
+
+for args in "-c 1" "-c 50" "-c 50 -P 16"; do
+    name=$(echo "$args" | tr -d ' ')
+    in_peer timeout 600 redis-benchmark -h 10.0.0.2 -t set,get,lpush,lpop,mset -n "$N" $args -q \
+        >"$LOG/bench$name.txt" 2>&1
+    st=$?
+    [ "$(rps "$LOG/bench$name.txt" | wc -l)" = 5 ]
+    st=$((st | $?))
+    result "redis-benchmark $args -n $N: all 5 tests answered (requests/s: $(rps_short "$LOG/bench$name.txt"))" $st
+done
+
+# BGSAVE while 20 clients write; the server keeps serving
+ip netns exec "$SLUICE_NET_NS" timeout 300 redis-benchmark -h 10.0.0.2 -t set -n 200000 -c 20 -r 100000 -q >"$LOG/bench-bgsave.txt" 2>&1 &
+load=$!
+sleep 1
+in_peer redis-cli -h 10.0.0.2 bgsave >"$LOG/bgsave.txt" 2>&1
+st=$?
+retry 60 sh -c "ip netns exec $SLUICE_NET_NS redis-cli -h 10.0.0.2 info persistence | grep -q 'rdb_bgsave_in_progress:0'"
+st=$((st | $?))
+wait "$load"
+st=$((st | $?))
+in_peer redis-cli -h 10.0.0.2 info persistence >>"$LOG/bgsave.txt" 2>&1
+grep -q 'rdb_last_bgsave_status:ok' "$LOG/bgsave.txt" && [ "$(rps "$LOG/bench-bgsave.txt" | wc -l)" = 1 ] &&
+    [ -s "$LOG/sluice.rdb" ] && in_peer redis-cli -h 10.0.0.2 ping >/dev/null
+result "BGSAVE during load: the child saved, every request answered, the server still serves" $((st | $?))
+
+st=0
+for sz in 1 1000 65536 1048576; do
+    head -c "$sz" /dev/urandom | base64 -w0 | head -c "$sz" >"$LOG/v$sz"
+    in_peer redis-cli -h 10.0.0.2 -x set "k$sz" <"$LOG/v$sz" >/dev/null 2>&1 || st=1
+    in_peer redis-cli -h 10.0.0.2 --raw get "k$sz" 2>/dev/null | head -c "$sz" >"$LOG/g$sz"
+    cmp -s "$LOG/v$sz" "$LOG/g$sz" || st=1
+done
+result "values of 1 B, 1000 B, 64 KiB, 1 MiB read back equal" $st
+in_peer redis-cli -h 10.0.0.2 shutdown nosave >/dev/null 2>&1
+for _ in $(seq 50); do kill -0 "$redis" 2>/dev/null || break; sleep 0.2; done
+stop_pid "$redis"
+
+# ---- nginx on Sluice (master, one worker, daemon), curl and wrk on the kernel ----
+mkdir -p "$LOG/html" "$LOG/ngx"
+head -c $((100 * 1024 * 1024)) /dev/urandom >"$LOG/html/big.bin"
+echo "hello from nginx on Sluice" >"$LOG/html/index.html"
+cat >"$LOG/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+daemon on;
+master_process on;
+pid $LOG/nginx.pid;
+error_log $LOG/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    keepalive_requests 1000000;
+    client_body_temp_path $LOG/ngx/body;
+    proxy_temp_path $LOG/ngx/proxy;
+    fastcgi_temp_path $LOG/ngx/fastcgi;
+    uwsgi_temp_path $LOG/ngx/uwsgi;
+    scgi_temp_path $LOG/ngx/scgi;
+    server { listen 8080; root $LOG/html; }
+}
+CONF
+pidfiles+=("$LOG/nginx.pid")
+"$RUN" -- nginx -c "$LOG/nginx.conf" -p "$LOG/ngx" >"$LOG/nginx-start.log" 2>&1
+retry 30 in_peer curl -sf -m 2 -o /dev/null http://10.0.0.2:8080/index.html
+result "nginx (master + 1 worker, daemon) under sluice-run answers curl from the kernel" $?
+want=$(sha256sum <"$LOG/html/big.bin" | cut -d' ' -f1)
+got=$(in_peer curl -s -m 120 http://10.0.0.2:8080/big.bin | sha256sum | cut -d' ' -f1)
+[ "$want" = "$got" ]
+result "a 100 MiB file through nginx on Sluice: equal SHA-256" $?
+in_peer timeout 60 wrk -c 50 -t 2 -d 10s http://10.0.0.2:8080/index.html >"$LOG/wrk.txt" 2>&1
+st=$?
+! grep -q 'Socket errors' "$LOG/wrk.txt" && ! grep -q 'Non-2xx' "$LOG/wrk.txt" && grep -q 'Requests/sec' "$LOG/wrk.txt"
+result "wrk -c 50 -d 10s: no socket errors ($(grep 'Requests/sec' "$LOG/wrk.txt" | tr -s ' '))" $((st | $?))
+stop_nginx "$LOG/nginx.pid"
+
+# ---- memcached -t 2 on Sluice ----
+"$RUN" -- memcached -u root -t 2 -p 11211 -U 0 -l 0.0.0.0 -m 256 >"$LOG/memcached.log" 2>&1 &
+mc=$!
+pids+=($mc)
+retry 30 in_peer python3 -c "import socket; socket.create_connection(('10.0.0.2', 11211), timeout=1).close()"
+in_peer timeout 300 python3 tests/preload/memcache_client.py 10.0.0.2 11211 10000 >"$LOG/memcache.txt" 2>&1
+result "memcached -t 2 under sluice-run: $(tail -n1 "$LOG/memcache.txt" | sed 's/memcache_client: //')" $?
+stop_pid "$mc"
+
+# ---- clients on Sluice, servers on the kernel ----
+# not through in_peer: a backgrounded function is a subshell, and $! must be redis-server itself
+ip netns exec "$SLUICE_NET_NS" redis-server --bind 10.0.0.1 --port 6380 --save '' --appendonly no --protected-mode no \
+    >"$LOG/kredis.log" 2>&1 &
+kredis=$!
+pids+=($kredis)
+retry 30 in_peer redis-cli -h 10.0.0.1 -p 6380 ping
+timeout 300 "$RUN" -- redis-benchmark -h 10.0.0.1 -p 6380 -t set,get -n 20000 -c 10 -q >"$LOG/sbench.txt" 2>&1
+st=$?
+[ "$(rps "$LOG/sbench.txt" | wc -l)" = 2 ]
+result "redis-benchmark under sluice-run against a kernel redis-server (requests/s: $(rps_short "$LOG/sbench.txt"))" $((st | $?))
+stop_pid "$kredis"
+
+head -c $((10 * 1024 * 1024)) /dev/urandom >"$LOG/html/ten.bin"
+sed -e "s|listen 8080|listen 10.0.0.1:8081|" -e "s|$LOG/nginx.pid|$LOG/knginx.pid|" \
+    -e "s|nginx-error.log|knginx-error.log|" "$LOG/nginx.conf" >"$LOG/knginx.conf"
+pidfiles+=("$LOG/knginx.pid")
+in_peer nginx -c "$LOG/knginx.conf" -p "$LOG/ngx" >"$LOG/knginx-start.log" 2>&1
+retry 30 in_peer curl -sf -m 2 -o /dev/null http://10.0.0.1:8081/index.html
+want=$(sha256sum <"$LOG/html/ten.bin" | cut -d' ' -f1)
+got=$(timeout 120 "$RUN" -- curl -s -m 100 http://10.0.0.1:8081/ten.bin 2>"$LOG/scurl.err" | sha256sum | cut -d' ' -f1)
+[ "$want" = "$got" ]
+result "curl under sluice-run fetching 10 MiB from a kernel nginx: equal SHA-256" $?
+stop_nginx "$LOG/knginx.pid"
+
+echo "apps: $passed passed, $failed failed"
+[ "$failed" = 0 ] && { cleanup; rm -rf "$LOG"; trap - EXIT; }
+[ "$failed" = 0 ]

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# run.sh BUILD_DIR - tests of the interposer (libsluice-preload.so) that
+# need no TCP application: the errno comparison (the same program on the
+# kernel and under sluice-run, call by call), kernel passthrough, UDP with
+# unmodified python3 both ways, fork before and after the first I/O, and one
+# epoll set mixing a pipe and a Sluice socket. Needs root: it makes its own
+# namespace and veth pair (scripts/net.sh with names of its own) and removes
+# them on exit, even on failure. Prints "preload: N passed, N failed" last.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build}
+RUN=$BUILD/preload/sluice-run
+ERRNO=$BUILD/preload/errno_compare
+PEER=tests/integration/udp_peer.py
+HELP=tests/preload/preload_peer.py
+# Debian's own python3 under the interposer (a version manager's shim would
+# be a shell script spawning helpers, all preloaded)
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+ID=$$
+export SLUICE_NET_NS=slpre-$ID SLUICE_NET_IF=slpr$ID SLUICE_NET_PEER_IF=slpp$ID
+export SLUICE_NET_PEER_ADDR=10.0.0.1/24 SLUICE_NET_ADDR=10.0.0.2 SLUICE_NET_LINK_TIMEOUT_MS=10000
+export SLUICE_NET_DEVARGS="net_af_packet0,iface=$SLUICE_NET_IF"
+LOG=$(mktemp -d /tmp/sluice-preload.XXXXXX)
+pids=()
+passed=0
+failed=0
+
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    ./scripts/net.sh down >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+result() { # name, status
+    if [ "$2" = 0 ]; then
+        echo "ok   - $1"
+        passed=$((passed + 1))
+    else
+        echo "FAIL - $1 (logs in $LOG)"
+        failed=$((failed + 1))
+    fi
+}
+
+in_peer() { ip netns exec "$SLUICE_NET_NS" "$@"; }
+
+wait_pid() { # pid, seconds: its exit status, or 124 (then killed)
+    local pid=$1 t=$2
+    for _ in $(seq $((t * 10))); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"
+            return $?
+        fi
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 124
+}
+
+wait_line() { # file, pattern
+    for _ in $(seq 100); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+for f in "$RUN" "$ERRNO" "$BUILD/preload/libsluice-preload.so"; do
+    [ -e "$f" ] || { echo "FAIL - $f missing (build first)"; echo "preload: 0 passed, 1 failed"; exit 1; }
+done
+if ! ./scripts/net.sh up >"$LOG/net.log" 2>&1; then
+    echo "FAIL - net.sh up"; cat "$LOG/net.log"; echo "preload: 0 passed, 1 failed"; exit 1
+fi
+
+# 1. The same calls on the kernel (in the peer namespace, where 10.0.0.1 is
+# local) and under the interposer (Sluice's sockets talk to 10.0.0.1 over the
+# veth): every line equal, and sockets really taken.
+in_peer "$ERRNO" 10.0.0.1 7000 >"$LOG/errno-kernel.txt" 2>&1
+timeout 120 "$RUN" --stats -- "$ERRNO" 10.0.0.1 7000 >"$LOG/errno-sluice.txt" 2>"$LOG/errno-sluice.err"
+st=$?
+diff -u "$LOG/errno-kernel.txt" "$LOG/errno-sluice.txt" >"$LOG/errno.diff"
+st=$((st | $?))
+grep -Eq 'sockets taken [1-9]' "$LOG/errno-sluice.err"
+st=$((st | $?))
+result "errno comparison: $(tail -n1 "$LOG/errno-kernel.txt" | sed 's/errno_compare: //'), kernel and interposer equal, call by call" $st
+
+# 2. Passthrough: with no socket taken, the interposer is the kernel, and
+# DPDK never starts.
+in_peer timeout 60 "$RUN" --rules 'kernel=*' --stats -- "$ERRNO" 10.0.0.1 7100 >"$LOG/pass.txt" 2>"$LOG/pass.err"
+st=$?
+in_peer "$ERRNO" 10.0.0.1 7100 >"$LOG/pass-kernel.txt" 2>&1
+diff -u "$LOG/pass-kernel.txt" "$LOG/pass.txt" >"$LOG/pass.diff"
+st=$((st | $?))
+! grep -q 'EAL' "$LOG/pass.err"
+st=$((st | $?))
+result "passthrough (rules kernel=*): the same program, equal to the kernel, DPDK not started" $st
+
+# 3. UDP with an unmodified python3, both ways.
+N=2000
+timeout 120 "$RUN" -- "$PY" "$PEER" echo 7 "$N" >"$LOG/udp-server.log" 2>&1 &
+pids+=($!)
+server=$!
+wait_line "$LOG/udp-server.log" echoing
+in_peer timeout 120 python3 "$PEER" client 10.0.0.2 7 "$N" 1472 >"$LOG/udp-client.log" 2>&1
+st=$?
+wait_pid "$server" 30
+result "python3 UDP echo server under sluice-run, Linux client: $N datagrams of 1..1472 bytes" $((st | $?))
+ip netns exec "$SLUICE_NET_NS" timeout 120 python3 "$PEER" echo 7 "$N" >"$LOG/udp-lserver.log" 2>&1 &
+pids+=($!)
+lserver=$!
+wait_line "$LOG/udp-lserver.log" echoing
+timeout 120 "$RUN" -- "$PY" "$PEER" client 10.0.0.1 7 "$N" 1472 >"$LOG/udp-sclient.log" 2>&1
+st=$?
+wait_pid "$lserver" 30
+result "python3 UDP client under sluice-run, Linux echo server: $N datagrams, byte-exact" $((st | $?))
+timeout 60 "$RUN" -- "$PY" "$PEER" closed 10.0.0.1 9 >"$LOG/udp-closed.log" 2>&1
+result "ICMP port unreachable reaches the program as ECONNREFUSED" $?
+
+# 4. fork before the first I/O: the child starts its own stack, the
+# parent never starts DPDK (nginx's master and worker).
+SLUICE_LOG=info timeout 60 "$RUN" -- "$PY" "$HELP" fork-late 5001 >"$LOG/fork-late.log" 2>&1 &
+pids+=($!)
+fl=$!
+wait_line "$LOG/fork-late.log" "child serving"
+in_peer timeout 30 python3 "$HELP" ping 10.0.0.2 5001 1 >>"$LOG/fork-late.log" 2>&1
+st=$?
+wait_pid "$fl" 30
+st=$((st | $?))
+[ "$(grep -c 'network up' "$LOG/fork-late.log")" = 1 ]
+result "fork before I/O: the child serves on its own stack, the parent never starts one" $((st | $?))
+
+# 5. fork after I/O (redis BGSAVE): the child closes what it inherited and
+# exits; the parent keeps serving.
+timeout 60 "$RUN" -- "$PY" "$HELP" fork-early 5002 >"$LOG/fork-early.log" 2>&1 &
+pids+=($!)
+fe=$!
+wait_line "$LOG/fork-early.log" serving
+in_peer timeout 30 python3 "$HELP" ping 10.0.0.2 5002 2 >>"$LOG/fork-early.log" 2>&1
+st=$?
+wait_pid "$fe" 30
+result "fork after I/O: the child detaches, the parent keeps serving" $((st | $?))
+
+# 6. One epoll set with a pipe and a Sluice socket.
+timeout 60 "$RUN" -- "$PY" "$HELP" epoll 5003 >"$LOG/epoll.log" 2>&1 &
+pids+=($!)
+ep=$!
+wait_line "$LOG/epoll.log" "epoll ready"
+in_peer timeout 30 python3 "$HELP" ping 10.0.0.2 5003 3 >>"$LOG/epoll.log" 2>&1
+st=$?
+wait_pid "$ep" 30
+result "epoll: a pipe and a Sluice socket in one set; level, edge, oneshot" $((st | $?))
+
+# 7. sluice-run's own errors.
+"$RUN" --log loud -- true >/dev/null 2>&1
+[ $? = 2 ] && SLUICE_PRELOAD_LIB=/nonexistent "$RUN" -- true 2>"$LOG/run-nolib.err"
+[ $? = 127 ] && grep -q 'libsluice-preload.so not found' "$LOG/run-nolib.err"
+result "sluice-run: a bad option and a missing library each say what is wrong" $?
+
+echo "preload: $passed passed, $failed failed"
+[ "$failed" = 0 ] && rm -rf "$LOG"
+[ "$failed" = 0 ]
