@@ -729,11 +729,17 @@ static bool hold_all_up(void)
     return hold_established() + n_closed >= o.hold || (n_open == 0 && n_started >= o.hold);
 }
 
+/* Connections pinged at once by --hold --ping. */
+#define PING_BATCH 500
+
+/* True when no pinged connection still waits for its echo (or its push). */
 static bool no_pending_io(void)
 {
-    for (int qd = 0; qd < table_len; qd++)
-        if (table[qd] != NULL && (table[qd]->pop_qt != 0 && table[qd]->rx_bytes == 0))
+    for (int qd = 0; qd < table_len; qd++) {
+        struct conn *c = table[qd];
+        if (c != NULL && c->tx_bytes > 0 && ((c->pop_qt != 0 && c->rx_bytes == 0) || c->n > 0))
             return false;
+    }
     return true;
 }
 
@@ -763,20 +769,27 @@ static int client_hold(uint64_t t0)
         n_failed += o.hold - up - n_failed > 0 ? o.hold - up - n_failed : 0;
     if (o.ping) {
         long pinged = 0;
-        for (int qd = 0; qd < table_len; qd++) {
-            struct conn *c = table[qd];
-            if (c != NULL && c->connected && !c->closing && push_new(c, 1, NULL))
-                pinged++;
-        }
-        /* the echoes come back on the pops posted at connect */
-        uint64_t deadline = now_ns() + 30ull * 1000000000u;
-        while (!no_pending_io() && now_ns() < deadline) {
-            demi_qresult_t qrs[64];
-            int n = 0;
-            struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000L};
-            demi_wait_next_n(qrs, 64, &n, &ts);
-            for (int i = 0; i < n; i++)
-                dispatch(&qrs[i]);
+        int qd = 0;
+        uint64_t deadline = now_ns() + 60ull * 1000000000u;
+        /* in batches: each push holds an mbuf until acknowledged, and
+         * 10,000 at once would empty the default pool (mbuf.count 8191) */
+        while (qd < table_len && now_ns() < deadline) {
+            for (int k = 0; k < PING_BATCH && qd < table_len; qd++) {
+                struct conn *c = table[qd];
+                if (c != NULL && c->connected && !c->closing && push_new(c, 1, NULL)) {
+                    pinged++;
+                    k++;
+                }
+            }
+            /* the echoes come back on the pops posted at connect */
+            while (!no_pending_io() && now_ns() < deadline) {
+                demi_qresult_t qrs[64];
+                int n = 0;
+                struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000L};
+                demi_wait_next_n(qrs, 64, &n, &ts);
+                for (int i = 0; i < n; i++)
+                    dispatch(&qrs[i]);
+            }
         }
         long echoed = 0;
         for (int qd = 0; qd < table_len; qd++)
@@ -822,10 +835,14 @@ static int connect_from(int lport, int *qd_out)
     if (rc != 0)
         return rc;
     demi_setsockopt(qd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (lport > 0 && (rc = demi_bind(qd, (struct sockaddr *)&me, sizeof(me))) != 0)
+    if (lport > 0 && (rc = demi_bind(qd, (struct sockaddr *)&me, sizeof(me))) != 0) {
+        printf("tcp_tool: bind to port %d: %s\n", lport, strerror(rc));
         goto out;
-    if ((rc = demi_connect(&qt, qd, (struct sockaddr *)&dst, sizeof(dst))) != 0)
+    }
+    if ((rc = demi_connect(&qt, qd, (struct sockaddr *)&dst, sizeof(dst))) != 0) {
+        printf("tcp_tool: connect from port %d: %s\n", lport, strerror(rc));
         goto out;
+    }
     struct timespec ts = {.tv_sec = 10};
     if ((rc = demi_wait(&qr, qt, &ts)) != 0)
         goto out;
@@ -890,7 +907,7 @@ static int client_timewait(uint64_t t0)
         if (rc != EADDRINUSE)
             n_failed++;
     }
-    drive_ms(2 * o.timewait_msl + 500);
+    drive_ms(2 * o.timewait_msl + 1000); /* the timer wheel may fire a little late */
     rc = connect_from(lport, &qd2);
     if (rc != 0) {
         printf("tcp_tool: FAIL: port %d cannot reconnect after 2 MSL (%ld ms): %s\n", lport, 2 * o.timewait_msl,
@@ -1016,6 +1033,7 @@ int main(int argc, char **argv)
     } else {
         return usage();
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* lines reach a log file even if the test kills us */
     if (sodium_init() < 0)
         return fail("sodium_init", EIO), 1;
     if ((rc = demi_init(NULL)) != 0)

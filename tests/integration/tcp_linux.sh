@@ -140,18 +140,19 @@ trace_stop() { # status: the capture is kept (as text too) only on failure
     fi
 }
 
-# "sent|received N bytes sha256 HEX" from a log: "N HEX" (the first one).
-sha_of() { # file sent|received
-    grep -oE "$2 [0-9]+ bytes sha256 [0-9a-f]{64}" "$1" | head -1 | awk '{print $2, $5}'
+# The hash of "sent|received N bytes sha256 HEX" in a log (the first line
+# with that verb and count).
+sha_of() { # file sent|received bytes
+    grep -oE "$2 $3 bytes sha256 [0-9a-f]{64}" "$1" | head -1 | awk '{print $5}'
 }
-same_bytes() { # file1 verb1 file2 verb2 bytes: both logs name the same count and hash
+same_bytes() { # file1 verb1 file2 verb2 bytes: both logs have that count, with the same hash
     local a b
-    a=$(sha_of "$1" "$2")
-    b=$(sha_of "$3" "$4")
-    [ -n "$a" ] && [ "$a" = "$b" ] && [ "${a%% *}" = "$5" ]
+    a=$(sha_of "$1" "$2" "$5")
+    b=$(sha_of "$3" "$4" "$5")
+    [ -n "$a" ] && [ "$a" = "$b" ]
 }
-goodput() { # file verb
-    grep -oE "$2 [0-9]+ bytes sha256 [0-9a-f]{64} in [0-9.]+ s \([0-9.]+ MiB/s\)" "$1" | head -1 |
+goodput() { # file verb bytes
+    grep -oE "$2 $3 bytes sha256 [0-9a-f]{64} in [0-9.]+ s \([0-9.]+ MiB/s\)" "$1" | head -1 |
         sed -E 's/.* in ([0-9.]+) s \(([0-9.]+) MiB\/s\)/\2 MiB\/s (\1 s)/'
 }
 counters() { # sluice log: the retransmission and fault counters, one line
@@ -262,7 +263,7 @@ bulk() {
     linux_settled "$port" 2>>"$LOG/$cur.linux"
     st=$((st | $?))
     trace_stop "$st"
-    result "$name: $mib MiB, SHA-256 equal [$(goodput "$LOG/$cur.sluice" "$sv")] $(counters "$LOG/$cur.sluice")" "$st"
+    result "$name: $mib MiB, SHA-256 equal [$(goodput "$LOG/$cur.sluice" "$sv" "$bytes")] $(counters "$LOG/$cur.sluice")" "$st"
 }
 
 LOSS1="SLUICE_FAULT_RX_LOSS_PPM=10000 SLUICE_FAULT_TX_LOSS_PPM=10000 SLUICE_FAULT_SEED=11"
@@ -389,7 +390,7 @@ if want "$N"; then
     linux_server "SLUICE_FAULT_RX_DELAY_US=200000" "--hold 1 --hold-ms 400 --linger-ms 1500" \
         "--hold --close-after-ms 300 --conns 1" 30
     wait_pid "$sniffer" 15
-    in_peer "$PY" "$PEER" fincheck "$LOG/$cur.pcap" >>"$LOG/$cur.linux" 2>&1
+    in_peer "$PY" "$PEER" fincheck "$LOG/$cur.pcap" "$port" >>"$LOG/$cur.linux" 2>&1
     st=$((st | $?))
     close_check "$N" 1
     [ "$st" = 0 ] && rm -f "$LOG/$cur.pcap"
@@ -458,7 +459,7 @@ if want "$N"; then
         [ "$flood_running" = 1 ] || echo "tcp_linux: the transfer outlived the flood" >>"$LOG/$cur.linux"
         result "SYN flood: a new connection is accepted while the flood runs" "$newst"
     fi
-    result "$N [$(goodput "$LOG/$cur.sluice" received); $(grep -o 'flood: .*' "$LOG/$cur.flood" 2>/dev/null)] $(counters "$LOG/$cur.sluice")" "$st"
+    result "$N [$(goodput "$LOG/$cur.sluice" received "$bytes"); $(grep -o 'flood: .*' "$LOG/$cur.flood" 2>/dev/null)] $(counters "$LOG/$cur.sluice")" "$st"
 fi
 
 echo "tcp_linux: summary of the logs ($LOG):"

@@ -7,7 +7,7 @@
         MODE: --send BYTES | --recv BYTES | --rr N | --hold N
   tcp_peer.py flood IFACE DST_MAC DST_IP PORT SECONDS   SYN flood with scapy (random source ports)
   tcp_peer.py sniff IFACE PCAP SECONDS                  capture TCP frames into PCAP (scapy)
-  tcp_peer.py fincheck PCAP                             exit 0 if the two FINs crossed (simultaneous close)
+  tcp_peer.py fincheck PCAP PORT                        exit 0 if the two FINs on PORT crossed (simultaneous close)
 
 options:
   --conns N          server: exit after N connections; client: N connections one after the other
@@ -193,7 +193,7 @@ def serve_one(c, o, who):
 
 
 def server(port, o):
-    if o["role"] == "echo" and o["conns"] > 1000 or o["role"] == "hold":
+    if o["role"] in ("echo", "hold") and o["conns"] > 1000:
         return server_many(port, o)
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -366,12 +366,12 @@ def sniff(iface, pcap, secs):
     return 0
 
 
-def fincheck(pcap):
+def fincheck(pcap, port):
     """The FINs crossed when neither FIN acknowledges the other one."""
     from scapy.all import IP, TCP, rdpcap  # pylint: disable=import-outside-toplevel
     fins = {}
     for p in rdpcap(pcap):
-        if p.haslayer(TCP) and p[TCP].flags & 0x01:
+        if p.haslayer(TCP) and p[TCP].flags & 0x01 and port in (p[TCP].sport, p[TCP].dport):
             key = p[IP].src
             fins.setdefault(key, (p[TCP].seq, p[TCP].ack, p[TCP].flags & 0x10))
             print(f"tcp_peer: FIN {p[IP].src}:{p[TCP].sport} > {p[IP].dst}:{p[TCP].dport} "
@@ -395,8 +395,8 @@ def main(argv):
         return flood(argv[2], argv[3], argv[4], int(argv[5]), float(argv[6]))
     if len(argv) == 5 and argv[1] == "sniff":
         return sniff(argv[2], argv[3], float(argv[4]))
-    if len(argv) == 3 and argv[1] == "fincheck":
-        return fincheck(argv[2])
+    if len(argv) == 4 and argv[1] == "fincheck":
+        return fincheck(argv[2], int(argv[3]))
     print(__doc__, file=sys.stderr)
     return 2
 
