@@ -124,6 +124,14 @@ void ipv4_input(struct stack *s, struct rte_mbuf *m);
 int ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto);
 /* Expires reassembly state older than the timeout. */
 void ipv4_poll(struct stack *s);
+/* The UDP/TCP checksum (host order) of the L4 message m (len bytes from
+ * its data; chains allowed) with the IPv4 pseudo header (RFC 768, RFC 9293
+ * §3.1). 1 if len runs past the chain. */
+uint16_t ipv4_l4_cksum(const struct rte_mbuf *m, uint32_t len, rte_be32_t src, rte_be32_t dst, uint8_t proto);
+/* Whether a received message's L4 checksum is right: the device's verdict
+ * when it checks them (NETDEV_RX_L4_CKSUM), else computed. */
+bool ipv4_l4_cksum_ok(const struct stack *s, const struct rte_mbuf *m, uint32_t len, rte_be32_t src, rte_be32_t dst,
+                      uint8_t proto);
 
 /* ---- icmp.c (RFC 792) ---- */
 

@@ -21,6 +21,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "mbuf_chain.h"
 #include "tcp_conn.h"
 
 #define EPHEMERAL_FIRST 49152u /* RFC 6335 §6: the dynamic ports */
@@ -628,11 +629,12 @@ uint32_t tcp_send_space(const struct tcp_conn *c)
     return c->sndq_bytes >= c->sndbuf ? 0 : c->sndbuf - c->sndq_bytes;
 }
 
-/* Splits off the first n bytes of m (n < its length) as a new mbuf chain
- * (indirect mbufs, no copy); m keeps the rest. NULL when out of mbufs. */
-static struct rte_mbuf *split_front(struct stack *s, struct rte_mbuf *m, uint32_t n)
+/* Splits off the first n bytes of chain *mp (n < its length) as a new
+ * chain of indirect mbufs (no copy); *mp keeps the rest (its head may
+ * change). NULL, with *mp untouched, when out of mbufs. */
+static struct rte_mbuf *split_front(struct stack *s, struct rte_mbuf **mp, uint32_t n)
 {
-    struct rte_mbuf *head = NULL, **tail = &head, *seg = m;
+    struct rte_mbuf *head = NULL, **tail = &head, *seg = *mp;
     uint32_t left = n;
 
     while (left > 0 && seg != NULL) {
@@ -647,28 +649,16 @@ static struct rte_mbuf *split_front(struct stack *s, struct rte_mbuf *m, uint32_
         mi->pkt_len = take;
         mi->nb_segs = 1;
         mi->next = NULL;
-        if (head != NULL) {
-            head->pkt_len += take;
+        if (head != NULL)
             head->nb_segs++;
-        }
         *tail = mi;
         tail = &mi->next;
         left -= take;
         seg = seg->next;
     }
-    /* drop the first n bytes from m: whole segments first */
-    left = n;
-    while (left > 0 && m->data_len <= left && m->next != NULL) {
-        struct rte_mbuf *next = m->next;
-        left -= m->data_len;
-        next->pkt_len = m->pkt_len - m->data_len;
-        next->nb_segs = (uint16_t)(m->nb_segs - 1);
-        m->next = NULL;
-        rte_pktmbuf_free_seg(m);
-        m = next;
-    }
-    rte_pktmbuf_adj(m, (uint16_t)left);
-    return head ? (head->pkt_len = n, head) : NULL;
+    head->pkt_len = n;
+    *mp = mbuf_chain_trim_front(*mp, n);
+    return head;
 }
 
 struct rte_mbuf *tcp_recv(struct tcp_conn *c, uint32_t max, uint64_t now_ns)
@@ -685,15 +675,10 @@ struct rte_mbuf *tcp_recv(struct tcp_conn *c, uint32_t max, uint64_t now_ns)
     if (len <= max) {
         m = mbuf_fifo_pop(&c->rcvq);
     } else {
-        /* the rest stays at the head: m is the front part */
-        struct rte_mbuf *rest = e->m;
-        m = split_front(c->s, rest, max);
+        /* the rest stays at the head of the queue: m is the front part */
+        m = split_front(c->s, &e->m, max);
         if (m == NULL)
             return NULL;
-        /* split_front may have freed leading segments of rest */
-        while (rte_pktmbuf_pkt_len(rest) != len - max)
-            rest = rest->next;
-        e->m = rest;
         len = max;
     }
     c->rcvq_bytes -= len;

@@ -24,6 +24,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "mbuf_chain.h"
 #include "tcp_conn.h"
 
 #define F_FIN RTE_TCP_FIN_FLAG
@@ -36,76 +37,7 @@
 #define COALESCE_MAX 512        /* received segments up to this size share an mbuf in the queue */
 #define NS_PER_MS 1000000ull
 
-/* ---- mbuf helpers ---- */
-
-/* Removes n bytes from the front of chain *mp (n <= its length). */
-static void cut_front(struct rte_mbuf **mp, uint32_t n)
-{
-    struct rte_mbuf *m = *mp;
-
-    while (n > 0 && m->data_len <= n && m->next != NULL) {
-        struct rte_mbuf *next = m->next;
-        n -= m->data_len;
-        next->pkt_len = m->pkt_len - m->data_len;
-        next->nb_segs = (uint16_t)(m->nb_segs - 1);
-        m->next = NULL;
-        rte_pktmbuf_free_seg(m);
-        m = next;
-    }
-    rte_pktmbuf_adj(m, (uint16_t)n);
-    *mp = m;
-}
-
-/* Keeps only the first n bytes of chain m. */
-static void keep_front(struct rte_mbuf *m, uint32_t n)
-{
-    struct rte_mbuf *seg = m, *rest;
-    uint32_t left = n;
-    uint16_t segs = 1;
-
-    while (seg->data_len < left && seg->next != NULL) {
-        left -= seg->data_len;
-        seg = seg->next;
-        segs++;
-    }
-    seg->data_len = (uint16_t)RTE_MIN((uint32_t)seg->data_len, left);
-    rest = seg->next;
-    seg->next = NULL;
-    if (rest != NULL)
-        rte_pktmbuf_free(rest);
-    m->pkt_len = n;
-    m->nb_segs = segs;
-}
-
 /* ---- parsing ---- */
-
-static uint16_t seg_cksum(const struct rte_mbuf *m, uint32_t len, rte_be32_t src, rte_be32_t dst)
-{
-    uint32_t sum = 0;
-    uint16_t raw = 0;
-
-    sum += rte_be_to_cpu_16((uint16_t)(src >> 16)) + rte_be_to_cpu_16((uint16_t)src);
-    sum += rte_be_to_cpu_16((uint16_t)(dst >> 16)) + rte_be_to_cpu_16((uint16_t)dst);
-    sum += IPPROTO_TCP + len;
-    if (rte_raw_cksum_mbuf(m, 0, len, &raw) != 0)
-        return 1;
-    sum += rte_be_to_cpu_16(raw);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-static bool cksum_ok(const struct stack *s, const struct rte_mbuf *m, const struct ipv4_meta *ip)
-{
-    if (s->dev->offloads & NETDEV_RX_L4_CKSUM) {
-        uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-        if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-            return true;
-        if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
-            return false;
-    }
-    return seg_cksum(m, rte_pktmbuf_pkt_len(m), ip->src, ip->dst) == 0;
-}
 
 /* Checks and parses the header into sg and strips it (m's data = the
  * payload). Returns NULL if m was dropped. */
@@ -121,7 +53,7 @@ static struct rte_mbuf *parse(struct stack *s, struct rte_mbuf *m, const struct 
         stack_drop(s, m, &s->ctr.tcp_drop_malformed);
         return NULL;
     }
-    if (!cksum_ok(s, m, ip)) {
+    if (!ipv4_l4_cksum_ok(s, m, plen, ip->src, ip->dst, IPPROTO_TCP)) {
         stack_drop(s, m, &s->ctr.tcp_drop_checksum);
         return NULL;
     }
@@ -139,7 +71,7 @@ static struct rte_mbuf *parse(struct stack *s, struct rte_mbuf *m, const struct 
     sg->sport = th->src_port;
     sg->dport = th->dst_port;
     sg->len = plen - hlen;
-    cut_front(&m, hlen);
+    m = mbuf_chain_trim_front(m, hlen);
     return m;
 }
 
@@ -481,7 +413,7 @@ static void trim_to_window(struct tcp_conn *c, struct rte_mbuf **mp, struct tcp_
         }
         uint32_t cut = RTE_MIN((uint32_t)before, sg->len);
         if (cut > 0)
-            cut_front(mp, cut);
+            *mp = mbuf_chain_trim_front(*mp, cut);
         sg->seq += cut;
         sg->len -= cut;
         if ((uint32_t)before > cut)
@@ -489,12 +421,12 @@ static void trim_to_window(struct tcp_conn *c, struct rte_mbuf **mp, struct tcp_
     }
     if (sg->len > wnd && seq_diff(sg->seq, c->sv.rcv_nxt) >= 0) {
         uint32_t keep = wnd - (uint32_t)seq_diff(sg->seq, c->sv.rcv_nxt);
-        keep_front(*mp, keep);
+        mbuf_chain_trim_back(*mp, sg->len - keep);
         sg->len = keep;
         sg->flags &= (uint8_t)~F_FIN;
     } else if (seq_gt(sg->seq + sg->len, c->sv.rcv_nxt + wnd)) {
         uint32_t keep = (uint32_t)seq_diff(c->sv.rcv_nxt + wnd, sg->seq);
-        keep_front(*mp, keep);
+        mbuf_chain_trim_back(*mp, sg->len - keep);
         sg->len = keep;
         sg->flags &= (uint8_t)~F_FIN;
     }

@@ -198,30 +198,13 @@ static uint16_t window_field(struct tcp_conn *c, bool syn)
     return (uint16_t)field;
 }
 
-/* The TCP checksum (RFC 9293 §3.1) of the whole segment m. */
-static uint16_t tcp_cksum(const struct rte_mbuf *m, rte_be32_t src, rte_be32_t dst)
-{
-    uint32_t len = rte_pktmbuf_pkt_len(m);
-    uint32_t sum = 0;
-    uint16_t raw = 0;
-
-    sum += rte_be_to_cpu_16((uint16_t)(src >> 16)) + rte_be_to_cpu_16((uint16_t)src);
-    sum += rte_be_to_cpu_16((uint16_t)(dst >> 16)) + rte_be_to_cpu_16((uint16_t)dst);
-    sum += IPPROTO_TCP + len;
-    rte_raw_cksum_mbuf(m, 0, len, &raw);
-    sum += rte_be_to_cpu_16(raw);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
 /* Fills the header, checksums and hands m to IP. Owns m. */
 static int finish_and_send(struct stack *s, struct rte_mbuf *m, rte_be32_t src, rte_be32_t dst)
 {
     struct rte_tcp_hdr *th = rte_pktmbuf_mtod(m, struct rte_tcp_hdr *);
 
     th->cksum = 0;
-    th->cksum = rte_cpu_to_be_16(tcp_cksum(m, src, dst));
+    th->cksum = rte_cpu_to_be_16(ipv4_l4_cksum(m, rte_pktmbuf_pkt_len(m), src, dst, IPPROTO_TCP));
     s->ctr.tcp_tx_segments++;
     return ipv4_output(s, m, dst, IPPROTO_TCP);
 }
@@ -528,8 +511,11 @@ void tcp_output(struct tcp_conn *c)
     default:
         break;
     }
+    /* the options (and so the room for data) stay the same for the whole
+     * pass: nothing received changes the SACK blocks meanwhile */
+    uint32_t room = seg_room(c);
     for (;;) {
-        uint32_t room = seg_room(c), fl = flight(c), lim = cwnd_limit(c);
+        uint32_t fl = flight(c), lim = cwnd_limit(c);
         uint32_t cw = lim > fl ? lim - fl : 0;
         /* the peer's window counts from snd_una (RFC 9293 §3.8.6) */
         int32_t wd = seq_diff(c->sv.snd_una + c->sv.snd_wnd, c->sv.snd_nxt);

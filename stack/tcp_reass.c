@@ -19,71 +19,18 @@
 
 #include <rte_mbuf.h>
 
+#include "mbuf_chain.h"
 #include "tcp_seq.h"
 
 /* ---- mbuf chain trimming ---- */
-
-/* Drops the first n bytes of m (n < pkt_len); returns the new head.
- * rte_pktmbuf_adj only trims the first segment, so leading segments that
- * lose all their bytes are freed here and the chain's totals move to the
- * new head. */
-static struct rte_mbuf *mbuf_trim_front(struct rte_mbuf *m, uint32_t n)
-{
-    while (n >= m->data_len && m->next != NULL) {
-        struct rte_mbuf *next = m->next;
-
-        next->pkt_len = m->pkt_len - m->data_len;
-        next->nb_segs = (uint16_t)(m->nb_segs - 1);
-        n -= m->data_len;
-        m->next = NULL;
-        m->nb_segs = 1;
-        m->pkt_len = m->data_len;
-        rte_pktmbuf_free_seg(m);
-        m = next;
-    }
-    /* n < data_len now (or m is the last segment and n < pkt_len) */
-    rte_pktmbuf_adj(m, (uint16_t)n);
-    return m;
-}
-
-/* Drops the last n bytes of m (n < pkt_len). rte_pktmbuf_trim only works
- * inside the last segment; past that, walk to the segment holding the new
- * last byte and free the ones after it. */
-static void mbuf_trim_back(struct rte_mbuf *m, uint32_t n)
-{
-    /* strictly inside it: trimming it whole would leave an empty segment */
-    if (n < rte_pktmbuf_lastseg(m)->data_len) {
-        rte_pktmbuf_trim(m, (uint16_t)n);
-        return;
-    }
-
-    uint32_t keep = m->pkt_len - n, acc = 0;
-    uint16_t segs = 1;
-    struct rte_mbuf *cur = m;
-
-    while (acc + cur->data_len < keep) {
-        acc += cur->data_len;
-        cur = cur->next;
-        segs++;
-    }
-    cur->data_len = (uint16_t)(keep - acc);
-    for (struct rte_mbuf *rest = cur->next, *next; rest != NULL; rest = next) {
-        next = rest->next;
-        rest->next = NULL; /* one segment at a time: not a packet head */
-        rte_pktmbuf_free_seg(rest);
-    }
-    cur->next = NULL;
-    m->pkt_len = keep;
-    m->nb_segs = segs;
-}
 
 /* Keeps bytes [from, to) of m (from < to <= pkt_len); returns the head. */
 static struct rte_mbuf *mbuf_cut(struct rte_mbuf *m, uint32_t from, uint32_t to)
 {
     if (to < m->pkt_len)
-        mbuf_trim_back(m, m->pkt_len - to);
+        mbuf_chain_trim_back(m, m->pkt_len - to);
     if (from > 0)
-        m = mbuf_trim_front(m, from);
+        m = mbuf_chain_trim_front(m, from);
     return m;
 }
 
@@ -260,7 +207,7 @@ struct rte_mbuf *tcp_reass_take(struct tcp_reass *r, uint32_t *rcv_nxt, bool *fi
             rte_pktmbuf_free(s.m); /* all delivered by another path */
             continue;
         }
-        m = mbuf_trim_front(s.m, *rcv_nxt - s.seq);
+        m = mbuf_chain_trim_front(s.m, *rcv_nxt - s.seq);
         *rcv_nxt = seg_end(&s);
     }
     if (r->fin && r->fin_seq == *rcv_nxt) {

@@ -69,40 +69,12 @@ static void notify(struct udp_sock *u)
         u->on_event(u, u->ctx);
 }
 
-/* The datagram's checksum as a host-order number: pseudo header (RFC 768)
- * plus the whole UDP message m (data at the UDP header, len bytes; chains
- * allowed). rte_raw_cksum_mbuf sums native-order words; a ones' complement
- * sum of byte-swapped words is the byte-swapped sum, so one swap fixes it. */
-static uint16_t udp_cksum(const struct rte_mbuf *m, uint32_t len, rte_be32_t src, rte_be32_t dst)
-{
-    uint32_t sum = 0;
-    uint16_t l4 = 0;
-
-    sum += rte_be_to_cpu_16((uint16_t)(src >> 16)) + rte_be_to_cpu_16((uint16_t)src);
-    sum += rte_be_to_cpu_16((uint16_t)(dst >> 16)) + rte_be_to_cpu_16((uint16_t)dst);
-    sum += IPPROTO_UDP + len;
-    if (rte_raw_cksum_mbuf(m, 0, len, &l4) != 0)
-        return 0;
-    sum += rte_be_to_cpu_16(l4);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
 static bool cksum_ok(const struct stack *s, const struct rte_mbuf *m, uint32_t len, const struct ipv4_meta *ip,
                      const struct rte_udp_hdr *uh)
 {
     if (uh->dgram_cksum == 0)
         return true; /* the sender computed none (RFC 768) */
-    if (s->dev->offloads & NETDEV_RX_L4_CKSUM) {
-        uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-        if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-            return true;
-        if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
-            return false;
-    }
-    /* summing a message that includes its own checksum gives 0 */
-    return udp_cksum(m, len, ip->src, ip->dst) == 0;
+    return ipv4_l4_cksum_ok(s, m, len, ip->src, ip->dst, IPPROTO_UDP);
 }
 
 static struct udp_sock *lookup(struct stack *s, rte_be16_t port, rte_be32_t dst)
@@ -279,7 +251,7 @@ int udp_sendto(struct udp_sock *u, struct rte_mbuf *payload, rte_be32_t addr, rt
     uh->dst_port = port;
     uh->dgram_len = rte_cpu_to_be_16((uint16_t)(len + sizeof(*uh)));
     uh->dgram_cksum = 0;
-    uint16_t ck = udp_cksum(m, len + sizeof(*uh), u->laddr ? u->laddr : s->addr, addr);
+    uint16_t ck = ipv4_l4_cksum(m, len + sizeof(*uh), u->laddr ? u->laddr : s->addr, addr, IPPROTO_UDP);
     /* RFC 768: a computed 0 is sent as all ones */
     uh->dgram_cksum = ck == 0 ? 0xffff : rte_cpu_to_be_16(ck);
     s->ctr.udp_tx_datagrams++;

@@ -322,6 +322,32 @@ Test(tcp_input, established_delivers_in_order_data_and_delays_the_ack)
     fx_finish(&f);
 }
 
+Test(tcp_input, partial_reads_keep_the_rest_in_order)
+{
+    struct fx f;
+    static const char *want[] = {"hell", "o wo", "rld"};
+
+    fx_init(&f);
+    fx_establish(&f);
+    struct st_tcp_seg d = seg_of(&f, ACK | PSH);
+    d.data = "hello world";
+    d.len = 11;
+    fx_send(&f, &d);
+    cr_assert_eq(tcp_recv_avail(f.c), 11);
+    for (int i = 0; i < 3; i++) {
+        uint8_t got[8];
+        struct rte_mbuf *m = tcp_recv(f.c, 4, f.now);
+        cr_assert_not_null(m);
+        size_t n = st_bytes(m, got, sizeof(got));
+        rte_pktmbuf_free(m);
+        cr_assert_eq(n, strlen(want[i]));
+        cr_assert_eq(memcmp(got, want[i], n), 0, "read %d", i);
+    }
+    cr_assert_null(tcp_recv(f.c, 4, f.now));
+    cr_assert_eq(tcp_recv_avail(f.c), 0);
+    fx_finish(&f);
+}
+
 Test(tcp_input, out_of_order_data_is_held_and_acked_at_once)
 {
     struct fx f;
