@@ -581,6 +581,20 @@ enum tcp_cc_dup tcp_cc_on_dupack(struct tcp_cc *cc, uint32_t snd_una, uint32_t s
     return TCP_CC_DUP_FAST_RETRANSMIT;
 }
 
+enum tcp_cc_dup tcp_cc_on_loss_detected(struct tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt, uint32_t flight)
+{
+    if (cc->in_recovery)
+        return TCP_CC_DUP_NONE;
+    if (cc->recover_valid && !seq_gt(snd_una, cc->recover))
+        return TCP_CC_DUP_NONE;
+    if (cc->dupacks > 0 && cc->dup_flight < flight)
+        flight = cc->dup_flight; /* FlightSize before limited transmit (RFC 3042 §2) */
+    /* later duplicates count as the ones after the third */
+    cc->dupacks = TCP_CC_DUPTHRESH;
+    enter_recovery(cc, snd_nxt, flight);
+    return TCP_CC_DUP_FAST_RETRANSMIT;
+}
+
 void tcp_cc_on_rto(struct tcp_cc *cc, uint32_t snd_nxt, uint32_t flight, uint64_t now_ns)
 {
     (void)now_ns;

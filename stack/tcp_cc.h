@@ -117,6 +117,18 @@ struct tcp_cc_ack_result tcp_cc_on_ack(struct tcp_cc *cc, uint32_t acked, uint32
 enum tcp_cc_dup tcp_cc_on_dupack(struct tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt, uint32_t flight,
                                  uint64_t now_ns);
 
+/* Loss is known before the third duplicate ACK: the SACK scoreboard says
+ * the segment at snd_una is lost (RFC 6675 §5 step (2): "If DupAcks <
+ * DupThresh but IsLost (HighACK + 1) returns true ... go to step (4)"), or
+ * early retransmit applies (RFC 5827 §3.2: every segment above it has
+ * arrived and no new data can be sent). The caller checks that; this
+ * enters fast recovery as the third duplicate ACK would (the same RFC 6582
+ * "recover" rule), with the current snd_una, snd_nxt and FlightSize.
+ * Returns TCP_CC_DUP_FAST_RETRANSMIT when recovery was entered (retransmit
+ * snd_una), else TCP_CC_DUP_NONE (already in recovery, or snd_una has not
+ * passed recover). */
+enum tcp_cc_dup tcp_cc_on_loss_detected(struct tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt, uint32_t flight);
+
 /* The retransmission timer fired for the segment at snd_una. snd_nxt is
  * the highest sequence number sent so far plus one (before any go-back),
  * flight the FlightSize when it fired. ssthresh is reduced (unless this

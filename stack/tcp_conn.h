@@ -59,6 +59,9 @@ struct rte_tcp_hdr;
 #define TF_IN_RECOVERY (1u << 20) /* SACK recovery (RFC 6675) */
 #define TF_FORCE_PROBE (1u << 21) /* the persist timer asks for one byte beyond the window */
 #define TF_STRICT_PORT (1u << 22) /* counted in port_strict (bound without SO_REUSEADDR) */
+#define TF_TLP_ARMED (1u << 23)  /* the rexmt timer is armed as a loss probe timeout (RFC 8985 §7.2) */
+#define TF_TLP_OUT (1u << 24)    /* a loss probe is out, for the data up to tlp_end */
+#define TF_UNA_REXMIT (1u << 25) /* the segment at snd_una was retransmitted at una_rexmit_ns */
 
 /* The sequence variables (RFC 9293 §3.3.1), kept together: the hot path
  * reads them on every segment. */
@@ -88,6 +91,8 @@ struct tcp_conn {
     uint32_t snd_fin_seq;
     uint64_t bytes_acked, bytes_queued;
     uint32_t rexmit_high;               /* SACK recovery: retransmitted up to here */
+    uint32_t tlp_end;                   /* snd_max when the loss probe went (TF_TLP_OUT) */
+    uint64_t una_rexmit_ns;             /* when snd_una's segment was last retransmitted (TF_UNA_REXMIT) */
     struct tcp_sack_sb sb;
 
     /* receive side */
@@ -230,6 +235,9 @@ int tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq);
 void tcp_send_rst_for(struct stack *s, const struct tcp_seg *sg);
 /* Retransmits the first unacknowledged segment (fast retransmit, RTO). */
 void tcp_retransmit_first(struct tcp_conn *c);
+/* Retransmits the last segment sent (at most one SMSS ending at snd_max;
+ * a tail loss probe, RFC 8985 §7.3). 0, or -ENOBUFS. */
+int tcp_retransmit_last(struct tcp_conn *c);
 /* The receive window we may advertise now, bytes. */
 uint32_t tcp_rcv_window(const struct tcp_conn *c);
 /* The sequence number one past the last byte queued to send (FIN not
@@ -245,8 +253,13 @@ void tcp_sndq_ack(struct tcp_conn *c);
 
 void tcp_timers_init(struct tcp_conn *c);
 void tcp_timers_cancel(struct tcp_conn *c);
-/* (Re)arms the retransmission timer with the current RTO. */
+/* (Re)arms the retransmission timer with the current RTO, or with the
+ * shorter loss probe timeout when a probe is allowed (RFC 8985 §7.2). */
 void tcp_timer_rexmt_arm(struct tcp_conn *c);
+/* A data segment went out (new_data: never sent before): starts the RTO
+ * if it is not running (RFC 6298 5.1) and restarts the loss probe timeout
+ * after new data (RFC 8985 §7.2). */
+void tcp_timer_data_sent(struct tcp_conn *c, bool new_data);
 void tcp_timer_rexmt_stop(struct tcp_conn *c);
 /* Arms the delayed-ACK timer if it is not armed. */
 void tcp_timer_delack_arm(struct tcp_conn *c);

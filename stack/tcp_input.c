@@ -463,11 +463,19 @@ static bool rst_check(struct tcp_conn *c, struct rte_mbuf *m, const struct tcp_s
     return true;
 }
 
-/* RFC 5681 §2: a duplicate ACK. */
-static bool is_dupack(const struct tcp_conn *c, const struct tcp_seg *sg)
+/* A duplicate ACK: RFC 5681 §2 (a)-(e), where (e) asks for an unchanged
+ * window. A SACK sender may instead count an ACK that carries new SACK
+ * information (RFC 6675 §2: "a TCP that utilizes selective
+ * acknowledgments ... can leverage the SACK information to determine when
+ * an incoming ACK is a 'duplicate'"). That matters against Linux, whose
+ * receive window grows with nearly every ACK while it autotunes: by (e)
+ * alone no duplicate would ever count and every loss would wait for the
+ * RTO. */
+static bool is_dupack(const struct tcp_conn *c, const struct tcp_seg *sg, bool new_sack)
 {
-    return sg->ack == c->sv.snd_una && sg->len == 0 && !(sg->flags & (F_SYN | F_FIN)) &&
-           (sg->wnd << c->sv.snd_wscale) == c->sv.snd_wnd && c->sv.snd_una != c->sv.snd_max;
+    if (sg->ack != c->sv.snd_una || sg->len != 0 || (sg->flags & (F_SYN | F_FIN)) || c->sv.snd_una == c->sv.snd_max)
+        return false;
+    return new_sack || (sg->wnd << c->sv.snd_wscale) == c->sv.snd_wnd;
 }
 
 static void rtt_from_ack(struct tcp_conn *c, const struct tcp_seg *sg)
@@ -497,6 +505,7 @@ static void new_ack(struct tcp_conn *c, const struct tcp_seg *sg)
     rtt_from_ack(c, sg);
     r = tcp_cc_on_ack(&c->cc, acked, sg->ack, c->sv.snd_max, fl, c->rtt.srtt_ns, c->s->now_ns);
     c->sv.snd_una = sg->ack;
+    c->flags &= ~TF_UNA_REXMIT; /* a new first segment: not retransmitted yet */
     if (seq_lt(c->sv.snd_nxt, c->sv.snd_una))
         c->sv.snd_nxt = c->sv.snd_una;
     tcp_sndq_ack(c);
@@ -505,6 +514,8 @@ static void new_ack(struct tcp_conn *c, const struct tcp_seg *sg)
         c->rexmit_high = c->sv.snd_una;
     c->rexmt_count = 0;
     c->rtt.backoff = 0;
+    if ((c->flags & TF_TLP_OUT) && seq_geq(c->sv.snd_una, c->tlp_end))
+        c->flags &= ~TF_TLP_OUT; /* the probe's episode is over (RFC 8985 §7.4) */
     if (c->sv.snd_una == c->sv.snd_max)
         tcp_timer_rexmt_stop(c);
     else if (!r.retransmit_next || r.first_partial)
@@ -517,17 +528,72 @@ static void new_ack(struct tcp_conn *c, const struct tcp_seg *sg)
     tcp_conn_notify(c);
 }
 
-static void dup_ack(struct tcp_conn *c)
+/* New data could go out now: some is queued beyond snd_max and the
+ * peer's window wnd (bytes, the one this ACK offers) has room for it. */
+static bool can_send_new(const struct tcp_conn *c, uint32_t wnd)
+{
+    return seq_lt(c->sv.snd_max, tcp_snd_end(c)) && seq_lt(c->sv.snd_max, c->sv.snd_una + wnd);
+}
+
+/* RFC 5827 §3.2 (SACK form) for a flight of fewer than four segments,
+ * which can never bring three duplicates: with no new data to send, the
+ * first segment (at most one SMSS) is the only hole and everything above
+ * it up to snd_max (a FIN aside) has been sacked - "ER_thresh" duplicates
+ * of "oseg - 1". */
+static bool early_retransmit(const struct tcp_conn *c, uint32_t wnd)
+{
+    uint32_t smss = c->cc.smss, fl = (uint32_t)seq_diff(c->sv.snd_max, c->sv.snd_una);
+    uint32_t top = c->sv.snd_max - ((c->flags & TF_FIN_SENT) ? 1u : 0u);
+
+    if (fl >= 4 * smss || c->sb.n != 1 || can_send_new(c, wnd))
+        return false;
+    return seq_diff(c->sb.b[0].left, c->sv.snd_una) <= (int32_t)smss && seq_geq(c->sb.b[0].right, top);
+}
+
+/* Loss known from the scoreboard before the third duplicate: RFC 6675 §5
+ * step (2) IsLost(HighACK + 1), or early retransmit. */
+static bool sack_loss_known(const struct tcp_conn *c, uint32_t wnd)
+{
+    if (!(c->flags & TF_SACK_OK) || c->cc.in_recovery || c->sb.n == 0)
+        return false;
+    return tcp_sack_sb_is_lost(&c->sb, c->sv.snd_una, c->cc.smss) || early_retransmit(c, wnd);
+}
+
+/* In recovery, the retransmission at snd_una was lost: an ACK came more
+ * than an RTT (with a quarter of slack, RFC 8985 §6.2's reordering window,
+ * and one timer tick) after it and still does not cover it. An ACK that
+ * late answers segments sent after the retransmission, which the
+ * retransmission would have overtaken (RFC 8985's time-based rule, for
+ * this one segment: RFC 6675 alone never resends a hole twice and waits
+ * for the RTO). */
+static bool una_rexmit_lost(const struct tcp_conn *c)
+{
+    uint64_t srtt = c->rtt.srtt_ns;
+
+    if (!(c->flags & TF_UNA_REXMIT) || !c->cc.in_recovery)
+        return false;
+    return c->s->now_ns - c->una_rexmit_ns > srtt + srtt / 4 + NS_PER_MS;
+}
+
+/* A duplicate ACK whose segment offers window wnd (bytes). */
+static void dup_ack(struct tcp_conn *c, uint32_t wnd)
 {
     uint32_t fl = (uint32_t)seq_diff(c->sv.snd_max, c->sv.snd_una);
     enum tcp_cc_dup d = tcp_cc_on_dupack(&c->cc, c->sv.snd_una, c->sv.snd_max, fl, c->s->now_ns);
 
+    if (d != TCP_CC_DUP_FAST_RETRANSMIT && sack_loss_known(c, wnd))
+        d = tcp_cc_on_loss_detected(&c->cc, c->sv.snd_una, c->sv.snd_max, fl);
     if (d == TCP_CC_DUP_FAST_RETRANSMIT) {
         c->rexmit_high = c->sv.snd_una;
         tcp_retransmit_first(c);
         c->s->ctr.tcp_fast_retransmits++;
         c->st.fast_retransmits++;
         tcp_timer_rexmt_arm(c);
+        return;
+    }
+    if (una_rexmit_lost(c)) {
+        tcp_retransmit_first(c);
+        c->s->ctr.tcp_lost_retransmits++;
     }
 }
 
@@ -595,12 +661,14 @@ static bool ack_check(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg
         drop_and_ack(c, m, &s->ctr.tcp_drop_old_ack);
         return false;
     }
+    bool new_sack = false;
     if ((c->flags & TF_SACK_OK) && (sg->opts.present & TCP_OPT_SACK))
-        tcp_sack_sb_update(&c->sb, seq_max(sg->ack, c->sv.snd_una), c->sv.snd_max, sg->opts.sack, sg->opts.nsack);
+        new_sack = tcp_sack_sb_update(&c->sb, seq_max(sg->ack, c->sv.snd_una), c->sv.snd_max, sg->opts.sack,
+                                      sg->opts.nsack);
     if (seq_gt(sg->ack, c->sv.snd_una))
         new_ack(c, sg);
-    else if (is_dupack(c, sg))
-        dup_ack(c);
+    else if (is_dupack(c, sg, new_sack))
+        dup_ack(c, sg->wnd << c->sv.snd_wscale);
     if (c->sv.snd_wnd == 0 && sg->wnd == 0)
         c->rexmt_count = 0; /* the peer answers our probes: alive (§3.8.6.1) */
     if (seq_geq(sg->ack, c->sv.snd_una))

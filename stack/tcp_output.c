@@ -449,9 +449,16 @@ static bool send_next(struct tcp_conn *c, uint32_t usable, uint32_t room)
     }
     if (seq_gt(c->sv.snd_nxt, c->sv.snd_max))
         c->sv.snd_max = c->sv.snd_nxt;
-    if (!c->rexmt_timer.armed)
-        tcp_timer_rexmt_arm(c);
+    tcp_timer_data_sent(c, !rexmit && len > 0);
     return true;
+}
+
+/* The segment at snd_una was sent again now: tcp_input watches for its
+ * loss (a later ACK that still does not cover it). */
+static void mark_una_rexmit(struct tcp_conn *c)
+{
+    c->flags |= TF_UNA_REXMIT;
+    c->una_rexmit_ns = c->s->now_ns;
 }
 
 /* RFC 6675 §5 (C): in recovery, retransmit lost holes first. */
@@ -467,8 +474,9 @@ static bool send_lost(struct tcp_conn *c, uint32_t room)
     c->rtt_timing = false;
     c->st.retransmits++;
     c->s->ctr.tcp_retransmits++;
-    if (!c->rexmt_timer.armed)
-        tcp_timer_rexmt_arm(c);
+    if (seq == c->sv.snd_una)
+        mark_una_rexmit(c);
+    tcp_timer_data_sent(c, false);
     return true;
 }
 
@@ -488,10 +496,30 @@ void tcp_retransmit_first(struct tcp_conn *c)
     if (send_segment(c, c->sv.snd_una, len, flags) != 0)
         return;
     c->rtt_timing = false; /* Karn's rule (RFC 6298 §3) */
+    mark_una_rexmit(c);
     if (seq_gt(c->sv.snd_una + len, c->rexmit_high))
         c->rexmit_high = c->sv.snd_una + len;
     c->st.retransmits++;
     c->s->ctr.tcp_retransmits++;
+}
+
+int tcp_retransmit_last(struct tcp_conn *c)
+{
+    uint32_t room = seg_room(c);
+    int32_t fl = seq_diff(c->sv.snd_max, c->sv.snd_una);
+    uint32_t len = fl > 0 ? RTE_MIN((uint32_t)fl, room) : 0;
+    uint32_t seq = c->sv.snd_max - len;
+    int rc;
+
+    if (len == 0)
+        return 0;
+    rc = send_segment(c, seq, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG);
+    if (rc != 0)
+        return rc;
+    c->rtt_timing = false; /* Karn's rule (RFC 6298 §3) */
+    c->st.retransmits++;
+    c->s->ctr.tcp_retransmits++;
+    return 0;
 }
 
 void tcp_output(struct tcp_conn *c)

@@ -12,7 +12,9 @@
  * (delayed ACK < 0.5 s), §3.8.4 (keep-alives, off by default, "MUST
  * default to no less than two hours"), §3.10.8 (timeouts), RFC 5681 §3.1
  * and tcp_cc.h (what an RTO does to cwnd), RFC 6675 §5.1 (the scoreboard
- * after an RTO).
+ * after an RTO), RFC 8985 §7 (the tail loss probe: a flight whose last
+ * ACKs were lost, or whose last segments were, brings no duplicate ACK,
+ * so without a probe only the RTO would find out).
  */
 #include <errno.h>
 
@@ -39,14 +41,77 @@ void tcp_timers_cancel(struct tcp_conn *c)
     timer_cancel(&c->s->timers, &c->keep_timer);
 }
 
+#define TLP_PTO_MIN_NS (10 * TCP_RTT_MS)     /* floor of the probe timeout: scheduling jitter */
+#define TLP_WC_DELACK_NS (200 * TCP_RTT_MS)   /* RFC 8985 §7.2 WCDelAckT: the peer may delay its ACK */
+
+/* RFC 8985 §7.2: a probe timeout may replace the RTO while data is in
+ * flight and the connection is in neither RTO recovery nor an earlier
+ * probe; it needs SACK and an RTT sample. Only the data states: the close
+ * states keep the plain RTO. Unlike RFC 8985, a probe is also sent in
+ * fast recovery: when the ACK that ends a recovery is lost, or the
+ * retransmission at snd_una is, nothing else would bring an ACK before
+ * the RTO (the probe's answer lets tcp_input see the lost
+ * retransmission); it costs one segment. */
+static bool tlp_allowed(const struct tcp_conn *c)
+{
+    if (c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT)
+        return false;
+    if (!(c->flags & TF_SACK_OK) || (c->flags & (TF_TLP_OUT | TF_FIN_SENT)) || !c->rtt.has_sample)
+        return false;
+    return c->rexmt_count == 0 && seq_lt(c->sv.snd_una, c->sv.snd_max) && c->sv.snd_wnd > 0;
+}
+
+/* RFC 8985 §7.2: PTO = 2 * SRTT, plus WCDelAckT when one segment is in
+ * flight (its ACK may be delayed), at least TLP_PTO_MIN_NS. */
+static uint64_t tlp_pto(const struct tcp_conn *c)
+{
+    uint64_t pto = 2 * c->rtt.srtt_ns;
+
+    if (seq_diff(c->sv.snd_max, c->sv.snd_una) <= (int32_t)c->cc.smss)
+        pto += TLP_WC_DELACK_NS;
+    return pto > TLP_PTO_MIN_NS ? pto : TLP_PTO_MIN_NS;
+}
+
 void tcp_timer_rexmt_arm(struct tcp_conn *c)
 {
-    timer_arm(&c->s->timers, &c->rexmt_timer, c->s->now_ns + tcp_rtt_rto(&c->rtt));
+    uint64_t rto = tcp_rtt_rto(&c->rtt);
+
+    c->flags &= ~TF_TLP_ARMED;
+    if (tlp_allowed(c)) {
+        uint64_t pto = tlp_pto(c);
+        if (pto < rto) {
+            rto = pto;
+            c->flags |= TF_TLP_ARMED;
+        }
+    }
+    timer_arm(&c->s->timers, &c->rexmt_timer, c->s->now_ns + rto);
+}
+
+void tcp_timer_data_sent(struct tcp_conn *c, bool new_data)
+{
+    if (!c->rexmt_timer.armed || (new_data && tlp_allowed(c)))
+        tcp_timer_rexmt_arm(c);
 }
 
 void tcp_timer_rexmt_stop(struct tcp_conn *c)
 {
+    c->flags &= ~TF_TLP_ARMED;
     timer_cancel(&c->s->timers, &c->rexmt_timer);
+}
+
+/* The probe timeout passed with no ACK (RFC 8985 §7.3): send the last
+ * segment again, so that the peer answers with an ACK (and SACK, or a
+ * D-SACK) that starts recovery or shows nothing was lost; then the RTO
+ * stands. (The RFC also allows a new segment instead; the last one works
+ * whatever the windows say.) */
+static void tlp_fire(struct tcp_conn *c)
+{
+    if (tcp_retransmit_last(c) == 0) {
+        c->flags |= TF_TLP_OUT;
+        c->tlp_end = c->sv.snd_max;
+        c->s->ctr.tcp_tlp_probes++;
+    }
+    tcp_timer_rexmt_arm(c);
 }
 
 void tcp_timer_delack_arm(struct tcp_conn *c)
@@ -133,6 +198,13 @@ static void rexmt_fire(struct timer *t, void *ctx, uint64_t now_ns)
     }
     if (!tcp_state_is_synchronized(c->state) || c->state == TCP_TIME_WAIT)
         return;
+    if (c->flags & TF_TLP_ARMED) {
+        c->flags &= ~TF_TLP_ARMED;
+        if (fl > 0 && tlp_allowed(c)) {
+            tlp_fire(c);
+            return;
+        }
+    }
     if (fl == 0) {
         if (seq_lt(c->sv.snd_nxt, tcp_snd_end(c)))
             persist_fire(c);
@@ -145,6 +217,7 @@ static void rexmt_fire(struct timer *t, void *ctx, uint64_t now_ns)
     /* RFC 6298 5.4-5.6 and RFC 5681 §3.1: back off, collapse cwnd, go back
      * to snd_una; RFC 6675 §5.1: forget the scoreboard */
     c->rexmt_count++;
+    c->flags &= ~(TF_TLP_OUT | TF_UNA_REXMIT);
     c->st.rto_expiries++;
     c->s->ctr.tcp_rto_expiries++;
     tcp_cc_on_rto(&c->cc, c->sv.snd_max, fl, now_ns);

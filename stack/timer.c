@@ -2,7 +2,8 @@
  * timer.c - a hashed timer wheel (see timer.h). A timer lives in the slot
  * of its expiry tick; a slot holds timers of every revolution, so a run
  * checks expires_ns before firing one (timers a revolution or more away
- * stay).
+ * stay). The expiry tick is rounded up, so a timer is never visited early
+ * and skipped; it fires at most one tick (1 ms) after its time.
  */
 #include "timer.h"
 
@@ -40,7 +41,12 @@ void timer_cancel(struct timer_wheel *w, struct timer *t)
 
 void timer_arm(struct timer_wheel *w, struct timer *t, uint64_t expires_ns)
 {
-    uint64_t tick = tick_of(expires_ns);
+    /* The slot of the first tick that starts at or after expires_ns: a
+     * run visits a slot once, when its tick begins, and so must find the
+     * timer due then. (The slot of the tick holding expires_ns would be
+     * visited a moment too early and then not again for a whole
+     * revolution: a timer 1.024 s late.) */
+    uint64_t tick = tick_of(expires_ns) + (expires_ns % TIMER_TICK_NS != 0);
 
     timer_cancel(w, t);
     /* a timer already due goes in the next slot the run will visit */

@@ -32,7 +32,7 @@
 # TCP_LINUX_FAULT_MIB (same) for the fault-injected ones; TCP_LINUX_CONNS
 # (1000) sequential connections; TCP_LINUX_HOLD (10000) concurrent ones;
 # TCP_LINUX_ONLY (a regular expression) runs only the checks whose name
-# matches it.
+# matches it; TCP_LINUX_KEEP=1 keeps the logs and captures of passing checks.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -133,7 +133,7 @@ trace_stop() { # status: the capture is kept (as text too) only on failure
     sleep 0.2
     kill "$trace" 2>/dev/null
     wait "$trace" 2>/dev/null
-    if [ "$1" = 0 ]; then
+    if [ "$1" = 0 ] && [ "${TCP_LINUX_KEEP:-0}" != 1 ]; then
         rm -f "$LOG/$cur.pcap"
     else
         tcpdump -nn -r "$LOG/$cur.pcap" >"$LOG/$cur.trace" 2>/dev/null
@@ -156,7 +156,7 @@ goodput() { # file verb bytes
         sed -E 's/.* in ([0-9.]+) s \(([0-9.]+) MiB\/s\)/\2 MiB\/s (\1 s)/'
 }
 counters() { # sluice log: the retransmission and fault counters, one line
-    grep -E "stat (tcp_retransmits|tcp_fast_retransmits|tcp_rto_expiries|tcp_syncookies_sent|tcp_syncookies_ok|fault_[a-z]+) " "$1" |
+    grep -E "stat (tcp_retransmits|tcp_fast_retransmits|tcp_rto_expiries|tcp_tlp_probes|tcp_syncookies_sent|tcp_syncookies_ok|fault_[a-z]+) " "$1" |
         awk '{printf "%s=%s ", $3, $4}'
 }
 
@@ -466,5 +466,5 @@ echo "tcp_linux: summary of the logs ($LOG):"
 grep -hE "tcp_tool: [0-9]+ connections|tcp_peer: .*(connections|flood)" "$LOG"/*.sluice "$LOG"/*.linux "$LOG"/*.flood 2>/dev/null |
     sort | uniq -c | sort -rn | head -20 | sed 's/^/  /'
 echo "tcp_linux: $passed passed, $failed failed in $(($(date +%s) - T0)) s"
-[ "$failed" = 0 ] && rm -rf "$LOG"
+[ "$failed" = 0 ] && [ "${TCP_LINUX_KEEP:-0}" != 1 ] && rm -rf "$LOG"
 [ "$failed" = 0 ]

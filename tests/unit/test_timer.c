@@ -42,6 +42,27 @@ Test(timer, fires_once_not_before_its_time)
     cr_assert_not(t.armed);
 }
 
+/* A deadline inside a tick, with the wheel run at that tick's start and
+ * then a little later: it fires in that tick or the next one, never a
+ * revolution (1024 ticks) late. */
+Test(timer, mid_tick_deadline_fires_within_a_tick)
+{
+    struct timer_wheel w;
+    struct timer t;
+    struct rec r = {0};
+    timer_wheel_init(&w, 1000 * MS);
+    timer_init(&t, on_fire, &r);
+    timer_arm(&w, &t, 1200 * MS + MS / 2);
+    cr_assert_eq(timer_wheel_run(&w, 1200 * MS), 0);
+    cr_assert_eq(timer_wheel_run(&w, 1200 * MS + MS / 4), 0);
+    cr_assert_eq(r.fired, 0);
+    for (uint64_t now = 1200 * MS + MS / 2; now <= 1202 * MS && r.fired == 0; now += MS / 4)
+        timer_wheel_run(&w, now);
+    cr_assert_eq(r.fired, 1, "fired %d times by 1202 ms", r.fired);
+    cr_assert_geq(r.at, 1200 * MS + MS / 2);
+    cr_assert_leq(r.at, 1201 * MS + MS / 2);
+}
+
 Test(timer, cancelled_timer_does_not_fire)
 {
     struct timer_wheel w;

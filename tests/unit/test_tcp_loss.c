@@ -1,0 +1,319 @@
+/*
+ * test_tcp_loss.c - the sender's loss detection, one stack against crafted
+ * ACKs with SACK (no timestamps, no window scale), exact segments out:
+ *   - a SACK ACK counts as a duplicate even when the window moves (RFC
+ *     6675 §2; Linux's window grows with nearly every ACK while it
+ *     autotunes, so RFC 5681's "same window" alone counted none);
+ *   - recovery at once when IsLost(snd_una) (RFC 6675 §5 step 2);
+ *   - early retransmit for a flight of fewer than four segments (RFC 5827);
+ *   - the tail loss probe before the RTO (RFC 8985 §7);
+ *   - a lost retransmission sent again an RTT later, not at the RTO.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "harness.h"
+#include "tcp_harness.h"
+#include "tcp_options.h"
+
+#define MS ST_NS_PER_MS
+#define SYN RTE_TCP_SYN_FLAG
+#define ACK RTE_TCP_ACK_FLAG
+
+#define PEER_PORT 40001
+#define OUR_PORT 81
+#define PEER_ISN 5000u
+#define SEG 1460u /* our segments: MSS 1460, no options on data segments */
+
+struct lx {
+    struct stack *s;
+    struct netdev *dev;
+    unsigned pool;
+    struct tcp_conn *l, *c;
+    uint64_t now;
+    uint32_t una; /* our first unacknowledged byte, as the peer sees it */
+    uint8_t frame[2048];
+    uint8_t opts[40];
+};
+
+static struct st_tcp_seg lx_take(struct lx *f)
+{
+    static uint8_t buf[2048];
+    struct st_tcp_seg out;
+    size_t n = st_take(f->dev, buf, sizeof(buf));
+
+    st_tcp_parse(buf, n, &out);
+    return out;
+}
+
+/* An ACK from the peer of our byte ack, window wnd, with nblk SACK blocks
+ * given as [left, right) offsets from una in segments. */
+static void lx_ack(struct lx *f, uint32_t ack, uint16_t wnd, unsigned nblk, const unsigned (*blk)[2])
+{
+    struct st_tcp_seg sg = {.sport = PEER_PORT, .dport = OUR_PORT, .seq = PEER_ISN + 1, .ack = ack,
+                            .flags = ACK, .wnd = wnd};
+    size_t n;
+
+    if (nblk > 0) {
+        f->opts[0] = 1;
+        f->opts[1] = 1;
+        f->opts[2] = 5;
+        f->opts[3] = (uint8_t)(2 + 8 * nblk);
+        for (unsigned i = 0; i < nblk; i++) {
+            uint32_t l = rte_cpu_to_be_32(f->una + blk[i][0] * SEG), r = rte_cpu_to_be_32(f->una + blk[i][1] * SEG);
+            memcpy(f->opts + 4 + 8 * i, &l, 4);
+            memcpy(f->opts + 8 + 8 * i, &r, 4);
+        }
+        sg.opts = f->opts;
+        sg.optlen = 4 + 8 * nblk;
+    }
+    n = st_tcp(f->frame, &sg);
+    st_inject(f->s, f->dev, f->frame, n, f->now);
+}
+
+/* Queues segs full segments and takes them off the wire, checking their
+ * sequence numbers. */
+static void lx_push(struct lx *f, unsigned segs, uint32_t first)
+{
+    static uint8_t data[SEG];
+
+    memset(data, 'x', sizeof(data));
+    for (unsigned i = 0; i < segs; i++)
+        cr_assert_eq(tcp_send(f->c, st_mbuf(data, SEG), f->now), 0);
+    for (unsigned i = 0; i < segs; i++) {
+        struct st_tcp_seg d = lx_take(f);
+        cr_assert_eq(d.seq, first + i * SEG, "segment %u at %u", i, d.seq - first);
+        cr_assert_eq(d.len, SEG);
+    }
+    st_expect_no_tx(f->dev);
+}
+
+/* An established connection with SACK and MSS 1460 (no timestamps or
+ * window scale), and one RTT sample of 1 ms: a segment pushed and
+ * acknowledged 1 ms later. */
+static void lx_init(struct lx *f)
+{
+    static const uint8_t syn_opts[] = {2, 4, 0x05, 0xb4, 1, 1, 4, 2}; /* MSS 1460, SACK-permitted */
+    struct stack_params p;
+
+    memset(f, 0, sizeof(*f));
+    stack_params_defaults(&p);
+    p.arp_nstatic = 1;
+    p.arp_static[0].addr = ST_PEER_IP;
+    p.arp_static[0].mac = st_peer_mac;
+    f->s = st_create(&p, &f->dev);
+    f->pool = t_pool_avail();
+    f->now = 1000 * MS;
+    cr_assert_eq(tcp_open(f->s, NULL, NULL, &f->l), 0);
+    cr_assert_eq(tcp_bind(f->l, 0, RTE_BE16(OUR_PORT)), 0);
+    cr_assert_eq(tcp_listen(f->l, 8), 0);
+
+    struct st_tcp_seg syn = {.sport = PEER_PORT, .dport = OUR_PORT, .seq = PEER_ISN, .flags = SYN, .wnd = 65535,
+                             .opts = syn_opts, .optlen = sizeof(syn_opts)};
+    st_inject(f->s, f->dev, f->frame, st_tcp(f->frame, &syn), f->now);
+    struct st_tcp_seg sa = lx_take(f);
+    cr_assert_eq(sa.flags, SYN | ACK);
+    f->una = sa.seq + 1;
+    lx_ack(f, f->una, 65535, 0, NULL);
+    cr_assert_eq(tcp_accept(f->l, &f->c), 0);
+    cr_assert_eq(tcp_conn_state(f->c), TCP_ESTABLISHED);
+
+    lx_push(f, 1, f->una);
+    f->now += MS;
+    f->una += SEG;
+    lx_ack(f, f->una, 65535, 0, NULL);
+    st_expect_no_tx(f->dev);
+}
+
+static void lx_finish(struct lx *f)
+{
+    tcp_close(f->c, f->now);
+    tcp_close(f->l, f->now);
+    st_poll(f->s, f->now);
+    st_drain_tx(f->dev);
+    st_finish(f->s, f->dev, f->pool);
+}
+
+static uint64_t lx_ctr(struct lx *f, size_t off)
+{
+    struct stack_counters c;
+
+    stack_counters(f->s, &c);
+    return *(uint64_t *)((char *)&c + off);
+}
+#define CTR(f, name) lx_ctr((f), offsetof(struct stack_counters, name))
+
+/* The next frame is a retransmission of the segment at una + seg segments. */
+static void expect_rexmit(struct lx *f, unsigned seg, const char *why)
+{
+    struct st_tcp_seg r = lx_take(f);
+
+    cr_assert_eq(r.seq, f->una + seg * SEG, "%s: seq at +%d", why, (int)(r.seq - f->una));
+    cr_assert_eq(r.len, SEG, "%s", why);
+}
+
+Test(tcp_loss, sack_dupacks_with_a_growing_window_start_fast_retransmit)
+{
+    struct lx f;
+    static const unsigned b1[][2] = {{1, 2}}, b2[][2] = {{1, 3}}, b3[][2] = {{1, 4}};
+
+    lx_init(&f);
+    lx_push(&f, 6, f.una);
+    /* segment 0 lost; 1, 2, 3 arrive, each ACK with a larger window */
+    lx_ack(&f, f.una, 60000, 1, b1);
+    lx_ack(&f, f.una, 60100, 1, b2);
+    st_expect_no_tx(f.dev);
+    cr_assert_eq(CTR(&f, tcp_fast_retransmits), 0);
+    lx_ack(&f, f.una, 60200, 1, b3);
+    expect_rexmit(&f, 0, "third duplicate");
+    cr_assert_eq(CTR(&f, tcp_fast_retransmits), 1);
+    cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
+    lx_finish(&f);
+}
+
+Test(tcp_loss, a_window_update_without_sack_is_not_a_duplicate)
+{
+    struct lx f;
+
+    lx_init(&f);
+    lx_push(&f, 6, f.una);
+    /* RFC 5681 §2 (e): no new SACK information and a new window */
+    lx_ack(&f, f.una, 60000, 0, NULL);
+    lx_ack(&f, f.una, 60100, 0, NULL);
+    lx_ack(&f, f.una, 60200, 0, NULL);
+    lx_ack(&f, f.una, 60300, 0, NULL);
+    st_expect_no_tx(f.dev);
+    cr_assert_eq(CTR(&f, tcp_fast_retransmits), 0);
+    lx_finish(&f);
+}
+
+Test(tcp_loss, one_ack_sacking_three_segments_starts_recovery_at_once)
+{
+    struct lx f;
+    static const unsigned b[][2] = {{1, 4}};
+
+    lx_init(&f);
+    lx_push(&f, 6, f.una);
+    /* one ACK (the others were lost) reports three segments above the
+     * hole: IsLost(snd_una) holds after one duplicate */
+    lx_ack(&f, f.una, 65535, 1, b);
+    expect_rexmit(&f, 0, "IsLost(HighACK + 1)");
+    cr_assert_eq(CTR(&f, tcp_fast_retransmits), 1);
+    lx_finish(&f);
+}
+
+Test(tcp_loss, early_retransmit_with_two_segments_in_flight)
+{
+    struct lx f;
+    static const unsigned b[][2] = {{1, 2}};
+
+    lx_init(&f);
+    lx_push(&f, 2, f.una);
+    /* the first of two is lost, nothing more to send: one duplicate is
+     * all that can come (RFC 5827 ER_thresh = oseg - 1 = 1) */
+    lx_ack(&f, f.una, 65535, 1, b);
+    expect_rexmit(&f, 0, "early retransmit");
+    cr_assert_eq(CTR(&f, tcp_fast_retransmits), 1);
+    lx_finish(&f);
+}
+
+Test(tcp_loss, no_early_retransmit_while_new_data_may_go)
+{
+    struct lx f;
+    static const unsigned b[][2] = {{1, 2}};
+    static uint8_t more[SEG];
+
+    lx_init(&f);
+    lx_push(&f, 2, f.una);
+    /* a third segment is queued but the peer's window (2 segments) holds it */
+    lx_ack(&f, f.una, 2 * SEG, 0, NULL);
+    cr_assert_eq(tcp_send(f.c, st_mbuf(more, sizeof(more)), f.now), 0);
+    st_expect_no_tx(f.dev);
+    /* the window opens with the duplicate: limited transmit sends the new
+     * segment, and there is no early retransmit (new data could go) */
+    lx_ack(&f, f.una, 3 * SEG, 1, b);
+    struct st_tcp_seg n = lx_take(&f);
+    cr_assert_eq(n.seq, f.una + 2 * SEG, "the new segment, not a retransmission (+%d len %zu)", (int)(n.seq - f.una), n.len);
+    st_expect_no_tx(f.dev);
+    cr_assert_eq(CTR(&f, tcp_fast_retransmits), 0);
+    lx_finish(&f);
+}
+
+Test(tcp_loss, tail_loss_probe_resends_the_last_segment_before_the_rto)
+{
+    struct lx f;
+    uint64_t sent;
+
+    lx_init(&f);
+    sent = f.now;
+    lx_push(&f, 3, f.una);
+    /* no ACK at all: PTO = max(2 * SRTT, 10 ms) = 10 ms after the last send */
+    st_poll(f.s, sent + 9 * MS);
+    st_expect_no_tx(f.dev);
+    st_poll(f.s, sent + 11 * MS);
+    expect_rexmit(&f, 2, "the probe is the last segment");
+    cr_assert_eq(CTR(&f, tcp_tlp_probes), 1);
+    cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
+    /* then the RTO (200 ms) from the probe, not another probe */
+    st_poll(f.s, sent + 150 * MS);
+    st_expect_no_tx(f.dev);
+    st_poll(f.s, sent + 215 * MS);
+    expect_rexmit(&f, 0, "the RTO goes back to snd_una");
+    cr_assert_eq(CTR(&f, tcp_rto_expiries), 1);
+    cr_assert_eq(CTR(&f, tcp_tlp_probes), 1);
+    f.now = sent + 215 * MS;
+    lx_finish(&f);
+}
+
+Test(tcp_loss, probe_answered_by_an_ack_of_everything_needs_no_rto)
+{
+    struct lx f;
+    uint64_t sent;
+
+    lx_init(&f);
+    sent = f.now;
+    lx_push(&f, 3, f.una);
+    st_poll(f.s, sent + 11 * MS);
+    expect_rexmit(&f, 2, "probe");
+    /* the ACK of all three had been lost; the probe's ACK covers them */
+    f.now = sent + 12 * MS;
+    lx_ack(&f, f.una + 3 * SEG, 65535, 0, NULL);
+    st_poll(f.s, sent + 1000 * MS);
+    st_expect_no_tx(f.dev);
+    cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
+    f.now = sent + 1000 * MS;
+    lx_finish(&f);
+}
+
+Test(tcp_loss, lost_retransmission_is_sent_again_after_an_rtt)
+{
+    struct lx f;
+    static const unsigned b3[][2] = {{1, 4}}, b4[][2] = {{1, 5}}, b5[][2] = {{1, 6}};
+    uint64_t t0;
+
+    lx_init(&f);
+    lx_push(&f, 6, f.una);
+    t0 = f.now;
+    lx_ack(&f, f.una, 65535, 1, b3);
+    expect_rexmit(&f, 0, "fast retransmit");
+    /* a duplicate soon after (for data sent before the retransmission):
+     * nothing */
+    f.now = t0 + MS / 2;
+    lx_ack(&f, f.una, 65535, 1, b4);
+    st_expect_no_tx(f.dev);
+    /* one 5 ms later (SRTT 1 ms) still does not cover snd_una: the
+     * retransmission was lost */
+    f.now = t0 + 5 * MS;
+    lx_ack(&f, f.una, 65535, 1, b5);
+    expect_rexmit(&f, 0, "the lost retransmission again");
+    cr_assert_eq(CTR(&f, tcp_lost_retransmits), 1);
+    cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
+    /* and its ACK ends recovery */
+    lx_ack(&f, f.una + 6 * SEG, 65535, 0, NULL);
+    st_expect_no_tx(f.dev);
+    lx_finish(&f);
+}
