@@ -7,7 +7,8 @@
 #      tests/apps/ built against it with pkg-config alone,
 #   3. the integration tests: Sluice against the Linux kernel in a network
 #      namespace (ping, ARP, UDP echo both ways, ICMP), two Sluice processes
-#      over net_memif (tests/integration/dataplane.sh; needs root),
+#      over net_memif (tests/integration/dataplane.sh; needs root), TCP
+#      against the Linux kernel (tests/integration/tcp_linux.sh),
 #      the interposer (tests/preload/run.sh) and Debian's redis-server,
 #      nginx, memcached, redis-benchmark, wrk and curl on Sluice
 #      (tests/preload/apps.sh),
@@ -64,6 +65,9 @@ step "integration: DPDK devices (af_packet, tap, memif) in namespaces of their o
 
 step "integration: Sluice against the Linux kernel and over net_memif"
 ./tests/integration/dataplane.sh build || failed+=("data-plane integration tests")
+
+step "integration: TCP against the Linux kernel (tests/integration/tcp_linux.sh: 100 MiB each way clean and under loss, reordering, duplication; 1,000 sequential and 10,000 concurrent connections; every close path; a SYN flood)"
+./tests/integration/tcp_linux.sh build || failed+=("TCP against Linux (tests/integration/tcp_linux.sh)")
 
 step "interposer: errno comparison with the kernel, passthrough, UDP, fork, epoll (tests/preload/run.sh)"
 ./tests/preload/run.sh build || failed+=("interposer tests (tests/preload/run.sh)")

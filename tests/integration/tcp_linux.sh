@@ -332,7 +332,9 @@ if want "$HOLD concurrent connections Sluice -> Linux"; then
     server=$bg
     st=1
     if wait_line "$LOG/$cur.linux" listening 20; then
-        background "$TOOL" client 10.0.0.1 "$port" --hold "$HOLD" --ping --hold-ms 3000 --quiet >"$LOG/$cur.sluice" 2>&1
+        # --linger-ms: 10,000 FINs at once overflow the af_packet rings; the
+        # ones lost are sent again on the RTO (with backoff) while Sluice runs
+        background "$TOOL" client 10.0.0.1 "$port" --hold "$HOLD" --ping --hold-ms 3000 --linger-ms 6000 --quiet >"$LOG/$cur.sluice" 2>&1
         client=$bg
         wait_line "$LOG/$cur.sluice" "held connections echoed" 120
         n=$(held_count)
