@@ -86,10 +86,11 @@ fuzz() { # target, seconds: runs the kept corpus (regressions) and then new inpu
 
 step "fuzz: config parser and TCP options ${FUZZ_SECONDS}s each, frames ${FUZZ_FRAME_SECONDS}s (clang-14, ASan+UBSan)"
 if CC=clang-14 configure build-fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
-        -Db_lundef=false && ninja -C build-fuzz tests/fuzz_config tests/fuzz_frame tests/fuzz_tcp_options >/dev/null; then
+        -Db_lundef=false && ninja -C build-fuzz tests/fuzz_config tests/fuzz_frame tests/fuzz_tcp_options tests/fuzz_tcp_state >/dev/null; then
     fuzz config "$FUZZ_SECONDS" || failed+=("fuzz: config parser (see build-fuzz/fuzz-config.log)")
     fuzz frame "$FUZZ_FRAME_SECONDS" || failed+=("fuzz: frames (see build-fuzz/fuzz-frame.log)")
     fuzz tcp_options "$FUZZ_SECONDS" || failed+=("fuzz: TCP options (see build-fuzz/fuzz-tcp_options.log)")
+    fuzz tcp_state "$FUZZ_SECONDS" || failed+=("fuzz: TCP connection states (see build-fuzz/fuzz-tcp_state.log)")
 else
     failed+=("fuzz build")
 fi
