@@ -5,7 +5,8 @@
  *   raw_pingpong server SOCKET [options]
  *       takes role=server on the memif socket SOCKET and sends every frame
  *       of our EtherType straight back (MAC addresses swapped); stops on
- *       the client's stop frame, or after --seconds.
+ *       the client's stop frame, or after --seconds. Prints
+ *       "raw_pingpong: port started" once the client may connect.
  *   raw_pingpong client SOCKET [options]
  *       takes role=client and makes --count exchanges (after --warmup
  *       unmeasured ones, in which a frame lost for 100 ms is given up) of a message of --size bytes: the message is cut
@@ -184,6 +185,12 @@ static int start_port(void)
             return -1;
         }
         usleep(50000);
+    }
+    if (o.server) {
+        /* a script starts the client after this line: a memif client that
+         * connects before the server's port is started never links up */
+        printf("raw_pingpong: port started\n");
+        fflush(stdout);
     }
     do {
         memset(&link, 0, sizeof(link));

@@ -58,7 +58,7 @@ if [ "$QUICK" = 1 ]; then
     TPUT_T=3; TPUT_CASES="1:1500 4:1500 1:9000"; CRR_T=3
     REDIS_N1=20000; REDIS_N50=50000; REDIS_NP=200000; IDLE_T=5; HOLD_N=10000
 else
-    LAT_SIZES="64 1024 16384"; LAT_T=10; RAW_N=500000; RR_N=200000
+    LAT_SIZES="64 1024 16384"; LAT_T=10; RAW_N=500000; RR_N=100000
     TPUT_T=10; TPUT_CASES="1:1500 4:1500 1:9000 4:9000"; CRR_T=10
     REDIS_N1=100000; REDIS_N50=300000; REDIS_NP=2000000; IDLE_T=10; HOLD_N=10000
 fi
@@ -171,6 +171,13 @@ srv_sluice() {
     # shellcheck disable=SC2046
     env $(sluice_env server "$S_SRV") "${pre[@]}" "$@" >"$LOG/$name.srv.log" 2>&1 &
     SRV=$!; pids+=("$SRV")
+    # the memif server's (abstract) socket: a Sluice client started before
+    # it exists fails at once ("the port did not start")
+    for _ in $(seq 200); do
+        grep -q "@$SOCK\$" /proc/net/unix 2>/dev/null && return 0
+        kill -0 "$SRV" 2>/dev/null || return 0
+        sleep 0.05
+    done
 }
 # cli_kernel NAME SECONDS CMD...: a client in the client namespace, bounded
 cli_kernel() {
@@ -227,6 +234,8 @@ if ! kernel_up >"$LOG/netns.log" 2>&1; then
 fi
 say "network: kernel $K_SRV ($NS_S) <-> $K_CLI ($NS_C) over veth; Sluice $S_SRV <-> $S_CLI over net_memif"
 say "results in $OUT (logs in $LOG)"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+say "load average at the start: $LOAD_START (Sluice's two polling processes want both cores)"
 
 # ---- 1. latency: the raw floor ----
 for size in $LAT_SIZES; do
@@ -235,6 +244,7 @@ for size in $LAT_SIZES; do
         new_sock
         "$RAW" server "$SOCK" --seconds $((LAT_T + 30)) >"$LOG/raw$size.srv.log" 2>&1 &
         SRV=$!; pids+=("$SRV")
+        wait_log "$LOG/raw$size.srv.log" "port started" 10
         timeout -k 5 $((LAT_T + 40)) "$RAW" client "$SOCK" --size "$size" --count "$RAW_N" --seconds "$LAT_T" \
             --link-timeout-ms 10000 >"$LOG/raw$size.cli.log" 2>&1
         line=$(grep '^raw_pingpong: size=' "$LOG/raw$size.cli.log")
@@ -294,7 +304,7 @@ for size in $LAT_SIZES; do
     begin "latency: native demi echo pair, tcp_tool --rr $RR_N x $size B"
     new_sock
     srv_sluice "demi$size" --native "$TCPT" server 5001 --echo --conns 1 --quiet
-    cli_sluice "demi$size" $((LAT_T + 60)) --native "$TCPT" client "$S_SRV" 5001 --rr "$RR_N" --size "$size" --linger-ms 50
+    cli_sluice "demi$size" 120 --native "$TCPT" client "$S_SRV" 5001 --rr "$RR_N" --size "$size" --linger-ms 50
     secs=$(sed -nE 's/^tcp_tool: conn .*: received [0-9]+ bytes .* in ([0-9.]+) s .*/\1/p' "$LOG/demi$size.cli.log" | head -1)
     if [ -n "$secs" ]; then
         row "latency_$size" mean_us sluice-demi "$(awk -v s="$secs" -v n="$RR_N" 'BEGIN {printf "%.3f", s * 1e6 / n}')" us \
@@ -498,7 +508,7 @@ cp "$CSV" "$OUT/bench-results.csv"
 MODE=full; [ "$QUICK" = 1 ] && MODE=quick
 "$PY" bench/report.py --csv "$OUT/bench-results.csv" --out "$OUT" --mode "$MODE" \
     --command "./scripts/bench.sh$([ "$QUICK" = 1 ] && echo ' --quick')" \
-    --machine "$(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d)" \
+    --machine "$(nproc) cores, $(uname -r), $(date -u +%Y-%m-%d), load average $LOAD_START at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end" \
     ${BENCH_DOC:+--doc "$BENCH_DOC"} $([ "$QUICK" = 0 ] && [ "$OUT" = "$ROOT/docs" ] && echo --doc "$ROOT/docs/BENCHMARKS.md")
 rc=$?
 failed=$(grep -c ',failed,' "$CSV")
