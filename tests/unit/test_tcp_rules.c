@@ -229,6 +229,48 @@ Test(tcp_rules, time_wait_ends_exactly_after_2msl_and_frees_the_4tuple)
     tp_finish(&p);
 }
 
+/* The engine's clock is in ns, not whole ms: with the stacks polled every
+ * 0.25 ms and B's FIN arriving half-way through a ms, TIME-WAIT still ends
+ * 2 MSL after the FIN, within the wheel's 1 ms tick (before 27ae228 a
+ * deadline inside a tick waited a whole wheel revolution, 1.024 s: the
+ * Linux run's "EADDRINUSE 1.0 s after close with tcp.msl_ms 250"). */
+Test(tcp_rules, time_wait_ends_at_2msl_with_a_sub_ms_clock)
+{
+    struct tcp_pair p;
+    struct tcp_tap *tap;
+    struct tcp_conn *cli, *srv, *lst;
+    struct stack_params sp;
+    struct st_tcp_seg sg;
+    const uint64_t step = MS / 4;
+    uint64_t ns, fin_ns = 0;
+
+    stack_params_defaults(&sp);
+    sp.tcp.msl_ns = 250 * MS;
+    tt_create(&p, &tap, &sp);
+    tp_connect(&p, &cli, &srv, &lst);
+    p.now += MS / 2; /* from here on the clock is half a ms off the ticks */
+    cr_assert_eq(tcp_shutdown(cli, false, true, p.now), 0);
+    tt_run_steps(&p, 5 * MS, step);
+    cr_assert_eq(tcp_conn_state(srv), TCP_CLOSE_WAIT);
+    size_t cur = tt_count(tap);
+    tcp_close(srv, p.now);
+    tt_run_steps(&p, step, step);
+    cr_assert_eq(tcp_conn_state(cli), TCP_TIME_WAIT);
+    while (tt_next(tap, &cur, false, &sg, &ns))
+        if (sg.flags & FIN)
+            fin_ns = ns;
+    cr_assert_neq(fin_ns % MS, 0, "the FIN should arrive inside a tick");
+    tt_run_steps(&p, fin_ns + 500 * MS - step - p.now, step);
+    cr_assert_eq(tcp_conn_state(cli), TCP_TIME_WAIT, "before 2 MSL");
+    tt_run_steps(&p, MS + step, step);
+    cr_assert_eq(tcp_conn_state(cli), TCP_CLOSED, "TIME-WAIT outlived 2 MSL + one 1 ms tick (%llu us after the FIN)",
+                 (unsigned long long)((p.now - fin_ns) / 1000));
+    tcp_close(cli, p.now);
+    tcp_close(lst, p.now);
+    tt_run_steps(&p, 10 * MS, MS);
+    tp_finish(&p);
+}
+
 /* ---- one stack, crafted segments (us 10.0.0.2, the peer 10.0.0.1) ---- */
 
 struct rig {
