@@ -554,6 +554,19 @@ static void recovery_inflate(struct tcp_cc *cc, uint32_t flight)
     cc->cwnd = wnd_clamp(w, cc->smss);
 }
 
+/* Whether a new fast recovery must not start at snd_una. NewReno (RFC
+ * 6582 §3.2 step 2): only if the cumulative ACK "covers more than
+ * recover" - "If not, the TCP does not enter fast retransmit and does not
+ * reset ssthresh." SACK (RFC 6675 §5.1): not "until HighACK is greater
+ * than or equal to" the recovery point, so that a loss of the first
+ * segment sent after a recovery is repaired at once, not by the RTO. */
+static bool recovery_blocked(const struct tcp_cc *cc, uint32_t snd_una)
+{
+    if (!cc->recover_valid)
+        return false;
+    return cc->sack_recovery ? seq_lt(snd_una, cc->recover) : !seq_gt(snd_una, cc->recover);
+}
+
 enum tcp_cc_dup tcp_cc_on_dupack(struct tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt, uint32_t flight,
                                  uint64_t now_ns)
 {
@@ -572,10 +585,7 @@ enum tcp_cc_dup tcp_cc_on_dupack(struct tcp_cc *cc, uint32_t snd_una, uint32_t s
         return TCP_CC_DUP_LIMITED_TRANSMIT;
     if (cc->dupacks > TCP_CC_DUPTHRESH)
         return TCP_CC_DUP_NONE;
-    /* RFC 6582 §3.2 step 2: enter fast retransmit only if "the Cumulative
-     * Acknowledgment field covers more than recover"; "If not, the TCP
-     * does not enter fast retransmit and does not reset ssthresh." */
-    if (cc->recover_valid && !seq_gt(snd_una, cc->recover))
+    if (recovery_blocked(cc, snd_una))
         return TCP_CC_DUP_NONE;
     enter_recovery(cc, snd_nxt, flight < cc->dup_flight ? flight : cc->dup_flight);
     return TCP_CC_DUP_FAST_RETRANSMIT;
@@ -583,9 +593,7 @@ enum tcp_cc_dup tcp_cc_on_dupack(struct tcp_cc *cc, uint32_t snd_una, uint32_t s
 
 enum tcp_cc_dup tcp_cc_on_loss_detected(struct tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt, uint32_t flight)
 {
-    if (cc->in_recovery)
-        return TCP_CC_DUP_NONE;
-    if (cc->recover_valid && !seq_gt(snd_una, cc->recover))
+    if (cc->in_recovery || recovery_blocked(cc, snd_una))
         return TCP_CC_DUP_NONE;
     if (cc->dupacks > 0 && cc->dup_flight < flight)
         flight = cc->dup_flight; /* FlightSize before limited transmit (RFC 3042 §2) */

@@ -74,6 +74,7 @@ struct tcp_cc {
     bool first_partial_seen; /* a partial ACK already came in this recovery */
     bool rto_unacked;        /* the timer retransmitted snd_una and no ACK advanced it since */
     bool ss_after_rto;       /* the slow start that follows an RTO (ABC L = 1*SMSS) */
+    bool sack_recovery;      /* SACK negotiated: RFC 6675's rule for a new recovery (set by the caller) */
     uint32_t recover;        /* RFC 6582 "recover", stored as snd_nxt (see tcp_cc.c) */
     uint32_t dupacks;        /* consecutive duplicate ACKs (saturating) */
     uint32_t dup_flight;     /* FlightSize at the 1st dupack: excludes limited transmit */

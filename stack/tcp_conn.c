@@ -424,6 +424,7 @@ void tcp_conn_negotiated(struct tcp_conn *c, const struct tcp_opts *peer_syn)
     smss = c->sv.snd_mss - ((c->flags & TF_TS_OK) ? 12u : 0u);
     tcp_cc_init(&c->cc, (enum tcp_cc_algo)c->cc_algo, smss, (c->flags & TF_SYN_TIMEDOUT) ? 1 : 0,
                 c->s->now_ns);
+    c->cc.sack_recovery = (c->flags & TF_SACK_OK) != 0;
     if (c->flags & TF_SYN_TIMEDOUT)
         tcp_rtt_syn_fallback(&c->rtt);
 }

@@ -317,3 +317,29 @@ Test(tcp_loss, lost_retransmission_is_sent_again_after_an_rtt)
     st_expect_no_tx(f.dev);
     lx_finish(&f);
 }
+
+Test(tcp_loss, loss_of_the_first_segment_after_a_recovery_starts_another)
+{
+    struct lx f;
+    static const unsigned b[][2] = {{1, 4}}, b1[][2] = {{1, 2}};
+
+    lx_init(&f);
+    lx_push(&f, 6, f.una);
+    lx_ack(&f, f.una, 65535, 1, b);
+    expect_rexmit(&f, 0, "first recovery");
+    /* the full ACK ends it: snd_una is exactly the recovery point */
+    f.una += 6 * SEG;
+    lx_ack(&f, f.una, 65535, 0, NULL);
+    st_expect_no_tx(f.dev);
+    /* the first segment sent after it is lost too: RFC 6675 allows a new
+     * recovery once HighACK >= RecoveryPoint (NewReno's "more than
+     * recover" would wait for the RTO). cwnd after the full ACK is
+     * FlightSize (0) + SMSS rounded up to 2 SMSS (RFC 6582 §3.2 step 3),
+     * so two go and the second is sacked: early retransmit */
+    lx_push(&f, 2, f.una);
+    lx_ack(&f, f.una, 65535, 1, b1);
+    expect_rexmit(&f, 0, "second recovery");
+    cr_assert_eq(CTR(&f, tcp_fast_retransmits), 2);
+    cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
+    lx_finish(&f);
+}
