@@ -18,7 +18,8 @@
 # the idle CPU of a listening redis-server, and memory per idle connection
 # (10,000 connections). docs/BENCHMARKS.md says what each number means.
 #
-# Results: a CSV (scenario,metric,stack,value,unit,status,note), a Markdown
+# Results: a CSV (scenario,metric,stack,value,unit,status,note,
+# others_busy_pct: how busy other jobs kept the CPUs just before), a Markdown
 # table with each ratio next to its target, and PNG plots, written to
 #   --quick: build-bench/bench-quick/ (about 60 s of measuring)
 #   full:    docs/ (bench-results.csv, bench-*.png and the section of
@@ -111,12 +112,13 @@ for t in sockperf iperf3 redis-server redis-benchmark "$PY"; do
     command -v "$t" >/dev/null || { echo "bench.sh: $t not found after setup" >&2; exit 1; }
 done
 
-echo "scenario,metric,stack,value,unit,status,note" >"$CSV"
+echo "scenario,metric,stack,value,unit,status,note,others_busy_pct" >"$CSV"
 # row SCENARIO METRIC STACK VALUE UNIT [NOTE]: a number; fail ... REASON: a failure
-row() { printf '%s,%s,%s,%s,%s,ok,"%s"\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$CSV"; }
+# the last column: the % of the CPUs other jobs used just before the step
+row() { printf '%s,%s,%s,%s,%s,ok,"%s",%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" "$BUSY" >>"$CSV"; }
 fail() { # scenario metric stack unit reason
     local why=${5//\"/\'}
-    printf '%s,%s,%s,,%s,failed,"%s"\n' "$1" "$2" "$3" "$4" "$why" >>"$CSV"
+    printf '%s,%s,%s,,%s,failed,"%s",%s\n' "$1" "$2" "$3" "$4" "$why" "$BUSY" >>"$CSV"
     say "  FAILED: $1 $2 $3: $5"
 }
 # why LOG...: a failure's reason: the first "sluice: error" line of the
@@ -225,7 +227,21 @@ HZ=$(getconf CLK_TCK)
 # mem_kib PID: VmRSS + HugetlbPages in KiB
 mem_kib() { awk '/^(VmRSS|HugetlbPages):/ {s += $2} END {print s + 0}' "/proc/$1/status" 2>/dev/null; }
 
-begin() { step=$((step + 1)); say "$step. $*"; }
+# busy_pct: % of all CPUs busy over 0.3 s, taken between steps (none of
+# our processes runs then): what other jobs take from this run
+busy_pct() {
+    local a b
+    a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+    sleep 0.3
+    b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); t = y[2] - x[2]; printf "%.0f", t > 0 ? (y[1] - x[1]) * 100 / t : 0}'
+}
+BUSY=0
+begin() {
+    step=$((step + 1))
+    BUSY=$(busy_pct)
+    say "$step. $* [others busy: $BUSY % of the CPUs]"
+}
 
 if ! kernel_up >"$LOG/netns.log" 2>&1; then
     cat "$LOG/netns.log"
@@ -281,6 +297,7 @@ begin "latency: sockperf ping-pong on the kernel ($LAT_SIZES B)"
 srv_kernel sockperf-k sockperf server --tcp -i "$K_SRV" -p 11111
 if wait_listen_kernel - 11111 10; then
     for size in $LAT_SIZES; do
+        BUSY=$(busy_pct)
         cli_kernel "sockperf-k$size" $((LAT_T + 20)) sockperf ping-pong --tcp -i "$K_SRV" -p 11111 -m "$size" -t "$LAT_T"
         sockperf_rows "$LOG/sockperf-k$size.cli.log" "$size" kernel
     done
@@ -294,6 +311,7 @@ new_sock
 srv_sluice sockperf-s sockperf server --tcp -i "$S_SRV" -p 11111
 sleep 1
 for size in $LAT_SIZES; do
+    BUSY=$(busy_pct) # (the idle sockperf server under sluice-run counts a little)
     cli_sluice "sockperf-s$size" $((LAT_T + 30)) sockperf ping-pong --tcp -i "$S_SRV" -p 11111 -m "$size" -t "$LAT_T"
     sockperf_rows "$LOG/sockperf-s$size.cli.log" "$size" sluice
 done
