@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 
 #include <demi/libos.h>
+#include <sluice/socket.h>
 
 #include "engine.h"
 #include "export.h"
@@ -553,6 +554,31 @@ SLUICE_API int demi_getpeername(int qd, struct sockaddr *addr, socklen_t *addrle
         return rc;
     put_sockaddr(addr, addrlen, a, p);
     return 0;
+}
+
+/**
+ * sluice_shutdown - shutdown(2) on TCP socket qd (<sluice/socket.h>): FIN
+ * after the pushed bytes for SHUT_WR, end of stream for SHUT_RD. EINVAL
+ * for another how; EBADF if qd is not a socket; EOPNOTSUPP for a datagram
+ * socket; ENOTCONN if not connected; ENOSYS before demi_init. RFC 9293
+ * §3.6 (half-close), §3.10.4 (CLOSE in SYN-SENT).
+ */
+SLUICE_API int sluice_shutdown(int qd, int how)
+{
+    struct sock *sk;
+    struct tsock *ts;
+    int rc = runtime_check();
+
+    if (rc)
+        return rc;
+    if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+        return EINVAL;
+    rc = sock_find(qd, &sk, &ts);
+    if (rc)
+        return rc;
+    if (ts == NULL)
+        return EOPNOTSUPP;
+    return tsock_shutdown(ts, how != SHUT_WR, how != SHUT_RD);
 }
 
 /**

@@ -522,6 +522,16 @@ void tsock_local(const struct tsock *ts, rte_be32_t *addr, rte_be16_t *port)
     tcp_local(ts->c, addr, port);
 }
 
+int tsock_shutdown(struct tsock *ts, bool rd, bool wr)
+{
+    int rc = tcp_shutdown(ts->c, rd, wr, engine_now_ns());
+
+    if (rc)
+        return -rc;
+    tcp_q_poll(ts->q);
+    return 0;
+}
+
 int tsock_peer(const struct tsock *ts, rte_be32_t *addr, rte_be16_t *port)
 {
     return -tcp_peer(ts->c, addr, port);

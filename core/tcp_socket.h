@@ -7,6 +7,7 @@
 #ifndef SLUICE_TCP_SOCKET_H
 #define SLUICE_TCP_SOCKET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -56,6 +57,10 @@ int tsock_pushto(struct tsock *ts, const demi_sgarray_t *sga, demi_qtoken_t *qt_
 /* tcp_setsockopt / tcp_getsockopt: 0, EINVAL, ENOPROTOOPT. */
 int tsock_setsockopt(struct tsock *ts, int level, int optname, const void *optval, socklen_t optlen);
 int tsock_getsockopt(struct tsock *ts, int level, int optname, void *optval, socklen_t *optlen);
+
+/* tcp_shutdown (rd, wr as shutdown(2)'s how), then a poll pass so that a
+ * pending pop sees end of stream: 0, ENOTCONN. */
+int tsock_shutdown(struct tsock *ts, bool rd, bool wr);
 
 /* The local address (0.0.0.0:0 before bind). */
 void tsock_local(const struct tsock *ts, rte_be32_t *addr, rte_be16_t *port);

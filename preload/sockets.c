@@ -29,6 +29,7 @@
 
 #include <demi/libos.h>
 #include <demi/wait.h>
+#include <sluice/socket.h>
 
 #include "internal.h"
 
@@ -439,10 +440,17 @@ PRELOAD_API int shutdown(int fd, int how)
               (s->type == SOCK_DGRAM && !s->has_peer))
                  ? ENOTCONN
                  : 0;
-    /* demi has no half-close: reads and writes end here; the FIN goes out
-     * when the socket is closed (docs/preload.md) */
     if (how != SHUT_WR)
         s->rd_shut = true;
+    /* SHUT_WR on an established connection: the FIN goes out now, after
+     * the bytes already written (RFC 9293 §3.6 half-close), so a peer that
+     * reads to end of stream answers while this side still reads */
+    if (how != SHUT_RD && !s->wr_shut && s->type == SOCK_STREAM && s->conn == CS_CONNECTED && s->qd >= 0 &&
+        !s->dead) {
+        t_inside++;
+        sluice_shutdown(s->qd, SHUT_WR);
+        t_inside--;
+    }
     if (how != SHUT_RD)
         s->wr_shut = true;
     s->gen++;

@@ -148,9 +148,9 @@ enum tcp_state tcp_conn_state(const struct tcp_conn *c);
 /* A listener with a connection ready to accept. */
 bool tcp_accept_ready(const struct tcp_conn *c);
 
-/* shutdown(2): rd stops receiving (later data is acknowledged and
- * dropped), wr sends FIN after the queued bytes. 0, -ENOTCONN (not
- * connected). */
+/* shutdown(2): rd stops receiving (queued and later data is acknowledged
+ * and dropped; tcp_recv_eof() is true from then on), wr sends FIN after
+ * the queued bytes. 0, -ENOTCONN (not connected). */
 int tcp_shutdown(struct tcp_conn *c, bool rd, bool wr, uint64_t now_ns);
 /* close(2): the owner lets go of c. A listener closes and resets its
  * unaccepted connections. With SO_LINGER on and a zero timeout, or unread

@@ -701,7 +701,7 @@ uint32_t tcp_recv_avail(const struct tcp_conn *c)
 
 bool tcp_recv_eof(const struct tcp_conn *c)
 {
-    return (c->flags & TF_RCVD_FIN) && c->rcvq_bytes == 0;
+    return (c->flags & (TF_RCVD_FIN | TF_RD_SHUT)) && c->rcvq_bytes == 0;
 }
 
 int tcp_error(const struct tcp_conn *c)

@@ -14,8 +14,17 @@ in the peer namespace on the other side.
                                    triggered and EPOLLONESHOT, both kinds wake it
   preload_peer.py ping ADDR PORT N send N datagrams to ADDR:PORT, one at a time,
                                    each awaiting its echo (the kernel's side)
+  preload_peer.py halfclose-server PORT
+                                   accept one TCP connection, read to end of
+                                   stream, answer with the SHA-256 of what came
+                                   (hex), then close
+  preload_peer.py halfclose-client ADDR PORT BYTES
+                                   send BYTES, shutdown(SHUT_WR), read the answer
+                                   to end of stream and check it is the SHA-256
+                                   of what was sent
 Prints one line; exit 0 on success.
 """
+import hashlib
 import os
 import select
 import socket
@@ -117,6 +126,59 @@ def ping(addr, port, n):
     return 0
 
 
+def pattern(n):
+    """n bytes of a fixed pattern."""
+    block = bytes(range(256))
+    return (block * (n // 256 + 1))[:n]
+
+
+def halfclose_server(port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(1)
+    print("preload_peer: halfclose listening", flush=True)
+    c, _ = ls.accept()
+    c.settimeout(20)
+    h, n = hashlib.sha256(), 0
+    while True:
+        data = c.recv(65536)
+        if not data:
+            break
+        h.update(data)
+        n += len(data)
+    c.sendall(h.hexdigest().encode())
+    c.close()
+    ls.close()
+    print(f"preload_peer: halfclose server read {n} bytes to end of stream, answered", flush=True)
+    return 0
+
+
+def halfclose_client(addr, port, nbytes):
+    data = pattern(nbytes)
+    s = socket.create_connection((addr, port), timeout=20)
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    try:
+        s.send(b"x")
+        print("preload_peer: a write after SHUT_WR succeeded", flush=True)
+        return 1
+    except BrokenPipeError:
+        pass
+    answer = b""
+    while True:
+        part = s.recv(4096)
+        if not part:
+            break
+        answer += part
+    s.close()
+    if answer.decode() != hashlib.sha256(data).hexdigest():
+        print(f"preload_peer: halfclose answer {answer[:64]!r} is not the SHA-256 sent", flush=True)
+        return 1
+    print(f"preload_peer: halfclose client sent {nbytes} bytes, shut down writing, read the answer", flush=True)
+    return 0
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "fork-late":
         return fork_late(int(argv[2]))
@@ -126,6 +188,10 @@ def main(argv):
         return epoll(int(argv[2]))
     if len(argv) == 5 and argv[1] == "ping":
         return ping(argv[2], int(argv[3]), int(argv[4]))
+    if len(argv) == 3 and argv[1] == "halfclose-server":
+        return halfclose_server(int(argv[2]))
+    if len(argv) == 5 and argv[1] == "halfclose-client":
+        return halfclose_client(argv[2], int(argv[3]), int(argv[4]))
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -3,7 +3,8 @@
 # need no TCP application: the errno comparison (the same program on the
 # kernel and under sluice-run, call by call), kernel passthrough, UDP with
 # unmodified python3 both ways, fork before and after the first I/O, and one
-# epoll set mixing a pipe and a Sluice socket. Needs root: it makes its own
+# epoll set mixing a pipe and a Sluice socket, and half-close (shutdown
+# SHUT_WR) both ways. Needs root: it makes its own
 # namespace and veth pair (scripts/net.sh with names of its own) and removes
 # them on exit, even on failure. Prints "preload: N passed, N failed" last.
 set -uo pipefail
@@ -152,7 +153,28 @@ st=$?
 wait_pid "$ep" 30
 result "epoll: a pipe and a Sluice socket in one set; level, edge, oneshot" $((st | $?))
 
-# 7. sluice-run's own errors.
+# 7. Half-close (shutdown(SHUT_WR)) both ways: the side that shuts down
+# writing still reads the answer, which the peer sends only at end of
+# stream.
+timeout 60 ip netns exec "$SLUICE_NET_NS" python3 "$HELP" halfclose-server 5004 >"$LOG/halfclose-k.log" 2>&1 &
+pids+=($!)
+st=0
+wait_line "$LOG/halfclose-k.log" "halfclose listening" || st=1
+timeout 60 "$RUN" -- "$PY" "$HELP" halfclose-client 10.0.0.1 5004 300000 >>"$LOG/halfclose-k.log" 2>&1 || st=1
+wait_pid "${pids[-1]}" 30 || st=1
+grep -q "halfclose client sent 300000 bytes" "$LOG/halfclose-k.log" || st=1
+result "half-close: python3 client under sluice-run sends 300000 B, SHUT_WR, EPIPE on write, reads the kernel server's answer" $st
+
+timeout 60 "$RUN" -- "$PY" "$HELP" halfclose-server 5005 >"$LOG/halfclose-s.log" 2>&1 &
+pids+=($!)
+st=0
+wait_line "$LOG/halfclose-s.log" "halfclose listening" || st=1
+in_peer timeout 60 python3 "$HELP" halfclose-client 10.0.0.2 5005 300000 >>"$LOG/halfclose-s.log" 2>&1 || st=1
+wait_pid "${pids[-1]}" 30 || st=1
+grep -q "halfclose server read 300000 bytes" "$LOG/halfclose-s.log" || st=1
+result "half-close: python3 server under sluice-run reads to the kernel client's FIN, then answers" $st
+
+# 8. sluice-run's own errors.
 "$RUN" --log loud -- true >/dev/null 2>&1
 [ $? = 2 ] && SLUICE_PRELOAD_LIB=/nonexistent "$RUN" -- true 2>"$LOG/run-nolib.err"
 [ $? = 127 ] && grep -q 'libsluice-preload.so not found' "$LOG/run-nolib.err"

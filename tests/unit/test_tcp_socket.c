@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include <dmtr/libos.h>
+#include <sluice/socket.h>
 
 #include "harness.h"
 
@@ -389,4 +390,36 @@ Test(tcp_socket, dmtr_connect_returns_the_immediate_error)
     int qd = tcp_sock();
     struct sockaddr_in any = sin4(0, 80);
     cr_assert_eq(dmtr_connect(qd, SA(&any), sizeof(any)), ENETUNREACH);
+}
+
+Test(tcp_socket, shutdown_errors)
+{
+    t_init_null_net();
+    int qd = tcp_sock(), l = listener(7010), udp = -1, pq[2];
+    cr_assert_eq(demi_socket(&udp, AF_INET, SOCK_DGRAM, 0), 0);
+    cr_assert_eq(sluice_shutdown(-1, SHUT_WR), EBADF);
+    cr_assert_eq(sluice_shutdown(4242, SHUT_WR), EBADF);
+    cr_assert_eq(dmtr_queue(&pq[0]), 0);
+    cr_assert_eq(sluice_shutdown(pq[0], SHUT_WR), EBADF, "a memory queue is no socket");
+    cr_assert_eq(sluice_shutdown(qd, 7), EINVAL);
+    cr_assert_eq(sluice_shutdown(qd, -1), EINVAL);
+    cr_assert_eq(sluice_shutdown(udp, SHUT_WR), EOPNOTSUPP);
+    cr_assert_eq(sluice_shutdown(qd, SHUT_WR), ENOTCONN, "never connected");
+    cr_assert_eq(sluice_shutdown(qd, SHUT_RDWR), ENOTCONN);
+    cr_assert_eq(sluice_shutdown(l, SHUT_RD), ENOTCONN, "a listener");
+}
+
+Test(tcp_socket, shutdown_while_connecting_ends_the_attempt)
+{
+    t_init_null_net();
+    int qd = tcp_sock();
+    demi_qtoken_t qt;
+    struct sockaddr_in a = sin4(0x0a000001, 80);
+    cr_assert_eq(demi_connect(&qt, qd, SA(&a), sizeof(a)), 0);
+    /* RFC 9293 §3.10.4: CLOSE (here: SHUT_WR) in SYN-SENT deletes the TCB */
+    cr_assert_eq(sluice_shutdown(qd, SHUT_WR), 0);
+    demi_qresult_t qr = wait_ms(qt, 1000);
+    cr_assert_eq(qr.qr_opcode, DEMI_OPC_FAILED);
+    cr_assert_eq(qr.qr_ret, ECONNABORTED, "connect: %d", (int)qr.qr_ret);
+    cr_assert_eq(sluice_shutdown(qd, SHUT_WR), ENOTCONN, "nothing left to shut down");
 }
