@@ -7,11 +7,11 @@ Reads the CSV that bench.sh writes (scenario,metric,stack,value,unit,status,note
 others_busy_pct; one row per number, a failed row has no value and its reason in
 note) and writes:
 
-* DIR/bench-results.md: the results table (raw floor, Sluice, Sluice native
+* DIR/bench-results.md (without --doc): the results table (raw floor, Sluice, Sluice native
   demi, kernel, and the Sluice/kernel ratio), then the targets of issue 6,
   each with its measured ratio and "met" / "NOT MET" / "failed";
 * DIR/bench-latency.png and DIR/bench-throughput.png (matplotlib, Agg);
-* with --doc, the same Markdown between the lines "<!-- bench:begin -->" and
+* with --doc, that Markdown between the lines "<!-- bench:begin -->" and
   "<!-- bench:end -->" of that file (appended if the markers are missing).
 
 Prints the Markdown on stdout. Exit status 0; 1 if the CSV cannot be read.
@@ -273,8 +273,9 @@ def main():
         print("report.py: %s" % e, file=sys.stderr)
         return 1
     md = markdown(rows, order, args)
-    with open(os.path.join(args.out, "bench-results.md"), "w") as f:
-        f.write(md)
+    if not args.doc:  # with --doc the table goes into that page instead
+        with open(os.path.join(args.out, "bench-results.md"), "w") as f:
+            f.write(md)
     plots(rows, order, args.out)
     if args.doc:
         begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"

@@ -530,5 +530,7 @@ MODE=full; [ "$QUICK" = 1 ] && MODE=quick
     ${BENCH_DOC:+--doc "$BENCH_DOC"} $([ "$QUICK" = 0 ] && [ "$OUT" = "$ROOT/docs" ] && echo --doc "$ROOT/docs/BENCHMARKS.md")
 rc=$?
 failed=$(grep -c ',failed,' "$CSV")
-say "done: $(($(grep -c . "$CSV") - 1)) results, $failed failed; table $OUT/bench-results.md, plots $OUT/bench-*.png"
+table=$OUT/bench-results.md
+[ "$QUICK" = 0 ] && [ "$OUT" = "$ROOT/docs" ] && table=$ROOT/docs/BENCHMARKS.md
+say "done: $(($(grep -c . "$CSV") - 1)) results, $failed failed; table $table, plots $OUT/bench-*.png"
 exit $rc
