@@ -439,6 +439,33 @@ int ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t pro
     return 0;
 }
 
+/* The ones' complement sum (native-order words, folded to 16 bits) of the
+ * first len bytes of chain m into *out; -1 when the chain is shorter.
+ * Each piece is summed on its own (rte_raw_cksum, already folded) and
+ * byte-swapped when it starts at an odd offset of the whole (RFC 1071
+ * §2(B): the sum does not depend on byte order). DPDK 22.11's
+ * rte_raw_cksum_mbuf does this swap on the 32-bit partial sum truncated
+ * to 16 bits, dropping its carries: a TCP segment built from an odd-length
+ * push went out with a wrong checksum, and so did every retransmission. */
+static int chain_raw_cksum(const struct rte_mbuf *m, uint32_t len, uint16_t *out)
+{
+    uint32_t sum = 0, off = 0;
+
+    for (; m != NULL && off < len; m = m->next) {
+        uint32_t n = RTE_MIN((uint32_t)m->data_len, len - off);
+        uint16_t piece = rte_raw_cksum(rte_pktmbuf_mtod(m, const void *), n);
+
+        sum += (off & 1) ? rte_bswap16(piece) : piece;
+        off += n;
+    }
+    if (off < len)
+        return -1;
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    *out = (uint16_t)sum;
+    return 0;
+}
+
 uint16_t ipv4_l4_cksum(const struct rte_mbuf *m, uint32_t len, rte_be32_t src, rte_be32_t dst, uint8_t proto)
 {
     uint32_t sum = 0;
@@ -447,9 +474,9 @@ uint16_t ipv4_l4_cksum(const struct rte_mbuf *m, uint32_t len, rte_be32_t src, r
     sum += rte_be_to_cpu_16((uint16_t)(src >> 16)) + rte_be_to_cpu_16((uint16_t)src);
     sum += rte_be_to_cpu_16((uint16_t)(dst >> 16)) + rte_be_to_cpu_16((uint16_t)dst);
     sum += proto + len;
-    /* rte_raw_cksum_mbuf sums native-order words; a ones' complement sum
-     * of byte-swapped words is the byte-swapped sum, so one swap fixes it */
-    if (rte_raw_cksum_mbuf(m, 0, len, &raw) != 0)
+    /* the raw sum is of native-order words; a ones' complement sum of
+     * byte-swapped words is the byte-swapped sum, so one swap fixes it */
+    if (chain_raw_cksum(m, len, &raw) != 0)
         return 1; /* len past the chain: never "valid" */
     sum += rte_be_to_cpu_16(raw);
     sum = (sum & 0xffff) + (sum >> 16);

@@ -101,6 +101,7 @@ struct tcp_conn {
     struct tcp_reass reass;
     uint32_t rcv_unacked_segs;          /* full segments received since our last ACK */
     uint32_t rcv_mss;                   /* MSS we announced */
+    uint32_t rcv_seg_max;               /* largest payload received (the peer's segment size) */
 
     struct tcp_rtt rtt;
     struct tcp_cc cc;

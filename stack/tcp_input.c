@@ -261,6 +261,10 @@ static struct tcp_conn *cookie_ack(struct tcp_conn *l, const struct tcp_seg *sg)
     c = new_child(l, &syn);
     if (c == NULL)
         return NULL;
+    /* the window the cookie's SYN-ACK offered (a SYN's window is never
+     * scaled): without it the child would start with none, and the
+     * peer's first data - often on this very ACK - would be out of window */
+    c->sv.rcv_adv = c->sv.rcv_nxt + RTE_MIN(tcp_rcv_window(c), 65535u);
     c->sv.iss = c->sv.snd_una = sg->ack - 1;
     c->sv.snd_nxt = c->sv.snd_max = sg->ack;
     c->sndq_seq = sg->ack;
@@ -293,6 +297,10 @@ static void listen_input(struct tcp_conn *l, struct rte_mbuf *m, struct tcp_seg 
             return;
         }
         synchronized_input(c, m, sg);
+        /* a cookie ACK that did not complete the handshake (PAWS, say)
+         * leaves nothing behind: no timer would ever end that child */
+        if (c->state == TCP_SYN_RECEIVED)
+            tcp_conn_drop(c, 0);
         return;
     }
     if (!(sg->flags & F_SYN)) {
@@ -474,6 +482,10 @@ static bool rst_check(struct tcp_conn *c, struct rte_mbuf *m, const struct tcp_s
 static bool is_dupack(const struct tcp_conn *c, const struct tcp_seg *sg, bool new_sack)
 {
     if (sg->ack != c->sv.snd_una || sg->len != 0 || (sg->flags & (F_SYN | F_FIN)) || c->sv.snd_una == c->sv.snd_max)
+        return false;
+    /* an ACK of a closed window answers a zero-window probe (RFC 9293
+     * §3.8.6.1): the probe's byte was refused, not lost */
+    if (sg->wnd == 0 || c->sv.snd_wnd == 0)
         return false;
     return new_sack || (sg->wnd << c->sv.snd_wscale) == c->sv.snd_wnd;
 }
@@ -731,6 +743,22 @@ static void rcvq_append(struct tcp_conn *c, struct rte_mbuf *m)
 
 /* Seventh: the segment text. Returns true when a FIN is now in order
  * (at rcv_nxt), for the eighth step. */
+/* The payload size that counts as "full-sized" for the every-second-
+ * segment ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): our MSS less the
+ * options, or the largest segment this peer has sent when that is smaller
+ * (at least 536 bytes, RFC 9293 §3.7.1's default) - a sender whose writes
+ * make segments just under the MSS would otherwise get only delayed ACKs,
+ * and its loss probe would fire before them (as Linux estimates rcv_mss).
+ * Records len as seen. */
+static uint32_t full_sized(struct tcp_conn *c, uint32_t len)
+{
+    uint32_t mss = c->rcv_mss - ((c->flags & TF_TS_OK) ? 12u : 0u);
+
+    if (len > c->rcv_seg_max)
+        c->rcv_seg_max = len;
+    return RTE_MIN(mss, RTE_MAX(c->rcv_seg_max, (uint32_t)TCP_MSS_DEFAULT));
+}
+
 static bool take_text(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg)
 {
     struct stack *s = c->s;
@@ -747,6 +775,13 @@ static bool take_text(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg
         c->flags |= TF_ACK_NOW;
         return false;
     }
+    if (fin && !tcp_reass_empty(&c->reass)) {
+        /* an in-order FIN ends the stream: whatever is held lies inside
+         * this segment (a retransmission that coalesced it) or beyond the
+         * FIN, where nothing is valid; kept, it would be counted against
+         * the window and reported in SACK blocks below the ACK */
+        tcp_reass_clear(&c->reass);
+    }
     if (sg->len == 0) {
         rte_pktmbuf_free(m);
         return fin;
@@ -759,7 +794,7 @@ static bool take_text(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg
             rcvq_append(c, next);
         c->flags |= TF_ACK_NOW; /* a hole filled: ACK at once (RFC 5681 §4.2) */
     }
-    if (sg->len >= c->rcv_mss - ((c->flags & TF_TS_OK) ? 12u : 0u) || c->rcv_unacked_segs > 0)
+    if (sg->len >= full_sized(c, sg->len) || c->rcv_unacked_segs > 0)
         c->rcv_unacked_segs++;
     if (c->rcv_unacked_segs >= 2)
         c->flags |= TF_ACK_NOW; /* every second full-sized segment (§3.8.6.3) */
@@ -861,10 +896,15 @@ static void synchronized_input(struct tcp_conn *c, struct rte_mbuf *m, struct tc
                                                                               : &s->ctr.tcp_drop_out_of_window);
         return;
     }
+    /* the SYN bit is judged as it came: trimming takes an old SYN off
+     * together with old data, yet RFC 5961 §4 (RFC 9293 §3.10.7.4,
+     * fourth) wants a challenge ACK for any SYN "irrespective of the
+     * sequence number", and the segment dropped, new data and all */
+    bool syn = (sg->flags & F_SYN) != 0;
     trim_to_window(c, &m, sg);
     if (rst_check(c, m, sg))
         return;
-    if (sg->flags & F_SYN) {
+    if (syn) {
         /* RFC 5961 §4: a SYN in a synchronized state gets a challenge ACK */
         challenge_ack(c);
         stack_drop(s, m, &s->ctr.tcp_drop_syn_state);

@@ -54,6 +54,15 @@ void tcp_reass_free(struct tcp_reass *r)
     memset(r, 0, sizeof(*r));
 }
 
+void tcp_reass_clear(struct tcp_reass *r)
+{
+    for (unsigned i = 0; i < r->n; i++)
+        rte_pktmbuf_free(r->v[i].m);
+    r->n = 0;
+    r->bytes = 0;
+    r->fin = false;
+}
+
 static uint32_t seg_end(const struct tcp_reass_seg *s)
 {
     return s->seq + s->len;

@@ -41,6 +41,9 @@ struct tcp_reass {
 int tcp_reass_init(struct tcp_reass *r, unsigned max_segs);
 /* Frees every held mbuf and the array; r may be re-initialised. */
 void tcp_reass_free(struct tcp_reass *r);
+/* Drops everything held (mbufs freed, the recorded FIN forgotten); r stays
+ * usable. */
+void tcp_reass_clear(struct tcp_reass *r);
 
 /* Holds segment [seq, seq + len) with len = rte_pktmbuf_pkt_len(m) (m
  * taken in every case) given the current rcv_nxt (seq is beyond it:

@@ -62,12 +62,15 @@ static bool tlp_allowed(const struct tcp_conn *c)
 }
 
 /* RFC 8985 §7.2: PTO = 2 * SRTT, plus WCDelAckT when one segment is in
- * flight (its ACK may be delayed), at least TLP_PTO_MIN_NS. */
+ * flight (its ACK may be delayed), at least TLP_PTO_MIN_NS. Here "one
+ * segment" is less than two full ones: a receiver need not ACK before
+ * the second full-sized segment (RFC 5681 §4.2), so a flight of small
+ * segments may wait for its delayed ACK as well. */
 static uint64_t tlp_pto(const struct tcp_conn *c)
 {
     uint64_t pto = 2 * c->rtt.srtt_ns;
 
-    if (seq_diff(c->sv.snd_max, c->sv.snd_una) <= (int32_t)c->cc.smss)
+    if (seq_diff(c->sv.snd_max, c->sv.snd_una) < 2 * (int32_t)c->cc.smss)
         pto += TLP_WC_DELACK_NS;
     return pto > TLP_PTO_MIN_NS ? pto : TLP_PTO_MIN_NS;
 }
@@ -177,8 +180,18 @@ static void handshake_timeout(struct tcp_conn *c)
  * ... as long as the receiving TCP continues to send acknowledgments"). */
 static void persist_fire(struct tcp_conn *c)
 {
-    c->flags |= TF_FORCE_PROBE;
+    /* probes nobody answers end the connection like retransmissions do
+     * (an answer, even with a zero window, clears rexmt_count: tcp_input) */
+    if (c->rexmt_count >= c->s->tcp->p.retries) {
+        tcp_conn_drop(c, ETIMEDOUT);
+        return;
+    }
+    c->rexmt_count++;
     tcp_rtt_backoff(&c->rtt);
+    /* the byte at snd_una: an earlier probe's byte, still unaccepted, goes
+     * again rather than a new one further beyond the window */
+    c->sv.snd_nxt = c->sv.snd_una;
+    c->flags |= TF_FORCE_PROBE;
     tcp_output(c);
     c->flags &= ~TF_FORCE_PROBE;
     if (!c->rexmt_timer.armed)
@@ -205,11 +218,16 @@ static void rexmt_fire(struct timer *t, void *ctx, uint64_t now_ns)
             return;
         }
     }
-    if (fl == 0) {
-        if (seq_lt(c->sv.snd_nxt, tcp_snd_end(c)))
-            persist_fire(c);
+    /* a closed window: probe it (RFC 9293 §3.8.6.1), also with bytes in
+     * flight - an earlier probe's byte, or data the window shrank over
+     * (going back to snd_una as the RTO does would send nothing); and
+     * queued bytes that nothing in flight will clock out */
+    if ((c->sv.snd_wnd == 0 && fl > 0) || (fl == 0 && seq_lt(c->sv.snd_nxt, tcp_snd_end(c)))) {
+        persist_fire(c);
         return;
     }
+    if (fl == 0)
+        return;
     if (c->rexmt_count >= c->s->tcp->p.retries) {
         tcp_conn_drop(c, ETIMEDOUT);
         return;

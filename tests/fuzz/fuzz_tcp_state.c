@@ -23,9 +23,7 @@
  *  - snd_una <= snd_nxt <= snd_max, bytes acknowledged <= bytes queued,
  *    the receive side holds at most its buffer;
  * and after teardown every mbuf is back in the pool. Any violation
- * aborts (ASan/UBSan catch the rest). Two known stack bugs are tolerated
- * until they are fixed (odd_piece_chain, and the receive-buffer check
- * after a FIN). FUZZ_TCP_TRACE=1 prints each record
+ * aborts (ASan/UBSan catch the rest). FUZZ_TCP_TRACE=1 prints each record
  * and the segments both ways, to read a reproducer.
  */
 #include <stdbool.h>
@@ -171,25 +169,6 @@ static void inject(struct run *r, uint8_t flags, uint32_t seq, uint32_t ack, uin
     netdev_fake_inject(r->dev, m);
 }
 
-/* KNOWN BUG, tolerated so the target can run (remove once fixed): the
- * stack's ipv4_l4_cksum (stack/ipv4.c) uses DPDK 22.11's
- * rte_raw_cksum_mbuf, which truncates a piece's 32-bit partial sum to 16
- * bits before byte-swapping it when the piece starts at an odd offset, so
- * a segment built of several pieces with an odd-length one before the
- * last gets a wrong checksum (tests/unit/pending_tcp_rules.c,
- * l4_checksum_of_a_chain_with_an_odd_piece). True for such a chain. */
-static bool odd_piece_chain(const struct rte_mbuf *m)
-{
-    uint32_t off = 0;
-
-    for (; m != NULL && m->next != NULL; m = m->next) {
-        off += m->data_len;
-        if (off & 1)
-            return true;
-    }
-    return false;
-}
-
 /* Checks one frame the stack sent and updates the peer's view. */
 static void observe(struct run *r, const struct rte_mbuf *m)
 {
@@ -209,7 +188,7 @@ static void observe(struct run *r, const struct rte_mbuf *m)
     uint32_t sum = (uint32_t)rte_raw_cksum(th, tlen) + rte_ipv4_phdr_cksum(ip, 0);
     sum = (sum & 0xffff) + (sum >> 16);
     sum = (sum & 0xffff) + (sum >> 16);
-    if (sum != 0xffff && !odd_piece_chain(m)) /* a valid segment's ones' complement sum is all ones */
+    if (sum != 0xffff) /* a valid segment's ones' complement sum is all ones */
         fail("bad TCP checksum on a segment the stack sent");
     if (rte_be_to_cpu_16(th->src_port) != r->lport || rte_be_to_cpu_16(th->dst_port) != r->rport)
         return;
@@ -482,11 +461,7 @@ static void check(struct run *r)
     if (tcp_bytes_acked(c) + tcp_send_buffered(c) != r->app_queued &&
         !(tcp_conn_state(c) == TCP_CLOSED || tcp_error(c) != 0))
         fail("acknowledged + buffered != queued");
-    /* KNOWN BUG, tolerated until fixed: an in-order segment with FIN leaves
-     * the out-of-order data it covers in the reassembly queue, counted
-     * twice (take_text, stack/tcp_input.c; pending_tcp_rules.c
-     * fin_retransmission_covering_held_data...): checked before a FIN only */
-    if (!(c->flags & TF_RCVD_FIN) && c->rcvq_bytes + c->reass.bytes > r->rcvbuf_max)
+    if (c->rcvq_bytes + c->reass.bytes > r->rcvbuf_max)
         fail("the receive side holds more than its buffer");
     if (r->app_read + tcp_recv_avail(c) > (uint64_t)(uint32_t)(r->peer_max - (PEER_ISN + 1)))
         fail("more readable than the peer sent");

@@ -19,7 +19,9 @@
 #      afterwards Linux has no connection stuck in FIN-WAIT-2, CLOSE-WAIT,
 #      LAST-ACK, CLOSING or FIN-WAIT-1;
 #   5. an established transfer finishes while a SYN flood (scapy, random
-#      source ports) hits the same listener, and a new connection gets in.
+#      source ports, more 4-tuples than the listener's backlog of 256, so
+#      SYN cookies answer) hits the same listener, and a new connection
+#      gets in.
 #
 # Needs root, python3-scapy (/usr/bin/python3), iproute2 (ss). Everything it
 # creates (the namespace, the veth pair, processes, by PID) is removed on
@@ -430,11 +432,13 @@ fi
 
 # ---- 5. SYN flood ----
 
-N="SYN flood on the listener (scapy, random source ports): an established 32 MiB transfer finishes, SHA-256 equal"
+N="SYN flood on the listener (scapy, random source ports, backlog 256): SYN cookies answer, an established 32 MiB transfer finishes, SHA-256 equal"
 if want "$N"; then
     FLOOD_SECS=8
     bytes=$((32 * 1024 * 1024))
-    background "$TOOL" server "$port" --sink --conns 2 >"$LOG/$cur.sluice" 2>&1
+    # a backlog below the flood's ~2000 spoofed 4-tuples, so that the SYN
+    # queue fills and SYN cookies answer (RFC 4987)
+    background env SLUICE_TCP_BACKLOG_MAX=256 "$TOOL" server "$port" --sink --conns 2 >"$LOG/$cur.sluice" 2>&1
     server=$bg
     st=1
     if wait_line "$LOG/$cur.sluice" listening 20; then
@@ -458,6 +462,8 @@ if want "$N"; then
         st=$((st | $?))
         same_bytes "$LOG/$cur.sluice" received "$LOG/$cur.linux" sent "$bytes"
         st=$((st | $?))
+        cookies=$(grep -oE "stat tcp_syncookies_sent [0-9]+" "$LOG/$cur.sluice" | awk '{print $3}')
+        [ "${cookies:-0}" -gt 0 ] || { echo "tcp_linux: no SYN cookie was sent" >>"$LOG/$cur.linux"; st=1; }
         [ "$flood_running" = 1 ] || echo "tcp_linux: the transfer outlived the flood" >>"$LOG/$cur.linux"
         result "SYN flood: a new connection is accepted while the flood runs" "$newst"
     fi

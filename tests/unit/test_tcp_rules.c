@@ -3,19 +3,24 @@
  * (RFC 9293 §3.8.4), SYN cookies (RFC 4987) and what a SYN flood does to a
  * listener, TIME-WAIT reopened by a new SYN (§3.10.7.4, RFC 6191), the
  * length of TIME-WAIT (2 MSL), and a failed connect next to a TIME-WAIT.
- * (Simultaneous open, the persist timer and more cookie cases fail against
- * the stack today: tests/unit/pending_tcp_rules.c, not built, has them.)
+ * Then rules whose tests found stack bugs (each comment says what was
+ * wrong): simultaneous open, the persist timer, a cookie connection's first
+ * data, checksums of segments built from odd-length pieces, a SYN below
+ * RCV.NXT, and an in-order FIN over held out-of-order data.
  * Two stacks on a tapped link (tcp_tap.h) where the rule is about both
  * ends, one stack and crafted segments where it is about exact answers.
  */
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
 #include "harness.h"
+#include "runtime.h"
 #include "tcp_conn.h"
 #include "tcp_options.h"
 #include "tcp_syncookie.h"
@@ -777,5 +782,485 @@ Test(tcp_rules, failed_connect_then_close_keeps_the_time_wait_entry)
     /* and the 4-tuple is still refused */
     failed_connect_then_close(&r);
     tcp_close(x, r.now);
+    rig_finish(&r);
+}
+
+/* ---- 1. simultaneous open (RFC 9293 §3.5 figure 8) ---- */
+
+/* One side's three handshake segments in a simultaneous open: SYN <x>,
+ * SYN,ACK <x, y+1> (the same ISS, RFC 9293 §3.10.7.3 "form a SYN,ACK
+ * segment <SEQ=ISS><ACK=RCV.NXT>"), then ACK <x+1, y+1>. */
+static void expect_simultaneous_side(struct tcp_tap *tap, bool a_to_b, uint32_t *iss, uint32_t peer_iss)
+{
+    struct st_tcp_seg sg;
+    size_t cur = 0;
+
+    cr_assert(tt_next(tap, &cur, a_to_b, &sg, NULL));
+    cr_assert_eq(sg.flags, SYN, "first segment: SYN alone, flags %#x", sg.flags);
+    *iss = sg.seq;
+    struct tcp_opts o = opts_of(&sg);
+    cr_assert_eq(o.present, TCP_OPT_MSS | TCP_OPT_WSCALE | TCP_OPT_SACK_PERM | TCP_OPT_TS);
+    cr_assert_eq(o.mss, 1460);
+    cr_assert_eq(sg.wnd, 65535, "a SYN's window is unscaled, at most 65535");
+    cr_assert(tt_next(tap, &cur, a_to_b, &sg, NULL));
+    cr_assert_eq(sg.flags, SYN | ACK, "second segment: SYN,ACK, flags %#x", sg.flags);
+    cr_assert_eq(sg.seq, *iss, "the SYN,ACK repeats the ISS");
+    cr_assert_eq(sg.ack, peer_iss + 1);
+    o = opts_of(&sg);
+    cr_assert_eq(o.present, TCP_OPT_MSS | TCP_OPT_WSCALE | TCP_OPT_SACK_PERM | TCP_OPT_TS);
+    cr_assert(tt_next(tap, &cur, a_to_b, &sg, NULL));
+    cr_assert_eq(sg.flags, ACK, "third segment: ACK, flags %#x", sg.flags);
+    cr_assert_eq(sg.seq, *iss + 1);
+    cr_assert_eq(sg.ack, peer_iss + 1);
+    cr_assert_eq(sg.len, 0);
+}
+
+/* Was a bug (stack/tcp_output.c tcp_output, with tcp_input.c synchronized_input):
+ * in a simultaneous open each side gets the other's SYN,ACK in
+ * SYN-RECEIVED; it is not acceptable (its SYN is below RCV.NXT), so
+ * synchronized_input calls drop_and_ack, which only sets TF_ACK_NOW and
+ * queues output - but tcp_output returns at once in SYN-RECEIVED ("handshake
+ * segments go out from input and the timer"), so the ACK
+ * <SEQ=SND.NXT><ACK=RCV.NXT> RFC 9293 §3.10.7.4 asks for is never sent.
+ * Both sides retransmit their SYN,ACK at 1, 2, 4, 8, 16 s and give up with
+ * ETIMEDOUT after 63 s: a simultaneous open never completes. */
+Test(tcp_rules, simultaneous_open_crossing_syns_reach_established_on_both)
+{
+    struct tcp_pair p;
+    struct tcp_tap *tap;
+    struct tcp_conn *ca, *cb;
+    uint64_t sa = 1, sb = 2, ra = 2, rb = 1;
+
+    tt_create(&p, &tap, NULL);
+    cr_assert_eq(tcp_open(p.a, NULL, NULL, &ca), 0);
+    cr_assert_eq(tcp_open(p.b, NULL, NULL, &cb), 0);
+    cr_assert_eq(tcp_bind(ca, 0, RTE_BE16(5000)), 0);
+    cr_assert_eq(tcp_bind(cb, 0, RTE_BE16(6000)), 0);
+    /* both SYNs are on the wire before either stack polls: they cross */
+    cr_assert_eq(tcp_connect(ca, B_IP, RTE_BE16(6000), p.now), 0);
+    cr_assert_eq(tcp_connect(cb, A_IP, RTE_BE16(5000), p.now), 0);
+    tp_run(&p, 10 * MS);
+    if (tcp_conn_state(ca) != TCP_ESTABLISHED || tcp_conn_state(cb) != TCP_ESTABLISHED)
+        tt_dump(tap);
+    cr_assert_eq(tcp_conn_state(ca), TCP_ESTABLISHED, "A: %s", tcp_state_name(tcp_conn_state(ca)));
+    cr_assert_eq(tcp_conn_state(cb), TCP_ESTABLISHED);
+
+    /* B's SYN is the first B->A frame; A's the first A->B frame */
+    struct st_tcp_seg first;
+    size_t cur = 0;
+    cr_assert(tt_next(tap, &cur, false, &first, NULL));
+    uint32_t iss_b = first.seq, iss_a;
+    cur = 0;
+    cr_assert(tt_next(tap, &cur, true, &first, NULL));
+    iss_a = first.seq;
+    expect_simultaneous_side(tap, true, &iss_a, iss_b);
+    expect_simultaneous_side(tap, false, &iss_b, iss_a);
+    cr_assert_eq(CTR(p.a, tcp_conns_opened), 1);
+    cr_assert_eq(CTR(p.b, tcp_conns_opened), 1);
+    cr_assert_eq(CTR(p.a, tcp_rst_sent) + CTR(p.b, tcp_rst_sent), 0);
+
+    /* data both ways, the first byte of each at ISS + 1 */
+    size_t mark = tt_count(tap);
+    tp_send_pattern(&p, ca, &sa, 5000);
+    tp_send_pattern(&p, cb, &sb, 7000);
+    tp_run(&p, 50 * MS);
+    cr_assert_eq(tp_recv_check(&p, cb, &rb), 5000, "B reads what A sent");
+    cr_assert_eq(tp_recv_check(&p, ca, &ra), 7000, "A reads what B sent");
+    struct st_tcp_seg d;
+    cur = mark;
+    cr_assert(tt_next(tap, &cur, true, &d, NULL));
+    cr_assert_eq(d.seq, iss_a + 1);
+    cr_assert_gt(d.len, 0);
+    cur = mark;
+    cr_assert(tt_next(tap, &cur, false, &d, NULL));
+    cr_assert_eq(d.seq, iss_b + 1);
+    cr_assert_eq(CTR(p.a, tcp_retransmits) + CTR(p.b, tcp_retransmits), 0);
+    tcp_close(ca, p.now);
+    tcp_close(cb, p.now);
+    tp_run(&p, 10 * MS);
+    tp_finish(&p);
+}
+
+/* ---- 2. persist timer (RFC 9293 §3.8.6.1) ---- */
+
+/* The first B->A segment at or after *cursor that advertises a zero
+ * window; its time in *ns. */
+static bool next_zero_window(struct tcp_tap *tap, size_t *cursor, struct st_tcp_seg *sg, uint64_t *ns)
+{
+    while (tt_next(tap, cursor, false, sg, ns))
+        if (sg->wnd == 0 && (sg->flags & ACK))
+            return true;
+    return false;
+}
+
+/* Queues len pattern bytes on c in pushes of chunk bytes each. */
+static void send_chunks(struct tcp_pair *p, struct tcp_conn *c, uint64_t *state, size_t len, size_t chunk)
+{
+    while (len > 0) {
+        size_t n = len < chunk ? len : chunk;
+        struct rte_mbuf *m = rte_pktmbuf_alloc(g_rt.pool);
+        cr_assert_not_null(m);
+        t_pattern(state, (uint8_t *)rte_pktmbuf_append(m, (uint16_t)n), n);
+        cr_assert_eq(tcp_send(c, m, p->now), 0);
+        len -= n;
+    }
+}
+
+#define SEG_ROOM 1448 /* MSS 1460 less the timestamp option */
+
+/* Was a bug (stack/tcp_timer.c rexmt_fire/persist_fire, stack/tcp_output.c
+ * send_next): the first zero-window probe goes out at RTO (200 ms) and
+ * advances snd_nxt/snd_max by its byte; the receiver answers ACK <old
+ * edge>, window 0 (the byte is outside its window). At the next expiry
+ * rexmt_fire sees one byte in flight and takes the RTO path instead of
+ * the persist path: it counts the expiry toward tcp.retries, goes back to
+ * snd_una and calls tcp_output with TF_FORCE_PROBE clear and a zero usable
+ * window, so nothing is sent. No probe, so no ACK resets rexmt_count; after
+ * tcp.retries expiries (here 3, by default 15) the connection is dropped
+ * with ETIMEDOUT although the receiver is alive - against RFC 9293
+ * §3.8.6.1 ("MUST NOT close the connection ... as long as the receiving
+ * TCP continues to send acknowledgments in response to the probe
+ * segments"). Only probe 1 is ever sent. */
+Test(tcp_rules, persist_probes_a_zero_window_with_backoff_and_resumes)
+{
+    struct tcp_pair p;
+    struct tcp_tap *tap;
+    struct tcp_conn *cli, *srv, *lst;
+    struct stack_params sp;
+    uint64_t tx = 9, rx = 9;
+    const size_t total = 20 * SEG_ROOM;
+
+    stack_params_defaults(&sp);
+    /* a receive buffer of exactly four full segments and no window scale,
+     * so the window closes to exactly zero (sender SWS avoidance would
+     * otherwise hold back a small remainder) */
+    sp.tcp.rcvbuf = 4 * SEG_ROOM;
+    sp.tcp.wscale = false;
+    sp.tcp.retries = 3; /* fewer than the probes below: probes must not count */
+    tt_create(&p, &tap, &sp);
+    tp_connect(&p, &cli, &srv, &lst);
+    size_t mark = tt_count(tap);
+    send_chunks(&p, cli, &tx, total, SEG_ROOM); /* srv's owner does not read */
+    tp_run(&p, 20 * MS);
+    cr_assert_eq(tcp_recv_avail(srv), 4 * SEG_ROOM, "the receiver holds one buffer: %u", tcp_recv_avail(srv));
+
+    struct st_tcp_seg zw, sg;
+    uint64_t t_zero;
+    size_t cur = mark;
+    cr_assert(next_zero_window(tap, &cur, &zw, &t_zero), "no zero window advertised");
+    struct tcp_conn_stats st;
+    tcp_conn_stats(cli, &st);
+    uint64_t rto = st.rto_ns;
+    cr_assert_eq(rto, 200 * MS, "RTO on a 1 ms path: the 200 ms floor, got %llu", (unsigned long long)rto);
+    uint32_t una = zw.ack;
+    size_t after_zero = cur;
+
+    /* probes at RTO, then doubling: 200, 400, 800, 1600, 3200, 6400 ms */
+    uint64_t want = t_zero, gap = rto;
+    run_to(&p, t_zero + 13 * SEC);
+    cur = after_zero;
+    for (int i = 0; i < 6; i++, gap *= 2) {
+        uint64_t ns;
+        want += gap;
+        do
+            cr_assert(tt_next(tap, &cur, true, &sg, &ns), "probe %d (due at +%llu ms) never sent", i + 1,
+                      (unsigned long long)((want - t_zero) / MS));
+        while (sg.len == 0);
+        cr_assert_eq(ns, want, "probe %d at +%llu ms, want +%llu ms", i + 1, (unsigned long long)((ns - t_zero) / MS),
+                     (unsigned long long)((want - t_zero) / MS));
+        cr_assert_eq(sg.len, 1, "a probe carries one byte");
+        cr_assert_eq(sg.seq, una, "the probe's byte is the first one beyond the window");
+        cr_assert_eq(sg.flags & (SYN | FIN | RST), 0);
+    }
+    /* each answered: ACK of the old edge, window still zero */
+    size_t bcur = mark;
+    unsigned answers = 0;
+    while (next_zero_window(tap, &bcur, &sg, NULL))
+        answers += sg.ack == una;
+    cr_assert_geq(answers, 7, "zero-window ACKs: %u", answers);
+    cr_assert_eq(tcp_conn_state(cli), TCP_ESTABLISHED, "never aborted while probes are answered");
+    cr_assert_eq(tcp_error(cli), 0);
+
+    /* the reader drains: the window opens and the rest flows */
+    size_t got = 0;
+    for (int i = 0; i < 2000 && got < total; i++) {
+        got += tp_recv_check(&p, srv, &rx);
+        tp_run(&p, MS);
+    }
+    cr_assert_eq(got, total, "received %zu of %zu", got, total);
+    cr_assert_eq(tcp_bytes_acked(cli), total);
+    tcp_close(cli, p.now);
+    tcp_close(srv, p.now);
+    tcp_close(lst, p.now);
+    tp_run(&p, 10 * MS);
+    tp_finish(&p);
+}
+
+/* ---- SYN cookies: the peer's first data ---- */
+
+/* A cookie handshake with the peer 10.0.0.1:40000 (ISN 1000, MSS 1460,
+ * wscale 7, SACK-permitted, TSval 100) on a listener whose SYN queue is
+ * full; returns the cookie (our ISS) and the TSval of the SYN-ACK. */
+static uint32_t cookie_synack(struct rig *r, uint32_t *tsval)
+{
+    struct tcp_opts so = {.present = TCP_OPT_MSS | TCP_OPT_WSCALE | TCP_OPT_SACK_PERM | TCP_OPT_TS,
+                          .mss = 1460, .wscale = 7, .ts_val = 100};
+    uint8_t ob[TCP_OPT_MAX_LEN];
+
+    for (unsigned i = 0; i < 2; i++) {
+        spoofed_syn(r, spoof_addr(i), (uint16_t)(1000 + i), 5000 * i);
+        cr_assert_eq(rig_take(r).flags, SYN | ACK);
+    }
+    struct st_tcp_seg syn = {.sport = 40000, .dport = 80, .seq = 1000, .flags = SYN, .wnd = 65535, .opts = ob,
+                             .optlen = build_opts(&so, true, ob)};
+    rig_send(r, &syn);
+    struct st_tcp_seg sa = rig_take(r);
+    cr_assert_eq(sa.flags, SYN | ACK);
+    cr_assert_eq(CTR(r->s, tcp_syncookies_sent), 1);
+    *tsval = opts_of(&sa).ts_val;
+    return sa.seq;
+}
+
+/* A segment from the peer completing (or following) the cookie handshake:
+ * ACK of the cookie, TS echoing it, with data. */
+static void cookie_peer_segment(struct rig *r, uint32_t cookie, uint32_t tsecr, uint32_t seq, uint32_t tsval,
+                                const char *data)
+{
+    struct tcp_opts ao = {.present = TCP_OPT_TS, .ts_val = tsval, .ts_ecr = tsecr};
+    uint8_t ob[TCP_OPT_MAX_LEN];
+    struct st_tcp_seg sg = {.sport = 40000, .dport = 80, .seq = seq, .ack = cookie + 1,
+                            .flags = ACK | (data ? PSH : 0), .wnd = 1000, .opts = ob,
+                            .optlen = build_opts(&ao, false, ob), .data = data, .len = data ? strlen(data) : 0};
+    rig_send(r, &sg);
+}
+
+/* Everything readable on c, as a string. */
+static size_t read_all(struct rig *r, struct tcp_conn *c, char *buf, size_t cap)
+{
+    struct rte_mbuf *m;
+    size_t n = 0;
+
+    while ((m = tcp_recv(c, (uint32_t)(cap - n), r->now)) != NULL) {
+        n += st_bytes(m, buf + n, cap - n);
+        rte_pktmbuf_free(m);
+    }
+    return n;
+}
+
+/* Was a bug (stack/tcp_input.c cookie_ack): the child made from a cookie gets
+ * rcv_adv = rcv_nxt from new_child, and no SYN-ACK of its own ever moves
+ * rcv_adv (the cookie's SYN-ACK was sent from a throwaway TCB advertising
+ * 65535), so the connection starts with a zero receive window as far as
+ * acceptable() is concerned: the peer's first data segment (inside the
+ * 65535 bytes we offered) fails the acceptability test, is dropped as
+ * out of window and only ACKed; the peer must wait for its RTO. RFC 9293
+ * §3.10.7.4: a segment inside RCV.WND is acceptable. */
+Test(tcp_rules, syn_cookie_connection_takes_the_peers_first_data)
+{
+    struct rig r;
+    struct tcp_conn *l, *c;
+    uint32_t tsv;
+    char got[16];
+
+    rig_init(&r);
+    l = rig_listen(&r, 80, 2);
+    uint32_t cookie = cookie_synack(&r, &tsv);
+    cookie_peer_segment(&r, cookie, tsv, 1001, 130, NULL);
+    cr_assert_eq(tcp_accept(l, &c), 0);
+    cookie_peer_segment(&r, cookie, tsv, 1001, 131, "hello");
+    cr_assert_eq(CTR(r.s, tcp_drop_out_of_window), 0, "the first data segment was dropped as out of window");
+    cr_assert_eq(read_all(&r, c, got, sizeof(got)), 5);
+    cr_assert_eq(memcmp(got, "hello", 5), 0);
+    tcp_close(c, r.now);
+    tcp_close(l, r.now);
+    rig_finish(&r);
+}
+
+/* Was a bug (stack/tcp_input.c cookie_ack, with tcp_output.c tcp_output): when
+ * the ACK that returns the cookie carries data (a client that writes at
+ * once), the new child is in SYN-RECEIVED with the zero window above, the
+ * segment is unacceptable, drop_and_ack's ACK is swallowed by tcp_output
+ * (nothing goes out in SYN-RECEIVED), and no timer is armed for the child.
+ * Every retransmission of the segment meets the same fate: the connection
+ * stays in SYN-RECEIVED on the SYN queue for ever (taking a queue slot; a
+ * flood that completes cookies this way fills the queue for good), and the
+ * client times out. RFC 4987 §3.6 / RFC 9293 §3.10.7.4: the ACK completes
+ * the handshake and its data is taken. */
+Test(tcp_rules, syn_cookie_ack_carrying_data_establishes_and_delivers)
+{
+    struct rig r;
+    struct tcp_conn *l, *c;
+    uint32_t tsv;
+    char got[16];
+
+    rig_init(&r);
+    l = rig_listen(&r, 80, 2);
+    uint32_t cookie = cookie_synack(&r, &tsv);
+    cookie_peer_segment(&r, cookie, tsv, 1001, 130, "GET /");
+    r.now += 300 * MS;
+    cookie_peer_segment(&r, cookie, tsv, 1001, 430, "GET /"); /* the client's retransmission */
+    cr_assert_eq(CTR(r.s, tcp_syncookies_ok), 1);
+    cr_assert_eq(tcp_accept(l, &c), 0, "the connection never left SYN-RECEIVED");
+    cr_assert_eq(tcp_conn_state(c), TCP_ESTABLISHED);
+    cr_assert_eq(read_all(&r, c, got, sizeof(got)), 5);
+    cr_assert_eq(memcmp(got, "GET /", 5), 0);
+    tcp_close(c, r.now);
+    tcp_close(l, r.now);
+    rig_finish(&r);
+}
+
+/* ---- checksums of segments built from several pieces ---- */
+
+/* Was a bug (stack/ipv4.c ipv4_l4_cksum, through DPDK 22.11's
+ * rte_raw_cksum_mbuf in rte_ip.h): for a chain whose pieces do not all
+ * end at even offsets, rte_raw_cksum_mbuf byte-swaps the partial sum of a
+ * piece that starts at an odd offset after truncating it from 32 to 16
+ * bits (`tmp = rte_bswap16((uint16_t)tmp)`), dropping its carries, so the
+ * checksum is wrong whenever that piece holds more than a few words. TCP
+ * builds segments from the pushed mbufs (attach_range), so a segment that
+ * spans an odd-length push, or starts after a partial ACK at an odd byte,
+ * goes out with a bad checksum; its retransmissions are built the same way
+ * and are dropped too. Found by fuzz_tcp_state. Fix: sum each piece with
+ * rte_raw_cksum (already folded to 16 bits) and swap that when the piece
+ * starts at an odd offset, or fold tmp before the swap. */
+Test(tcp_rules, l4_checksum_of_a_chain_with_an_odd_piece)
+{
+    uint8_t flat[1003];
+
+    t_init();
+    for (size_t i = 0; i < sizeof(flat); i++)
+        flat[i] = (uint8_t)(0xf0 | i);
+    struct rte_mbuf *chain = st_mbuf(flat, 3), *flat_m = st_mbuf(flat, sizeof(flat));
+    cr_assert_eq(rte_pktmbuf_chain(chain, st_mbuf(flat + 3, sizeof(flat) - 3)), 0);
+    uint16_t want = ipv4_l4_cksum(flat_m, sizeof(flat), ST_US_IP, ST_PEER_IP, IPPROTO_TCP);
+    uint16_t got = ipv4_l4_cksum(chain, sizeof(flat), ST_US_IP, ST_PEER_IP, IPPROTO_TCP);
+    rte_pktmbuf_free(chain);
+    rte_pktmbuf_free(flat_m);
+    cr_assert_eq(got, want, "checksum of [3 bytes][1000 bytes] %#x, of the same 1003 bytes flat %#x", got, want);
+}
+
+/* The same bug end to end: 3 bytes pushed, then 1001; both go out as
+ * segments of one piece; the retransmission after the RTO covers both
+ * pushes in one segment [3][533] (MSS 536) and its checksum is wrong
+ * (st_tcp_parse asserts it). */
+Test(tcp_rules, retransmission_spanning_an_odd_push_has_a_valid_checksum)
+{
+    struct rig r;
+    struct tcp_conn *x;
+    uint8_t big[1001];
+
+    rig_init(&r);
+    memset(big, 0xee, sizeof(big));
+    cr_assert_eq(tcp_open(r.s, NULL, NULL, &x), 0);
+    cr_assert_eq(tcp_connect(x, ST_PEER_IP, RTE_BE16(40000), r.now), 0);
+    struct st_tcp_seg syn = rig_take(&r);
+    struct st_tcp_seg sa = {.sport = 40000, .dport = syn.sport, .seq = 7000, .ack = syn.seq + 1,
+                            .flags = SYN | ACK, .wnd = 65535};
+    rig_send(&r, &sa);
+    rig_take(&r); /* our ACK */
+    cr_assert_eq(tcp_send(x, st_mbuf("abc", 3), r.now), 0);
+    cr_assert_eq(tcp_send(x, st_mbuf(big, sizeof(big)), r.now), 0);
+    cr_assert_eq(rig_take(&r).len, 3);
+    st_drain_tx(r.dev); /* the 1001 bytes, in segments of the default MSS 536 */
+    r.now += 3000 * MS; /* the RTO: go back to snd_una */
+    st_poll(r.s, r.now);
+    struct st_tcp_seg re = rig_take(&r); /* asserts the checksum */
+    cr_assert_eq(re.len, 536, "[3][533]");
+    tcp_close(x, r.now);
+    rig_finish(&r);
+}
+
+/* ---- a SYN in a synchronized state ---- */
+
+/* Was a bug (stack/tcp_input.c trim_to_window, before the SYN check of
+ * synchronized_input): a segment with SYN whose sequence number is below
+ * RCV.NXT has the SYN trimmed off as an "old" byte together with the old
+ * data, so the SYN check that follows never sees it and the segment's new
+ * data is taken. RFC 9293 §3.10.7.4 (fourth, RFC 5961 §4): "If the SYN
+ * bit is set, irrespective of the sequence number, TCP endpoints MUST send
+ * a challenge ACK ... and MUST drop the unacceptable segment". Found by
+ * fuzz_tcp_state (SYN,ACK at the peer's ISN carrying data past RCV.NXT). */
+Test(tcp_rules, syn_with_data_overlapping_rcv_nxt_gets_a_challenge_ack)
+{
+    struct rig r;
+    struct tcp_conn *l, *c;
+
+    rig_init(&r);
+    l = rig_listen(&r, 80, 4);
+    struct st_tcp_seg syn = {.sport = 40000, .dport = 80, .seq = 1000, .flags = SYN, .wnd = 65535};
+    rig_send(&r, &syn);
+    struct st_tcp_seg sa = rig_take(&r);
+    struct st_tcp_seg d = {.sport = 40000, .dport = 80, .seq = 1001, .ack = sa.seq + 1, .flags = ACK, .wnd = 65535};
+    rig_send(&r, &d);
+    cr_assert_eq(tcp_accept(l, &c), 0);
+    d.flags = ACK | PSH;
+    d.data = "abcd";
+    d.len = 4;
+    rig_send(&r, &d);
+    st_drain_tx(r.dev);
+    uint64_t challenges = CTR(r.s, tcp_challenge_acks);
+    struct st_tcp_seg bad = {.sport = 40000, .dport = 80, .seq = 1000, .ack = sa.seq + 1, .flags = SYN | ACK,
+                             .wnd = 65535, .data = "abcdEFGH", .len = 8};
+    rig_send(&r, &bad);
+    cr_assert_eq(tcp_recv_avail(c), 4, "the SYN segment's data was taken: %u bytes readable", tcp_recv_avail(c));
+    cr_assert_eq(CTR(r.s, tcp_challenge_acks), challenges + 1);
+    struct st_tcp_seg a = rig_take(&r);
+    cr_assert_eq(a.flags, ACK);
+    cr_assert_eq(a.ack, 1005);
+    tcp_close(c, r.now);
+    tcp_close(l, r.now);
+    rig_finish(&r);
+}
+
+/* ---- a FIN-carrying retransmission over held out-of-order data ---- */
+
+/* Was a bug (stack/tcp_input.c take_text): when the in-order segment carries a
+ * FIN, the reassembly queue is neither drained nor trimmed (`if (!fin &&
+ * !tcp_reass_empty(...))`), so out-of-order data it already covers stays
+ * held for the rest of the connection: its bytes stay counted in
+ * reass.bytes (the receive window shrinks by them; fuzz_tcp_state saw
+ * rcvq + reass exceed the buffer), its mbufs stay pinned, and later ACKs
+ * still carry SACK blocks for it, below the cumulative ACK (which a
+ * RFC 2883 sender reads as a D-SACK, a spurious retransmission). A peer
+ * does this legitimately: the last segment (with FIN) arrives, the one
+ * before it is lost, and the retransmission coalesces both (Linux
+ * collapses retransmissions). Found by fuzz_tcp_state. */
+Test(tcp_rules, fin_retransmission_covering_held_data_empties_the_reassembly_queue)
+{
+    struct rig r;
+    struct tcp_conn *l, *c;
+    uint8_t data[1000];
+
+    rig_init(&r);
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)i;
+    l = rig_listen(&r, 80, 4);
+    struct st_tcp_seg syn = {.sport = 40000, .dport = 80, .seq = 1000, .flags = SYN, .wnd = 65535};
+    rig_send(&r, &syn);
+    struct st_tcp_seg sa = rig_take(&r);
+    struct st_tcp_seg d = {.sport = 40000, .dport = 80, .seq = 1001, .ack = sa.seq + 1, .flags = ACK, .wnd = 65535};
+    rig_send(&r, &d);
+    cr_assert_eq(tcp_accept(l, &c), 0);
+    /* the last 500 bytes and the FIN arrive; the first 500 were lost */
+    struct st_tcp_seg tail = d;
+    tail.flags = ACK | FIN;
+    tail.seq = 1501;
+    tail.data = data + 500;
+    tail.len = 500;
+    rig_send(&r, &tail);
+    cr_assert_eq(c->reass.n, 1);
+    st_drain_tx(r.dev);
+    /* the retransmission: all 1000 bytes and the FIN in one segment */
+    struct st_tcp_seg all = d;
+    all.flags = ACK | FIN;
+    all.data = data;
+    all.len = 1000;
+    rig_send(&r, &all);
+    cr_assert_eq(tcp_conn_state(c), TCP_CLOSE_WAIT);
+    cr_assert_eq(tcp_recv_avail(c), 1000);
+    cr_assert_eq(c->reass.n, 0, "%u segment(s), %u bytes still held below RCV.NXT", c->reass.n, c->reass.bytes);
+    cr_assert_eq(c->reass.bytes, 0);
+    tcp_close(c, r.now);
+    tcp_close(l, r.now);
     rig_finish(&r);
 }
