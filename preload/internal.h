@@ -264,13 +264,18 @@ void ep_drop_sock(struct psock *s);
 /* A candidate that became taken or kernel: fixes its epoll registrations. */
 void ep_sock_decided(struct psock *s);
 
-/* Idle policy of a waiter: spin first, then sleep a little longer each time. */
+/* Idle policy of a waiter: spin first, then sleep a little longer each
+ * time, counting from the last time the process found work (in any
+ * blocking call, not only this one: a server whose every epoll_wait times
+ * out after 100 ms has long been idle, and must nap, not spin). */
 struct idle {
     uint64_t start_ns, last_work_ns;
     unsigned spins;
 };
 uint64_t now_ns(void);
 void idle_init(struct idle *st);
+/* The waiter found work (an event, bytes, a connection): short naps again. */
+void idle_work(struct idle *st);
 /* Nanoseconds the next sleep should last (0: spin again). */
 uint64_t idle_next(struct idle *st);
 /* Waits (lock held; dropped while sleeping) until ready(s) or the timeout

@@ -279,7 +279,7 @@ static int ep_wait(int epfd, struct epoll_event *evs, int max, int64_t timeout_n
         progress();
         n = e != NULL ? ep_collect(e, evs, max) : 0;
         if (g_work != work)
-            st.last_work_ns = now_ns();
+            idle_work(&st);
         unlock();
         if (n < max) {
             k = real.epoll_wait(epfd, evs + n, max - n, 0);
@@ -407,7 +407,7 @@ static int poll_common(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const s
             }
         }
         if (g_work != work)
-            st.last_work_ns = now_ns();
+            idle_work(&st);
         unlock();
         rc = real.poll(k, n, 0);
         if (rc < 0)
@@ -529,7 +529,7 @@ static int select_common(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t time
                 FD_SET(fd, &our_w), cnt++;
         }
         if (g_work != work)
-            st.last_work_ns = now_ns();
+            idle_work(&st);
         unlock();
         struct timeval zero = {0, 0};
         rc = real.select(nfds, r ? &kr : NULL, w ? &kw : NULL, x ? &kx : NULL, &zero);

@@ -923,10 +923,27 @@ bool ps_port_in_use(const struct psock *s, const struct sockaddr_in *sin)
 
 /* ---- waiting ---- */
 
+/* When any waiter of the process last found work (ns, now_ns()'s clock;
+ * 0 before the first wait). Waiters may run in several threads. */
+static uint64_t g_last_work_ns;
+
 void idle_init(struct idle *st)
 {
-    st->start_ns = st->last_work_ns = now_ns();
+    uint64_t now = now_ns(), last = __atomic_load_n(&g_last_work_ns, __ATOMIC_RELAXED);
+
+    if (last == 0) {
+        last = now;
+        __atomic_store_n(&g_last_work_ns, last, __ATOMIC_RELAXED);
+    }
+    st->start_ns = now;
+    st->last_work_ns = last;
     st->spins = 0;
+}
+
+void idle_work(struct idle *st)
+{
+    st->last_work_ns = now_ns();
+    __atomic_store_n(&g_last_work_ns, st->last_work_ns, __ATOMIC_RELAXED);
 }
 
 uint64_t idle_next(struct idle *st)
@@ -967,7 +984,7 @@ int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeva
         if (ready(s))
             break;
         if (s->gen != gen)
-            st.last_work_ns = now_ns();
+            idle_work(&st);
         if (now_ns() >= deadline) {
             rc = -EAGAIN;
             break;

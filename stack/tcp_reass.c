@@ -39,9 +39,10 @@ static struct rte_mbuf *mbuf_cut(struct rte_mbuf *m, uint32_t from, uint32_t to)
 int tcp_reass_init(struct tcp_reass *r, unsigned max_segs)
 {
     memset(r, 0, sizeof(*r));
-    r->v = calloc(max_segs, sizeof(*r->v));
-    if (r->v == NULL)
+    if (max_segs == 0)
         return -ENOMEM;
+    /* the array comes with the first out-of-order segment: most
+     * connections never see one, and 256 slots are 6 KiB each */
     r->max_segs = max_segs;
     return 0;
 }
@@ -186,7 +187,9 @@ int tcp_reass_insert(struct tcp_reass *r, uint32_t rcv_nxt, uint32_t seq, struct
     uint32_t from = seq_lt(seq, rcv_nxt) ? seq_min(rcv_nxt, end) : seq;
 
     unsigned ng = count_gaps(r, from, end);
-    if (ng > r->max_segs - r->n) {
+    if (ng > 0 && r->v == NULL)
+        r->v = calloc(r->max_segs, sizeof(*r->v));
+    if (ng > r->max_segs - r->n || (ng > 0 && r->v == NULL)) {
         rte_pktmbuf_free(m);
         return -ENOSPC;
     }

@@ -36,8 +36,10 @@ struct tcp_reass {
     uint32_t fin_seq;
 };
 
-/* Sets up an empty queue holding at most max_segs (>= 1) segments.
- * 0 or -ENOMEM. */
+/* Sets up an empty queue holding at most max_segs (>= 1) segments; the
+ * array of slots is allocated by the first insert that stores bytes (an
+ * insert that cannot allocate it fails -ENOSPC). 0, or -ENOMEM for
+ * max_segs 0. */
 int tcp_reass_init(struct tcp_reass *r, unsigned max_segs);
 /* Frees every held mbuf and the array; r may be re-initialised. */
 void tcp_reass_free(struct tcp_reass *r);

@@ -139,6 +139,27 @@ Test(tcp_reass, empty_queue_takes_nothing_and_reports_no_blocks)
     finish(&r);
 }
 
+/* An idle connection holds no slot array (6 KiB at 256 slots): it comes
+ * with the first segment that stores bytes, a FIN alone needs none, and
+ * clearing keeps it for reuse. */
+Test(tcp_reass, slots_are_allocated_by_the_first_stored_segment)
+{
+    struct tcp_reass r = mkq(8);
+    uint32_t rcv_nxt = 100;
+
+    cr_assert_null(r.v);
+    cr_assert_eq(tcp_reass_insert(&r, rcv_nxt, 130, seg(130, 0, OLD), true), 0, "a FIN alone");
+    cr_assert_null(r.v);
+    cr_assert_eq(tcp_reass_insert(&r, rcv_nxt, 110, seg(110, 10, OLD), false), 10);
+    cr_assert_not_null(r.v);
+    cr_assert_eq(r.n, 1);
+    tcp_reass_clear(&r);
+    cr_assert(tcp_reass_empty(&r));
+    cr_assert_eq(r.bytes, 0);
+    cr_assert_eq(tcp_reass_insert(&r, rcv_nxt, 120, seg(120, 5, OLD), false), 5, "usable after a clear");
+    finish(&r);
+}
+
 /* ---- insert and take ---- */
 
 Test(tcp_reass, segment_past_hole_waits_then_comes_out_when_hole_fills)
