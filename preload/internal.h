@@ -265,9 +265,11 @@ void ep_drop_sock(struct psock *s);
 void ep_sock_decided(struct psock *s);
 
 /* Idle policy of a waiter: spin first, then sleep a little longer each
- * time, counting from the last time the process found work (in any
- * blocking call, not only this one: a server whose every epoll_wait times
- * out after 100 ms has long been idle, and must nap, not spin). */
+ * time, counting from the last time a wait of the process ended with
+ * something ready or saw work arrive (in any blocking call, not only this
+ * one: a server whose every epoll_wait times out after 100 ms has long
+ * been idle, and must nap at once, not spin; a ping-pong whose every wait
+ * ends ready keeps spinning). */
 struct idle {
     uint64_t start_ns, last_work_ns;
     unsigned spins;

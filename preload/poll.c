@@ -287,8 +287,10 @@ static int ep_wait(int epfd, struct epoll_event *evs, int max, int64_t timeout_n
                 return n > 0 ? n : -1;
             n += k;
         }
-        if (n > 0)
+        if (n > 0) {
+            idle_work(&st); /* the program has something to do again */
             return n;
+        }
         uint64_t now = now_ns();
         if (now >= deadline)
             return 0;
@@ -419,8 +421,10 @@ static int poll_common(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const s
                 cnt++;
         }
         rc = cnt;
-        if (cnt > 0)
+        if (cnt > 0) {
+            idle_work(&st);
             break;
+        }
         uint64_t now = now_ns();
         if (now >= deadline)
             break;
@@ -543,6 +547,7 @@ static int select_common(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t time
                     FD_SET(fd, &kw);
             }
             rc += cnt;
+            idle_work(&st);
             break;
         }
         uint64_t now = now_ns();

@@ -981,8 +981,10 @@ int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeva
             rc = -EBADF;
             break;
         }
-        if (ready(s))
+        if (ready(s)) {
+            idle_work(&st); /* the program has something to do again */
             break;
+        }
         if (s->gen != gen)
             idle_work(&st);
         if (now_ns() >= deadline) {

@@ -84,6 +84,16 @@ void st_finish(struct stack *s, struct netdev *dev, unsigned pool_before)
     cr_assert_eq(t_pool_avail(), pool_before, "mbufs leaked: %u free, %u before", t_pool_avail(), pool_before);
 }
 
+uint64_t st_counter(const struct stack *s, size_t offset)
+{
+    struct stack_counters c;
+    uint64_t v;
+
+    stack_counters(s, &c);
+    memcpy(&v, (const char *)&c + offset, sizeof(v));
+    return v;
+}
+
 struct rte_mbuf *st_mbuf(const void *bytes, size_t len)
 {
     struct rte_mbuf *m = rte_pktmbuf_alloc(g_rt.pool);

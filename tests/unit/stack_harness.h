@@ -42,6 +42,11 @@ void st_expect_no_tx(struct netdev *dev);
  * mbuf came back to the pool (pool_before: t_pool_avail() at the start). */
 void st_finish(struct stack *s, struct netdev *dev, unsigned pool_before);
 
+/* The stack counter at offset (bytes) in struct stack_counters; use
+ * ST_CTR(s, tcp_rst_sent). */
+uint64_t st_counter(const struct stack *s, size_t offset);
+#define ST_CTR(s, name) st_counter((s), offsetof(struct stack_counters, name))
+
 /* An mbuf holding a copy of len bytes. */
 struct rte_mbuf *st_mbuf(const void *bytes, size_t len);
 /* The bytes of m (all segments) copied into buf (cap bytes); returns length. */

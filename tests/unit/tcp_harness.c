@@ -84,6 +84,23 @@ bool tp_run_until(struct tcp_pair *p, bool (*done)(void *ctx), void *ctx, uint64
     return done(ctx);
 }
 
+static enum tcp_state g_want;
+static struct tcp_conn *g_watch;
+
+static bool reached(void *ctx)
+{
+    (void)ctx;
+    return tcp_conn_state(g_watch) == g_want;
+}
+
+void tp_wait_state(struct tcp_pair *p, struct tcp_conn *c, enum tcp_state st, uint64_t max_ns)
+{
+    g_watch = c;
+    g_want = st;
+    cr_assert(tp_run_until(p, reached, NULL, max_ns), "state %s, want %s", tcp_state_name(tcp_conn_state(c)),
+              tcp_state_name(st));
+}
+
 void tp_finish(struct tcp_pair *p)
 {
     stack_destroy(p->a);

@@ -34,6 +34,9 @@ void tp_run(struct tcp_pair *p, uint64_t total_ns);
 /* As tp_run in 1 ms steps until done(ctx) is true or max_ns passed;
  * returns done's last value. */
 bool tp_run_until(struct tcp_pair *p, bool (*done)(void *ctx), void *ctx, uint64_t max_ns);
+/* Runs the pair (1 ms steps, at most max_ns) until c is in state st;
+ * asserts it got there. */
+void tp_wait_state(struct tcp_pair *p, struct tcp_conn *c, enum tcp_state st, uint64_t max_ns);
 /* Destroys both stacks and asserts every mbuf returned to the pool. */
 void tp_finish(struct tcp_pair *p);
 

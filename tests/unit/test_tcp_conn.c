@@ -146,21 +146,6 @@ Test(tcp_conn, transfer_with_everything_at_once_is_byte_exact)
     faulty_transfer(20000, 20000, 20000, 4);
 }
 
-static enum tcp_state g_want;
-static struct tcp_conn *g_watch;
-static bool reached(void *ctx)
-{
-    (void)ctx;
-    return tcp_conn_state(g_watch) == g_want;
-}
-
-static void wait_state(struct tcp_pair *p, struct tcp_conn *c, enum tcp_state st, uint64_t max_ns)
-{
-    g_watch = c;
-    g_want = st;
-    cr_assert(tp_run_until(p, reached, NULL, max_ns), "state %s, want %s", tcp_state_name(tcp_conn_state(c)),
-              tcp_state_name(st));
-}
 
 Test(tcp_conn, client_fin_first_goes_through_time_wait)
 {
@@ -173,11 +158,11 @@ Test(tcp_conn, client_fin_first_goes_through_time_wait)
     tp_create(&p, &sp, NULL);
     tp_connect(&p, &cli, &srv, &lst);
     cr_assert_eq(tcp_shutdown(cli, false, true, p.now), 0);
-    wait_state(&p, srv, TCP_CLOSE_WAIT, 1000 * MS);
+    tp_wait_state(&p, srv, TCP_CLOSE_WAIT, 1000 * MS);
     cr_assert(tcp_recv_eof(srv));
-    wait_state(&p, cli, TCP_FIN_WAIT_2, 1000 * MS);
+    tp_wait_state(&p, cli, TCP_FIN_WAIT_2, 1000 * MS);
     tcp_close(srv, p.now); /* srv belongs to the stack now: LAST-ACK, then freed */
-    wait_state(&p, cli, TCP_TIME_WAIT, 1000 * MS);
+    tp_wait_state(&p, cli, TCP_TIME_WAIT, 1000 * MS);
     tp_run(&p, 10 * MS);
     cr_assert_eq(tcp_conn_count(p.b), 1, "only the listener is left on B");
     cr_assert(tcp_recv_eof(cli));
@@ -206,8 +191,8 @@ Test(tcp_conn, simultaneous_close_ends_in_time_wait_on_both)
     tcp_shutdown(srv, false, true, p.now);
     cr_assert_eq(tcp_conn_state(cli), TCP_FIN_WAIT_1);
     cr_assert_eq(tcp_conn_state(srv), TCP_FIN_WAIT_1);
-    wait_state(&p, cli, TCP_TIME_WAIT, 1000 * MS);
-    wait_state(&p, srv, TCP_TIME_WAIT, 1000 * MS);
+    tp_wait_state(&p, cli, TCP_TIME_WAIT, 1000 * MS);
+    tp_wait_state(&p, srv, TCP_TIME_WAIT, 1000 * MS);
     tcp_close(cli, p.now);
     tcp_close(srv, p.now);
     tp_run(&p, 250 * MS);
@@ -227,7 +212,7 @@ Test(tcp_conn, zero_linger_close_resets_the_peer)
     tp_connect(&p, &cli, &srv, &lst);
     cr_assert_eq(tcp_setsockopt(cli, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
     tcp_close(cli, p.now);
-    wait_state(&p, srv, TCP_CLOSED, 1000 * MS);
+    tp_wait_state(&p, srv, TCP_CLOSED, 1000 * MS);
     cr_assert_eq(tcp_error(srv), ECONNRESET);
     cr_assert_eq(tcp_conn_count(p.a), 0);
     tcp_close(srv, p.now);
@@ -243,7 +228,7 @@ Test(tcp_conn, connect_to_a_closed_port_is_refused)
     tp_create(&p, NULL, NULL);
     cr_assert_eq(tcp_open(p.a, NULL, NULL, &cli), 0);
     cr_assert_eq(tcp_connect(cli, B_IP, RTE_BE16(81), p.now), 0);
-    wait_state(&p, cli, TCP_CLOSED, 1000 * MS);
+    tp_wait_state(&p, cli, TCP_CLOSED, 1000 * MS);
     cr_assert_eq(tcp_error(cli), ECONNREFUSED);
     tcp_close(cli, p.now);
     tp_finish(&p);
@@ -264,7 +249,7 @@ Test(tcp_conn, syn_retries_back_off_then_time_out)
     cr_assert_eq(tcp_open(p.a, NULL, NULL, &cli), 0);
     uint64_t start = p.now;
     cr_assert_eq(tcp_connect(cli, B_IP, RTE_BE16(80), p.now), 0);
-    wait_state(&p, cli, TCP_CLOSED, 60000 * MS);
+    tp_wait_state(&p, cli, TCP_CLOSED, 60000 * MS);
     cr_assert_eq(tcp_error(cli), ETIMEDOUT);
     /* 1 + 2 + 4 + 8 s: the SYN and three retries, doubling (RFC 6298 5.5) */
     uint64_t took = p.now - start;

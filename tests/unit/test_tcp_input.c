@@ -110,14 +110,7 @@ static void fx_finish(struct fx *f)
     st_finish(f->s, f->dev, f->pool);
 }
 
-static uint64_t ctr(struct fx *f, size_t off)
-{
-    struct stack_counters c;
-
-    stack_counters(f->s, &c);
-    return *(uint64_t *)((char *)&c + off);
-}
-#define CTR(f, name) ctr((f), offsetof(struct stack_counters, name))
+#define CTR(f, name) ST_CTR((f)->s, name)
 
 Test(tcp_input, listen_gets_syn_answers_synack_with_options)
 {
@@ -205,7 +198,7 @@ static void expect_dropped_silently(uint8_t flags, size_t counter_off)
     struct st_tcp_seg s = {.sport = PEER_PORT, .dport = OUR_PORT, .seq = 5000, .ack = 1, .flags = flags};
     fx_send(&f, &s);
     st_expect_no_tx(f.dev);
-    cr_assert_eq(ctr(&f, counter_off), 1);
+    cr_assert_eq(st_counter(f.s, counter_off), 1);
     cr_assert_eq(tcp_accept(f.l, &f.c), -EAGAIN);
     f.c = NULL;
     fx_finish(&f);

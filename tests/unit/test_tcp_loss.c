@@ -138,14 +138,7 @@ static void lx_finish(struct lx *f)
     st_finish(f->s, f->dev, f->pool);
 }
 
-static uint64_t lx_ctr(struct lx *f, size_t off)
-{
-    struct stack_counters c;
-
-    stack_counters(f->s, &c);
-    return *(uint64_t *)((char *)&c + off);
-}
-#define CTR(f, name) lx_ctr((f), offsetof(struct stack_counters, name))
+#define CTR(f, name) ST_CTR((f)->s, name)
 
 /* The next frame is a retransmission of the segment at una + seg segments. */
 static void expect_rexmit(struct lx *f, unsigned seg, const char *why)

@@ -46,14 +46,7 @@
 
 /* ---- shared helpers ---- */
 
-static uint64_t ctr_at(const struct stack *s, size_t off)
-{
-    struct stack_counters c;
-
-    stack_counters(s, &c);
-    return *(const uint64_t *)((const char *)&c + off);
-}
-#define CTR(s, name) ctr_at((s), offsetof(struct stack_counters, name))
+#define CTR(s, name) ST_CTR(s, name)
 
 /* The options of a parsed segment (asserting they parse). */
 static struct tcp_opts opts_of(const struct st_tcp_seg *sg)
@@ -64,22 +57,6 @@ static struct tcp_opts opts_of(const struct st_tcp_seg *sg)
     return o;
 }
 
-static enum tcp_state g_want;
-static struct tcp_conn *g_watch;
-static bool reached(void *ctx)
-{
-    (void)ctx;
-    return tcp_conn_state(g_watch) == g_want;
-}
-
-/* Runs the pair until c is in state st (1 ms steps). */
-static void wait_state(struct tcp_pair *p, struct tcp_conn *c, enum tcp_state st, uint64_t max_ns)
-{
-    g_watch = c;
-    g_want = st;
-    cr_assert(tp_run_until(p, reached, NULL, max_ns), "state %s, want %s", tcp_state_name(tcp_conn_state(c)),
-              tcp_state_name(st));
-}
 
 /* Runs the pair until the virtual clock reads t (1 ms steps). */
 static void run_to(struct tcp_pair *p, uint64_t t)
@@ -172,9 +149,9 @@ static uint64_t enter_time_wait(struct tcp_pair *p, struct tcp_tap *tap, struct 
     size_t cur = tt_count(tap);
 
     cr_assert_eq(tcp_shutdown(cli, false, true, p->now), 0);
-    wait_state(p, srv, TCP_CLOSE_WAIT, 1000 * MS);
+    tp_wait_state(p, srv, TCP_CLOSE_WAIT, 1000 * MS);
     tcp_close(srv, p->now);
-    wait_state(p, cli, TCP_TIME_WAIT, 1000 * MS);
+    tp_wait_state(p, cli, TCP_TIME_WAIT, 1000 * MS);
     while (tt_next(tap, &cur, false, &sg, &ns))
         if (sg.flags & FIN)
             fin_ns = ns;
@@ -223,7 +200,7 @@ Test(tcp_rules, time_wait_ends_exactly_after_2msl_and_frees_the_4tuple)
     cr_assert_eq(tcp_conn_state(cli), TCP_CLOSED, "2 MSL after B's FIN: gone");
     cr_assert_eq(tcp_error(cli), 0);
     cr_assert_eq(reconnect_from(&p, port, &again), 0, "the 4-tuple is free again");
-    wait_state(&p, again, TCP_ESTABLISHED, 1000 * MS);
+    tp_wait_state(&p, again, TCP_ESTABLISHED, 1000 * MS);
     tp_run(&p, MS);
     cr_assert_eq(tcp_accept(lst, &srv2), 0);
     tcp_close(cli, p.now);
