@@ -12,8 +12,9 @@
 #      the interposer (tests/preload/run.sh) and Debian's redis-server,
 #      nginx, memcached, redis-benchmark, wrk and curl on Sluice
 #      (tests/preload/apps.sh),
-#   4. the libFuzzer targets (clang-14): config parser, TCP options, and
-#      frames into the stack for 60 s,
+#   4. the libFuzzer targets (clang-14): config parser, TCP options, an
+#      established connection fed segments, clock steps and app calls
+#      (fuzz_tcp_state), and frames into the stack for 60 s,
 #   5. the Criterion unit tests of the sanitizer build, with DPDK on
 #      --no-huge (so both memory paths are tested). Its summary ends the run.
 # Exits non-zero if anything failed. Idempotent.
@@ -84,7 +85,7 @@ fuzz() { # target, seconds: runs the kept corpus (regressions) and then new inpu
     return $rc
 }
 
-step "fuzz: config parser and TCP options ${FUZZ_SECONDS}s each, frames ${FUZZ_FRAME_SECONDS}s (clang-14, ASan+UBSan)"
+step "fuzz: config parser, TCP options and TCP connection states ${FUZZ_SECONDS}s each, frames ${FUZZ_FRAME_SECONDS}s (clang-14, ASan+UBSan)"
 if CC=clang-14 configure build-fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
         -Db_lundef=false && ninja -C build-fuzz tests/fuzz_config tests/fuzz_frame tests/fuzz_tcp_options tests/fuzz_tcp_state >/dev/null; then
     fuzz config "$FUZZ_SECONDS" || failed+=("fuzz: config parser (see build-fuzz/fuzz-config.log)")
