@@ -84,6 +84,18 @@ void st_finish(struct stack *s, struct netdev *dev, unsigned pool_before)
     cr_assert_eq(t_pool_avail(), pool_before, "mbufs leaked: %u free, %u before", t_pool_avail(), pool_before);
 }
 
+struct stack *st_create_with_peer(struct netdev **dev_out)
+{
+    struct stack_params p;
+
+    stack_params_defaults(&p);
+    p.gateway = ST_PEER_IP;
+    p.arp_nstatic = 1;
+    p.arp_static[0].addr = ST_PEER_IP;
+    p.arp_static[0].mac = st_peer_mac;
+    return st_create(&p, dev_out);
+}
+
 uint64_t st_counter(const struct stack *s, size_t offset)
 {
     struct stack_counters c;

@@ -26,6 +26,10 @@ extern const struct rte_ether_addr st_us_mac, st_peer_mac, st_bcast_mac;
  * *now (starts at 1 s). The gratuitous ARP sent at creation is taken off
  * the device. params NULL: defaults. */
 struct stack *st_create(const struct stack_params *params, struct netdev **dev_out);
+/* st_create with defaults but for the peer (10.0.0.1) in static ARP and
+ * as the gateway, so that answers to it, and to spoofed sources off the
+ * subnet, leave at once without an ARP exchange. */
+struct stack *st_create_with_peer(struct netdev **dev_out);
 /* Runs one poll at now_ns. */
 int st_poll(struct stack *s, uint64_t now_ns);
 /* Frees every frame the device transmitted; returns how many. */

@@ -98,14 +98,8 @@ static void lx_push(struct lx *f, unsigned segs, uint32_t first)
 static void lx_init(struct lx *f)
 {
     static const uint8_t syn_opts[] = {2, 4, 0x05, 0xb4, 1, 1, 4, 2}; /* MSS 1460, SACK-permitted */
-    struct stack_params p;
-
     memset(f, 0, sizeof(*f));
-    stack_params_defaults(&p);
-    p.arp_nstatic = 1;
-    p.arp_static[0].addr = ST_PEER_IP;
-    p.arp_static[0].mac = st_peer_mac;
-    f->s = st_create(&p, &f->dev);
+    f->s = st_create_with_peer(&f->dev);
     f->pool = t_pool_avail();
     f->now = 1000 * MS;
     cr_assert_eq(tcp_open(f->s, NULL, NULL, &f->l), 0);

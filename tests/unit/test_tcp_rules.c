@@ -268,15 +268,8 @@ struct rig {
  * to spoofed sources off the subnet leave at once. */
 static void rig_init(struct rig *r)
 {
-    struct stack_params p;
-
     memset(r, 0, sizeof(*r));
-    stack_params_defaults(&p);
-    p.gateway = ST_PEER_IP;
-    p.arp_nstatic = 1;
-    p.arp_static[0].addr = ST_PEER_IP;
-    p.arp_static[0].mac = st_peer_mac;
-    r->s = st_create(&p, &r->dev);
+    r->s = st_create_with_peer(&r->dev);
     r->pool = t_pool_avail();
     r->now = 1000 * MS;
 }
