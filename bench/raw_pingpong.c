@@ -32,7 +32,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +44,8 @@
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+
+#include "eal_args.h"
 
 #define ETHERTYPE_BENCH 0x88B5 /* IEEE 802 local experimental */
 #define BURST 32
@@ -73,41 +74,17 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* True when hugetlbfs is mounted and /proc/meminfo shows free hugepages. */
-static bool hugepages_free(void)
-{
-    char line[256];
-    long free_pages = 0;
-    bool mounted = false;
-    FILE *f = fopen("/proc/mounts", "r");
-
-    if (f == NULL)
-        return false;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strstr(line, " hugetlbfs ") != NULL)
-            mounted = true;
-    fclose(f);
-    f = fopen("/proc/meminfo", "r");
-    if (f == NULL)
-        return false;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (sscanf(line, "HugePages_Free: %ld", &free_pages) == 1)
-            break;
-    fclose(f);
-    return mounted && free_pages > 16;
-}
-
 /* Starts the EAL with the memif device; returns 0 or -1 (message printed). */
 static int start_eal(void)
 {
     static char args[16][1100];
     char *argv[17];
+    char lcores[1024];
     int argc = 0;
-    cpu_set_t set;
 
 #define PUSH(...) snprintf(args[argc], sizeof(args[argc]), __VA_ARGS__), argv[argc] = args[argc], argc++
     PUSH("raw_pingpong");
-    if (hugepages_free()) {
+    if (eal_hugepages_free(16)) {
         PUSH("--in-memory");
     } else {
         PUSH("--no-huge");
@@ -119,19 +96,7 @@ static int start_eal(void)
     PUSH("--no-pci");
     PUSH("--no-telemetry");
     PUSH("--log-level=4");
-    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-        char buf[1024] = "--lcores=0@(";
-        size_t len = strlen(buf);
-        bool first = true;
-        for (int cpu = 0; cpu < CPU_SETSIZE && len + 8 < sizeof(buf); cpu++) {
-            if (!CPU_ISSET(cpu, &set))
-                continue;
-            len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%d", first ? "" : ",", cpu);
-            first = false;
-        }
-        snprintf(buf + len, sizeof(buf) - len, ")");
-        PUSH("%s", buf);
-    }
+    PUSH("%s", eal_lcores_arg(lcores, sizeof(lcores)));
     PUSH("--vdev=net_memif0,role=%s,socket=%s", o.server ? "server" : "client", o.socket);
 #undef PUSH
     argv[argc] = NULL;

@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "eal_args.h"
 #include "log.h"
 #include "mbuf.h"
 #include "net.h"
@@ -50,49 +50,12 @@ static int eal_push(const char *arg)
     return 0;
 }
 
-/* Hugepages are usable when a hugetlbfs is mounted and pages are free. */
-static bool hugepages_available(void)
-{
-    FILE *f = fopen("/proc/mounts", "r");
-    char line[512];
-    bool mounted = false;
-    long free_pages = 0;
-
-    if (f == NULL)
-        return false;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strstr(line, " hugetlbfs ") != NULL)
-            mounted = true;
-    fclose(f);
-    f = fopen("/proc/meminfo", "r");
-    if (f == NULL)
-        return false;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (sscanf(line, "HugePages_Free: %ld", &free_pages) == 1)
-            break;
-    fclose(f);
-    return mounted && free_pages > 0;
-}
-
-/* "--lcores=0@(a,b,...)": lcore 0 may run on every CPU we are allowed, so
- * that the EAL does not pin two Sluice processes onto the same core. */
+/* The EAL's lcore 0 may run on every CPU we are allowed (eal_args.h). */
 static int eal_push_lcores(void)
 {
-    cpu_set_t set;
-    char buf[1024] = "--lcores=0@(";
-    size_t len = strlen(buf);
-    bool first = true;
+    char buf[1024];
 
-    if (sched_getaffinity(0, sizeof(set), &set) != 0)
-        return eal_push("--lcores=0@(0)");
-    for (int cpu = 0; cpu < CPU_SETSIZE && len + 8 < sizeof(buf); cpu++) {
-        if (!CPU_ISSET(cpu, &set))
-            continue;
-        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%d", first ? "" : ",", cpu);
-        first = false;
-    }
-    snprintf(buf + len, sizeof(buf) - len, ")");
-    return eal_push(buf);
+    return eal_push(eal_lcores_arg(buf, sizeof(buf)));
 }
 
 /* DPDK log levels: 4 error, 6 notice, 8 debug. DPDK's warnings are noise to
@@ -126,7 +89,7 @@ static int eal_push_memory(const struct sluice_config *cfg)
     if (cfg->hugepages == SLUICE_HUGEPAGES_OFF) {
         huge = false;
     } else {
-        huge = hugepages_available();
+        huge = eal_hugepages_free(0);
         if (!huge && cfg->hugepages == SLUICE_HUGEPAGES_ON) {
             SLOG_ERR("eal.hugepages is 'on' but no hugepages are mounted and free: run "
                      "'echo 512 > /proc/sys/vm/nr_hugepages; mount -t hugetlbfs nodev /dev/hugepages' "

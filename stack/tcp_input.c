@@ -741,8 +741,6 @@ static void rcvq_append(struct tcp_conn *c, struct rte_mbuf *m)
     }
 }
 
-/* Seventh: the segment text. Returns true when a FIN is now in order
- * (at rcv_nxt), for the eighth step. */
 /* The payload size that counts as "full-sized" for the every-second-
  * segment ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): our MSS less the
  * options, or the largest segment this peer has sent when that is smaller
@@ -759,6 +757,8 @@ static uint32_t full_sized(struct tcp_conn *c, uint32_t len)
     return RTE_MIN(mss, RTE_MAX(c->rcv_seg_max, (uint32_t)TCP_MSS_DEFAULT));
 }
 
+/* Seventh: the segment text. Returns true when a FIN is now in order
+ * (at rcv_nxt), for the eighth step. */
 static bool take_text(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg)
 {
     struct stack *s = c->s;

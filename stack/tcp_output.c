@@ -453,12 +453,19 @@ static bool send_next(struct tcp_conn *c, uint32_t usable, uint32_t room)
     return true;
 }
 
-/* The segment at snd_una was sent again now: tcp_input watches for its
- * loss (a later ACK that still does not cover it). */
-static void mark_una_rexmit(struct tcp_conn *c)
+/* A segment [seq, ...) went out again: counted; no RTT sample may come
+ * from it (Karn's rule, RFC 6298 §3); when it is the one at snd_una,
+ * tcp_input watches for its loss (a later ACK that still does not cover
+ * it). */
+static void rexmit_sent(struct tcp_conn *c, uint32_t seq)
 {
-    c->flags |= TF_UNA_REXMIT;
-    c->una_rexmit_ns = c->s->now_ns;
+    c->rtt_timing = false;
+    c->st.retransmits++;
+    c->s->ctr.tcp_retransmits++;
+    if (seq == c->sv.snd_una) {
+        c->flags |= TF_UNA_REXMIT;
+        c->una_rexmit_ns = c->s->now_ns;
+    }
 }
 
 /* RFC 6675 §5 (C): in recovery, retransmit lost holes first. */
@@ -471,11 +478,7 @@ static bool send_lost(struct tcp_conn *c, uint32_t room)
     if (send_segment(c, seq, len, RTE_TCP_ACK_FLAG) != 0)
         return false;
     c->rexmit_high = seq + len;
-    c->rtt_timing = false;
-    c->st.retransmits++;
-    c->s->ctr.tcp_retransmits++;
-    if (seq == c->sv.snd_una)
-        mark_una_rexmit(c);
+    rexmit_sent(c, seq);
     tcp_timer_data_sent(c, false);
     return true;
 }
@@ -495,12 +498,9 @@ void tcp_retransmit_first(struct tcp_conn *c)
         return;
     if (send_segment(c, c->sv.snd_una, len, flags) != 0)
         return;
-    c->rtt_timing = false; /* Karn's rule (RFC 6298 §3) */
-    mark_una_rexmit(c);
+    rexmit_sent(c, c->sv.snd_una);
     if (seq_gt(c->sv.snd_una + len, c->rexmit_high))
         c->rexmit_high = c->sv.snd_una + len;
-    c->st.retransmits++;
-    c->s->ctr.tcp_retransmits++;
 }
 
 int tcp_retransmit_last(struct tcp_conn *c)
@@ -516,9 +516,7 @@ int tcp_retransmit_last(struct tcp_conn *c)
     rc = send_segment(c, seq, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG);
     if (rc != 0)
         return rc;
-    c->rtt_timing = false; /* Karn's rule (RFC 6298 §3) */
-    c->st.retransmits++;
-    c->s->ctr.tcp_retransmits++;
+    rexmit_sent(c, seq);
     return 0;
 }
 

@@ -32,7 +32,7 @@ static struct stack *make(const struct stack_params *params, rte_be32_t addr, co
     return s;
 }
 
-void tp_create(struct tcp_pair *p, const struct stack_params *params, const struct fault_params *fault)
+void tp_create_wrapped(struct tcp_pair *p, const struct stack_params *params, tp_wrap_fn wrap, void *ctx)
 {
     struct netdev *wa;
 
@@ -44,11 +44,23 @@ void tp_create(struct tcp_pair *p, const struct stack_params *params, const stru
     p->db = netdev_fake_create(&st_peer_mac, 1500);
     cr_assert(p->da && p->db);
     netdev_fake_link(p->da, p->db);
-    wa = p->da;
-    if (fault != NULL)
-        cr_assert_eq(netdev_fault_wrap(p->da, fault, &p->fault_ctr, &wa), 0);
+    wa = wrap != NULL ? wrap(p, ctx) : p->da;
     p->a = make(params, A_IP, &st_us_mac, B_IP, &st_peer_mac, wa, p->now);
     p->b = make(params, B_IP, &st_peer_mac, A_IP, &st_us_mac, p->db, p->now);
+}
+
+/* tp_create's wrapper: the fault injector around A's device. */
+static struct netdev *fault_wrap(struct tcp_pair *p, void *ctx)
+{
+    struct netdev *wa = NULL;
+
+    cr_assert_eq(netdev_fault_wrap(p->da, ctx, &p->fault_ctr, &wa), 0);
+    return wa;
+}
+
+void tp_create(struct tcp_pair *p, const struct stack_params *params, const struct fault_params *fault)
+{
+    tp_create_wrapped(p, params, fault != NULL ? fault_wrap : NULL, (void *)fault);
 }
 
 static void settle(struct tcp_pair *p)
@@ -61,15 +73,20 @@ static void settle(struct tcp_pair *p)
     cr_assert_fail("stacks never went quiet");
 }
 
-void tp_run(struct tcp_pair *p, uint64_t total_ns)
+void tp_run_steps(struct tcp_pair *p, uint64_t total_ns, uint64_t step_ns)
 {
     uint64_t end = p->now + total_ns;
 
     settle(p);
     while (p->now < end) {
-        p->now += ST_NS_PER_MS;
+        p->now += step_ns;
         settle(p);
     }
+}
+
+void tp_run(struct tcp_pair *p, uint64_t total_ns)
+{
+    tp_run_steps(p, total_ns, ST_NS_PER_MS);
 }
 
 bool tp_run_until(struct tcp_pair *p, bool (*done)(void *ctx), void *ctx, uint64_t max_ns)

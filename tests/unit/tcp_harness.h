@@ -28,8 +28,14 @@ struct tcp_pair {
  * both); fault: NULL for a clean link, else wraps A's device (its rx and
  * tx directions: both ways of the link). */
 void tp_create(struct tcp_pair *p, const struct stack_params *params, const struct fault_params *fault);
+/* As tp_create, with A's stack on the device wrap returns (it wraps
+ * p->da, the fake one: a recorder, a fault injector); wrap NULL: none. */
+typedef struct netdev *(*tp_wrap_fn)(struct tcp_pair *p, void *ctx);
+void tp_create_wrapped(struct tcp_pair *p, const struct stack_params *params, tp_wrap_fn wrap, void *ctx);
 /* Polls both stacks until neither does anything, then advances the clock
  * by step_ns; repeats for total_ns. */
+void tp_run_steps(struct tcp_pair *p, uint64_t total_ns, uint64_t step_ns);
+/* tp_run_steps in 1 ms steps. */
 void tp_run(struct tcp_pair *p, uint64_t total_ns);
 /* As tp_run in 1 ms steps until done(ctx) is true or max_ns passed;
  * returns done's last value. */

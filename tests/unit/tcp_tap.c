@@ -14,8 +14,6 @@
 #include "netdev.h"
 #include "runtime.h"
 
-#define B_IP RTE_BE32(0x0a000001)
-#define A_IP RTE_BE32(0x0a000002)
 
 struct tcp_tap {
     struct netdev dev;     /* first: the stack sees a netdev */
@@ -102,24 +100,16 @@ static const struct netdev_ops tap_ops = {
     .close = tap_close,
 };
 
-/* A stack for the pair (as tcp_harness.c's, which is private to it). */
-static struct stack *pair_stack(const struct stack_params *params, rte_be32_t addr, rte_be32_t peer,
-                                const struct rte_ether_addr *peer_mac, struct netdev *dev, uint64_t now)
+/* tt_create's wrapper: the tap around A's fake device. */
+static struct netdev *tap_wrap(struct tcp_pair *p, void *ctx)
 {
-    struct stack_params sp;
-    struct stack *s = NULL;
+    struct tcp_tap *t = ctx;
 
-    if (params != NULL)
-        sp = *params;
-    else
-        stack_params_defaults(&sp);
-    sp.addr = addr;
-    sp.netmask = RTE_BE32(0xffffff00);
-    sp.arp_nstatic = 1;
-    sp.arp_static[0].addr = peer;
-    sp.arp_static[0].mac = *peer_mac;
-    cr_assert_eq(stack_create(&sp, dev, g_rt.pool, now, &s), 0);
-    return s;
+    t->inner = p->da;
+    t->dev = *p->da; /* mac, mtu, offloads, name */
+    t->dev.ops = &tap_ops;
+    t->dev.priv = NULL;
+    return &t->dev;
 }
 
 void tt_create(struct tcp_pair *p, struct tcp_tap **tap, const struct stack_params *params)
@@ -127,20 +117,7 @@ void tt_create(struct tcp_pair *p, struct tcp_tap **tap, const struct stack_para
     struct tcp_tap *t = calloc(1, sizeof(*t));
 
     cr_assert_not_null(t);
-    memset(p, 0, sizeof(*p));
-    t_init();
-    p->pool_before = t_pool_avail();
-    p->now = 1000 * ST_NS_PER_MS;
-    p->da = netdev_fake_create(&st_us_mac, 1500);
-    p->db = netdev_fake_create(&st_peer_mac, 1500);
-    cr_assert(p->da && p->db);
-    netdev_fake_link(p->da, p->db);
-    t->inner = p->da;
-    t->dev = *p->da; /* mac, mtu, offloads, name */
-    t->dev.ops = &tap_ops;
-    t->dev.priv = NULL;
-    p->a = pair_stack(params, A_IP, B_IP, &st_peer_mac, &t->dev, p->now);
-    p->b = pair_stack(params, B_IP, A_IP, &st_us_mac, p->db, p->now);
+    tp_create_wrapped(p, params, tap_wrap, t);
     *tap = t;
 }
 
@@ -205,26 +182,6 @@ void tt_dump(const struct tcp_tap *tap)
                 (unsigned long long)(f->ns / ST_NS_PER_MS), (unsigned long long)(f->ns % ST_NS_PER_MS / 1000),
                 f->a_to_b ? "A>B" : "B>A", sg.sport, sg.dport, sg.flags, sg.seq, sg.ack, sg.wnd, sg.len,
                 f->dropped ? " (dropped)" : "");
-    }
-}
-
-/* Polls both stacks at p->now until neither has work. */
-static void settle_pair(struct tcp_pair *p)
-{
-    for (int i = 0; i < 10000; i++)
-        if (stack_poll(p->a, p->now) + stack_poll(p->b, p->now) == 0)
-            return;
-    cr_assert_fail("stacks never went quiet");
-}
-
-void tt_run_steps(struct tcp_pair *p, uint64_t total_ns, uint64_t step_ns)
-{
-    uint64_t end = p->now + total_ns;
-
-    settle_pair(p);
-    while (p->now < end) {
-        p->now += step_ns;
-        settle_pair(p);
     }
 }
 

@@ -45,9 +45,6 @@ bool tt_next(const struct tcp_tap *tap, size_t *cursor, bool a_to_b, struct st_t
 /* Prints every recorded TCP segment to stderr (time, direction, ports,
  * flags, seq, ack, window, length): for the log of a failing test. */
 void tt_dump(const struct tcp_tap *tap);
-/* Like tp_run but with the clock advanced step_ns at a time (sub-ms
- * steps show timer rounding). */
-void tt_run_steps(struct tcp_pair *p, uint64_t total_ns, uint64_t step_ns);
 
 /* st_tcp with the IPv4 source src (network order) instead of the peer's:
  * both checksums valid. Returns the frame length. */

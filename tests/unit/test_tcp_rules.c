@@ -232,24 +232,24 @@ Test(tcp_rules, time_wait_ends_at_2msl_with_a_sub_ms_clock)
     tp_connect(&p, &cli, &srv, &lst);
     p.now += MS / 2; /* from here on the clock is half a ms off the ticks */
     cr_assert_eq(tcp_shutdown(cli, false, true, p.now), 0);
-    tt_run_steps(&p, 5 * MS, step);
+    tp_run_steps(&p, 5 * MS, step);
     cr_assert_eq(tcp_conn_state(srv), TCP_CLOSE_WAIT);
     size_t cur = tt_count(tap);
     tcp_close(srv, p.now);
-    tt_run_steps(&p, step, step);
+    tp_run_steps(&p, step, step);
     cr_assert_eq(tcp_conn_state(cli), TCP_TIME_WAIT);
     while (tt_next(tap, &cur, false, &sg, &ns))
         if (sg.flags & FIN)
             fin_ns = ns;
     cr_assert_neq(fin_ns % MS, 0, "the FIN should arrive inside a tick");
-    tt_run_steps(&p, fin_ns + 500 * MS - step - p.now, step);
+    tp_run_steps(&p, fin_ns + 500 * MS - step - p.now, step);
     cr_assert_eq(tcp_conn_state(cli), TCP_TIME_WAIT, "before 2 MSL");
-    tt_run_steps(&p, MS + step, step);
+    tp_run_steps(&p, MS + step, step);
     cr_assert_eq(tcp_conn_state(cli), TCP_CLOSED, "TIME-WAIT outlived 2 MSL + one 1 ms tick (%llu us after the FIN)",
                  (unsigned long long)((p.now - fin_ns) / 1000));
     tcp_close(cli, p.now);
     tcp_close(lst, p.now);
-    tt_run_steps(&p, 10 * MS, MS);
+    tp_run_steps(&p, 10 * MS, MS);
     tp_finish(&p);
 }
 
