@@ -1,7 +1,7 @@
 /*
  * udp_echo.c - a native Sluice UDP program for the integration tests.
  *
- *   udp_echo server PORT COUNT          echo COUNT datagrams back to their senders, then exit 0
+ *   udp_echo server PORT COUNT          echo COUNT datagrams back to their senders (0: until stopped), then exit 0
  *   udp_echo client ADDR PORT COUNT MAX  send COUNT datagrams of 1..MAX bytes (sizes spread, bytes
  *                                        from a pattern of the index), wait for each echo
  *                                        (retrying a lost one), check it byte for byte; exit 0

@@ -16,7 +16,7 @@ export SLUICE_NET_NS=sld-ns-$ID SLUICE_NET_IF=sld$ID SLUICE_NET_PEER_IF=sldp$ID
 export SLUICE_NET_PEER_ADDR=10.0.0.1/24
 export SLUICE_NET_DEVARGS="net_af_packet0,iface=$SLUICE_NET_IF"
 export SLUICE_NET_ADDR=10.0.0.2 SLUICE_NET_LINK_TIMEOUT_MS=10000
-MEMIF_SOCK=/tmp/sluice-memif-$ID.sock
+MEMIF_SOCK=/tmp/sluice-memif-$ID
 LOG=$(mktemp -d /tmp/sluice-it.XXXXXX)
 pids=()
 made_default=0
@@ -30,7 +30,7 @@ cleanup() {
     if [ "$made_default" = 1 ]; then
         env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF ./scripts/net.sh down >/dev/null 2>&1
     fi
-    rm -f "$MEMIF_SOCK"
+    rm -f "$MEMIF_SOCK"-*.sock
 }
 trap cleanup EXIT
 
@@ -58,19 +58,7 @@ start_sluice() { # log, args...
     return 1
 }
 
-wait_pid() { # pid, seconds: its exit status, or 124 when it ran out of time (then killed)
-    local pid=$1 t=$2
-    for _ in $(seq $((t * 10))); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            wait "$pid"
-            return $?
-        fi
-        sleep 0.1
-    done
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 124
-}
+. tests/integration/procs.sh
 
 if ! ./scripts/net.sh up >"$LOG/net.log" 2>&1; then
     echo "FAIL - net.sh up"
@@ -81,7 +69,7 @@ fi
 
 # 1. Sluice serves: ping, ARP, a closed port, 10,000 datagrams from Linux.
 N=10000
-start_sluice "$LOG/server.log" server 7 "$N"
+start_sluice "$LOG/server.log" server 7 0
 server=${pids[-1]}
 in_peer ping -c 20 -i 0.05 -W 2 10.0.0.2 >"$LOG/ping.log" 2>&1
 grep -q ' 20 received' "$LOG/ping.log"
@@ -93,17 +81,17 @@ in_peer python3 "$PEER" closed 10.0.0.2 9 >"$LOG/linux-closed.log" 2>&1
 result "a datagram to a closed Sluice port yields ICMP port unreachable (ECONNREFUSED in Linux)" $?
 in_peer python3 "$PEER" client 10.0.0.2 7 "$N" 1472 >"$LOG/linux-client.log" 2>&1
 st=$?
-wait_pid "$server" 30
+stop_server "$server"
 result "Linux -> Sluice echo: $N datagrams of 1..1472 bytes, byte-exact" $((st | $?))
 
 # 2. Linux serves, Sluice sends (and resolves 10.0.0.1 by ARP itself).
-in_peer python3 "$PEER" echo 7 "$N" >"$LOG/linux-server.log" 2>&1 &
+in_peer python3 "$PEER" echo 7 0 >"$LOG/linux-server.log" 2>&1 &
 lserver=$!
 pids+=($lserver)
 sleep 0.5
 timeout 120 "$APP" client 10.0.0.1 7 "$N" 1472 >"$LOG/sluice-client.log" 2>&1
 st=$?
-wait_pid "$lserver" 10
+stop_server "$lserver"
 result "Sluice -> Linux echo: $N datagrams of 1..1472 bytes, byte-exact" $((st | $?))
 timeout 30 "$APP" closed 10.0.0.1 9 >"$LOG/sluice-closed.log" 2>&1
 result "an ICMP port unreachable from Linux reaches the Sluice socket (ECONNREFUSED)" $?
@@ -114,46 +102,46 @@ result "an ICMP port unreachable from Linux reaches the Sluice socket (ECONNREFU
 # fragments its echoes and Linux reassembles them.
 F=300
 SLUICE_MBUF_DATA_ROOM=12288 SLUICE_NET_DEVARGS="$SLUICE_NET_DEVARGS,framesz=12288,blocksz=12288,framecnt=256" \
-    start_sluice "$LOG/frag-server.log" server 7 "$F"
+    start_sluice "$LOG/frag-server.log" server 7 0
 fserver=${pids[-1]}
 in_peer python3 "$PEER" client 10.0.0.2 7 "$F" 8000 >"$LOG/linux-frag-client.log" 2>&1
 st=$?
-wait_pid "$fserver" 30
+stop_server "$fserver"
 result "Linux <-> Sluice: $F datagrams of 1..8000 bytes (fragmented, reassembled), byte-exact" $((st | $?))
 
 # 2c. Through the fault injector (configured by environment): 5 % loss each
-# way. The server echoes until stopped (resends make the count unknown).
+# way.
 L=2000
 SLUICE_FAULT_RX_LOSS_PPM=50000 SLUICE_FAULT_TX_LOSS_PPM=50000 SLUICE_FAULT_SEED=7 \
     start_sluice "$LOG/lossy-server.log" server 7 0
 lossy=${pids[-1]}
 in_peer python3 "$PEER" client 10.0.0.2 7 "$L" 1472 >"$LOG/linux-lossy-client.log" 2>&1
 st=$?
-kill "$lossy" 2>/dev/null
+stop_server "$lossy" || st=1
 grep -qE '\([1-9][0-9]* resent' "$LOG/linux-lossy-client.log"
 result "5 % loss injected each way: $L datagrams still byte-exact, the losses seen and resent" $((st | $?))
 
 # 3. Two Sluice processes over net_memif.
 M=100000
-SLUICE_NET_DEVARGS="net_memif0,role=server,socket=$MEMIF_SOCK" SLUICE_NET_ADDR=10.1.0.1 \
-    SLUICE_NET_LINK_TIMEOUT_MS=30000 start_sluice "$LOG/memif-server.log" server 7 "$M"
+SLUICE_NET_DEVARGS="net_memif0,role=server,socket=$MEMIF_SOCK-a.sock" SLUICE_NET_ADDR=10.1.0.1 \
+    SLUICE_NET_LINK_TIMEOUT_MS=30000 start_sluice "$LOG/memif-server.log" server 7 0
 mserver=${pids[-1]}
-SLUICE_NET_DEVARGS="net_memif0,role=client,socket=$MEMIF_SOCK" SLUICE_NET_ADDR=10.1.0.2 \
+SLUICE_NET_DEVARGS="net_memif0,role=client,socket=$MEMIF_SOCK-a.sock" SLUICE_NET_ADDR=10.1.0.2 \
     SLUICE_NET_LINK_TIMEOUT_MS=30000 timeout 300 "$APP" client 10.1.0.1 7 "$M" 1472 >"$LOG/memif-client.log" 2>&1
 st=$?
-wait_pid "$mserver" 30
+stop_server "$mserver"
 result "Sluice <-> Sluice over net_memif: $M datagrams of 1..1472 bytes, byte-exact" $((st | $?))
 
 # 3b. Over net_memif Sluice reassembles itself: datagrams of up to 8000 bytes
 # are fragmented by one Sluice and reassembled by the other, both ways.
 F2=2000
-SLUICE_NET_DEVARGS="net_memif0,role=server,socket=$MEMIF_SOCK" SLUICE_NET_ADDR=10.1.0.1 \
-    SLUICE_NET_LINK_TIMEOUT_MS=30000 start_sluice "$LOG/memif-frag-server.log" server 7 "$F2"
+SLUICE_NET_DEVARGS="net_memif0,role=server,socket=$MEMIF_SOCK-b.sock" SLUICE_NET_ADDR=10.1.0.1 \
+    SLUICE_NET_LINK_TIMEOUT_MS=30000 start_sluice "$LOG/memif-frag-server.log" server 7 0
 mserver=${pids[-1]}
-SLUICE_NET_DEVARGS="net_memif0,role=client,socket=$MEMIF_SOCK" SLUICE_NET_ADDR=10.1.0.2 \
+SLUICE_NET_DEVARGS="net_memif0,role=client,socket=$MEMIF_SOCK-b.sock" SLUICE_NET_ADDR=10.1.0.2 \
     SLUICE_NET_LINK_TIMEOUT_MS=30000 timeout 300 "$APP" client 10.1.0.1 7 "$F2" 8000 >"$LOG/memif-frag-client.log" 2>&1
 st=$?
-wait_pid "$mserver" 30
+stop_server "$mserver"
 result "Sluice <-> Sluice over net_memif: $F2 datagrams of 1..8000 bytes, fragmented and reassembled by Sluice, byte-exact" $((st | $?))
 
 # 4. No configuration at all: the default topology of scripts/net.sh.
@@ -163,14 +151,14 @@ else
     made_default=1
     env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF ./scripts/net.sh up >"$LOG/net-default.log" 2>&1
 fi
-env $(env | grep -o '^SLUICE_[A-Z_]*' | sed 's/^/-u /') "$APP" server 7 1 >"$LOG/default-server.log" 2>&1 &
+env $(env | grep -o '^SLUICE_[A-Z_]*' | sed 's/^/-u /') "$APP" server 7 0 >"$LOG/default-server.log" 2>&1 &
 dserver=$!
 pids+=($dserver)
 sleep 1
 ip netns exec sluice-peer ping -c 3 -W 2 10.0.0.2 >"$LOG/default-ping.log" 2>&1
 st=$?
 ip netns exec sluice-peer python3 "$PEER" client 10.0.0.2 7 1 100 >>"$LOG/default-ping.log" 2>&1
-wait_pid "$dserver" 10
+stop_server "$dserver"
 result "no configuration at all, after net.sh up: reachable from the peer at 10.0.0.2" $((st | $?))
 if [ "$made_default" = 1 ]; then
     env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF ./scripts/net.sh down >/dev/null 2>&1

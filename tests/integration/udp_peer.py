@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """udp_peer.py - the Linux kernel's side of the UDP integration tests.
 
-  udp_peer.py echo PORT COUNT            echo COUNT datagrams, then exit 0
+  udp_peer.py echo PORT COUNT            echo COUNT datagrams (0: until stopped), then exit 0
   udp_peer.py client ADDR PORT COUNT MAX send COUNT datagrams of 1..MAX bytes, wait for each
                                          echo (resending a lost one), check it byte for byte
   udp_peer.py closed ADDR PORT           expect ECONNREFUSED (ICMP port unreachable)
@@ -24,12 +24,15 @@ def size_of(i, size_max):
 
 
 def echo(port, count):
+    """Echoes count datagrams, or until stopped when count is 0."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
     print(f"udp_peer: echoing on {port}", flush=True)
-    for _ in range(count):
+    n = 0
+    while count == 0 or n < count:
         data, src = s.recvfrom(65535)
         s.sendto(data, src)
+        n += 1
     print(f"udp_peer: echoed {count} datagrams", flush=True)
     return 0
 

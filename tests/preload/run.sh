@@ -44,6 +44,8 @@ result() { # name, status
     fi
 }
 
+. tests/integration/procs.sh
+
 in_peer() { ip netns exec "$SLUICE_NET_NS" "$@"; }
 
 wait_pid() { # pid, seconds: its exit status, or 124 (then killed)
@@ -100,21 +102,21 @@ result "passthrough (rules kernel=*): the same program, equal to the kernel, DPD
 
 # 3. UDP with an unmodified python3, both ways.
 N=2000
-timeout 120 "$RUN" -- "$PY" "$PEER" echo 7 "$N" >"$LOG/udp-server.log" 2>&1 &
+timeout 120 "$RUN" -- "$PY" "$PEER" echo 7 0 >"$LOG/udp-server.log" 2>&1 &
 pids+=($!)
 server=$!
 wait_line "$LOG/udp-server.log" echoing
 in_peer timeout 120 python3 "$PEER" client 10.0.0.2 7 "$N" 1472 >"$LOG/udp-client.log" 2>&1
 st=$?
-wait_pid "$server" 30
+stop_server "$server"
 result "python3 UDP echo server under sluice-run, Linux client: $N datagrams of 1..1472 bytes" $((st | $?))
-ip netns exec "$SLUICE_NET_NS" timeout 120 python3 "$PEER" echo 7 "$N" >"$LOG/udp-lserver.log" 2>&1 &
+ip netns exec "$SLUICE_NET_NS" timeout 120 python3 "$PEER" echo 7 0 >"$LOG/udp-lserver.log" 2>&1 &
 pids+=($!)
 lserver=$!
 wait_line "$LOG/udp-lserver.log" echoing
 timeout 120 "$RUN" -- "$PY" "$PEER" client 10.0.0.1 7 "$N" 1472 >"$LOG/udp-sclient.log" 2>&1
 st=$?
-wait_pid "$lserver" 30
+stop_server "$lserver"
 result "python3 UDP client under sluice-run, Linux echo server: $N datagrams, byte-exact" $((st | $?))
 timeout 60 "$RUN" -- "$PY" "$PEER" closed 10.0.0.1 9 >"$LOG/udp-closed.log" 2>&1
 result "ICMP port unreachable reaches the program as ECONNREFUSED" $?

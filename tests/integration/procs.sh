@@ -1,0 +1,14 @@
+# procs.sh - sourced by the integration scripts: process helpers.
+
+# Echo servers in the tests run until stopped, never for a count: a client
+# resends when an echo is late (a loaded machine), and a server that
+# counted the resends would stop before the client's last datagram.
+# stop_server returns 0 when pid was still running (then it is stopped) and
+# 1 when it had already exited: the server failed.
+stop_server() { # pid
+    local pid=$1 st=0
+    kill -0 "$pid" 2>/dev/null || st=1
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return $st
+}
