@@ -67,7 +67,7 @@
     X(tcp_fast_retransmits)    /* on the third duplicate ACK or SACK loss detection */             \
     X(tcp_rto_expiries)                                                                            \
     X(tcp_tlp_probes)          /* tail loss probes sent (RFC 8985 §7) */                           \
-    X(tcp_lost_retransmits)    /* the retransmission at snd_una was lost: sent again */            \
+    X(tcp_lost_retransmits)    /* retransmissions found lost (an RTT passed): sent again */        \
     X(tcp_conns_opened)        /* reached ESTABLISHED */                                           \
     X(tcp_conns_reset)         /* ended by an RST, ours or the peer's */                           \
     X(tcp_conns_timedout)                                                                          \

@@ -93,6 +93,7 @@ struct tcp_conn {
     uint32_t rexmit_high;               /* SACK recovery: retransmitted up to here */
     uint32_t tlp_end;                   /* snd_max when the loss probe went (TF_TLP_OUT) */
     uint64_t una_rexmit_ns;             /* when snd_una's segment was last retransmitted (TF_UNA_REXMIT) */
+    uint64_t rexmit_last_ns;            /* when the latest retransmission (any segment) went */
     struct tcp_sack_sb sb;
 
     /* receive side */

@@ -506,6 +506,17 @@ static void rtt_from_ack(struct tcp_conn *c, const struct tcp_seg *sg)
     }
 }
 
+static bool rexmit_pass_lost(struct tcp_conn *c);
+
+/* In SACK recovery, the segment at snd_una was already retransmitted in
+ * this pass (it lies below rexmit_high) and that retransmission is not
+ * known lost: NewReno's partial-ACK retransmission (RFC 6582 §3.2 step 3)
+ * would only send it twice. RFC 6675 leaves the choice to NextSeg. */
+static bool una_in_flight_again(const struct tcp_conn *c)
+{
+    return (c->flags & TF_SACK_OK) && c->cc.in_recovery && seq_lt(c->sv.snd_una, c->rexmit_high);
+}
+
 /* An ACK that advances snd_una (RFC 9293 §3.10.7.4 "If SND.UNA < SEG.ACK
  * =< SND.NXT"; snd_max here, since snd_nxt goes back after an RTO). */
 static void new_ack(struct tcp_conn *c, const struct tcp_seg *sg)
@@ -532,7 +543,8 @@ static void new_ack(struct tcp_conn *c, const struct tcp_seg *sg)
         tcp_timer_rexmt_stop(c);
     else if (!r.retransmit_next || r.first_partial)
         tcp_timer_rexmt_arm(c); /* RFC 6298 5.3; RFC 6582 §3.2 step 3 */
-    if (r.retransmit_next) {
+    rexmit_pass_lost(c);
+    if (r.retransmit_next && !una_in_flight_again(c)) {
         tcp_retransmit_first(c);
         c->s->ctr.tcp_fast_retransmits++;
         c->st.fast_retransmits++;
@@ -571,20 +583,50 @@ static bool sack_loss_known(const struct tcp_conn *c, uint32_t wnd)
     return tcp_sack_sb_is_lost(&c->sb, c->sv.snd_una, c->cc.smss) || early_retransmit(c, wnd);
 }
 
+/* Whether a retransmission sent at sent_ns (ns) should have been answered
+ * by now: more than an RTT ago, with a quarter of slack (RFC 8985 §6.2's
+ * reordering window) and one timer tick. */
+static bool rexmit_overdue(const struct tcp_conn *c, uint64_t sent_ns)
+{
+    uint64_t srtt = c->rtt.srtt_ns;
+
+    return c->s->now_ns - sent_ns > srtt + srtt / 4 + NS_PER_MS;
+}
+
 /* In recovery, the retransmission at snd_una was lost: an ACK came more
- * than an RTT (with a quarter of slack, RFC 8985 §6.2's reordering window,
- * and one timer tick) after it and still does not cover it. An ACK that
+ * than an RTT after it (rexmit_overdue) and still does not cover it. An ACK that
  * late answers segments sent after the retransmission, which the
  * retransmission would have overtaken (RFC 8985's time-based rule, for
  * this one segment: RFC 6675 alone never resends a hole twice and waits
  * for the RTO). */
 static bool una_rexmit_lost(const struct tcp_conn *c)
 {
-    uint64_t srtt = c->rtt.srtt_ns;
+    return (c->flags & TF_UNA_REXMIT) && c->cc.in_recovery && rexmit_overdue(c, c->una_rexmit_ns);
+}
 
-    if (!(c->flags & TF_UNA_REXMIT) || !c->cc.in_recovery)
+/* In SACK recovery, the latest retransmission went more than an RTT (with
+ * the slack above) before this ACK, and a hole below rexmit_high is still
+ * a hole: the retransmission meant to fill it was lost too. NextSeg starts
+ * a new pass from snd_una (RFC 6675 §5 never resends a hole twice and
+ * waits for the RTO); the holes leave pipe, which counts a retransmission
+ * in flight only below HighRxt (§4). RFC 8985 §6.2 marks a retransmission
+ * lost by the same rule, per segment; timing the whole pass by its latest
+ * retransmission never resends one still in flight. True (and counted)
+ * when the pass starts again. */
+static bool rexmit_pass_lost(struct tcp_conn *c)
+{
+    uint32_t start, hlen;
+
+    if (!(c->flags & TF_SACK_OK) || !c->cc.in_recovery || !seq_gt(c->rexmit_high, c->sv.snd_una))
         return false;
-    return c->s->now_ns - c->una_rexmit_ns > srtt + srtt / 4 + NS_PER_MS;
+    if (!rexmit_overdue(c, c->rexmit_last_ns))
+        return false;
+    if (!tcp_sack_sb_next_hole(&c->sb, c->sv.snd_una, c->sv.snd_una, &start, &hlen) ||
+        !seq_lt(start, c->rexmit_high))
+        return false;
+    c->rexmit_high = c->sv.snd_una;
+    c->s->ctr.tcp_lost_retransmits++;
+    return true;
 }
 
 /* A duplicate ACK whose segment offers window wnd (bytes). */
@@ -603,9 +645,11 @@ static void dup_ack(struct tcp_conn *c, uint32_t wnd)
         tcp_timer_rexmt_arm(c);
         return;
     }
+    /* the pass counts the loss it finds, snd_una's included */
+    bool pass_lost = rexmit_pass_lost(c);
     if (una_rexmit_lost(c)) {
         tcp_retransmit_first(c);
-        c->s->ctr.tcp_lost_retransmits++;
+        c->s->ctr.tcp_lost_retransmits += pass_lost ? 0 : 1;
     }
 }
 

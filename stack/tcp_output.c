@@ -453,15 +453,16 @@ static bool send_next(struct tcp_conn *c, uint32_t usable, uint32_t room)
     return true;
 }
 
-/* A segment [seq, ...) went out again: counted; no RTT sample may come
- * from it (Karn's rule, RFC 6298 §3); when it is the one at snd_una,
- * tcp_input watches for its loss (a later ACK that still does not cover
- * it). */
+/* A segment [seq, ...) went out again: counted, and its time kept; no
+ * RTT sample may come from it (Karn's rule, RFC 6298 §3); tcp_input
+ * watches for the loss of the retransmissions (a later ACK that still
+ * does not cover them), of the one at snd_una in particular. */
 static void rexmit_sent(struct tcp_conn *c, uint32_t seq)
 {
     c->rtt_timing = false;
     c->st.retransmits++;
     c->s->ctr.tcp_retransmits++;
+    c->rexmit_last_ns = c->s->now_ns;
     if (seq == c->sv.snd_una) {
         c->flags |= TF_UNA_REXMIT;
         c->una_rexmit_ns = c->s->now_ns;

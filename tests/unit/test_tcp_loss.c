@@ -330,3 +330,69 @@ Test(tcp_loss, loss_of_the_first_segment_after_a_recovery_starts_another)
     cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
     lx_finish(&f);
 }
+
+/* Segments 0 and 2 of 8 are lost; the ACK that sacks 1 and 3..5 starts
+ * recovery: 0 by fast retransmit, then 2 by NextSeg. */
+static uint64_t lose_two_of_eight(struct lx *f)
+{
+    static const unsigned b[][2] = {{1, 2}, {3, 6}};
+
+    lx_push(f, 8, f->una);
+    lx_ack(f, f->una, 65535, 2, b);
+    expect_rexmit(f, 0, "fast retransmit");
+    expect_rexmit(f, 2, "NextSeg: the second hole");
+    st_expect_no_tx(f->dev);
+    return f->now;
+}
+
+Test(tcp_loss, lost_retransmission_of_a_hole_above_snd_una_is_sent_again)
+{
+    struct lx f;
+    static const unsigned b7[][2] = {{1, 2}, {3, 7}}, b8[][2] = {{1, 2}, {3, 8}};
+    uint64_t t0;
+
+    lx_init(&f);
+    t0 = lose_two_of_eight(&f);
+    /* soon after: for data sent before the retransmissions */
+    f.now = t0 + MS / 2;
+    lx_ack(&f, f.una, 65535, 2, b7);
+    st_expect_no_tx(f.dev);
+    /* an RTT and more later (SRTT 1 ms) both holes are still holes: both
+     * retransmissions were lost, and both go again, not at the RTO */
+    f.now = t0 + 5 * MS;
+    lx_ack(&f, f.una, 65535, 2, b8);
+    expect_rexmit(&f, 0, "snd_una again");
+    expect_rexmit(&f, 2, "the hole above snd_una again");
+    st_expect_no_tx(f.dev);
+    cr_assert_eq(CTR(&f, tcp_lost_retransmits), 1, "one detection");
+    cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
+    lx_ack(&f, f.una + 8 * SEG, 65535, 0, NULL);
+    st_expect_no_tx(f.dev);
+    lx_finish(&f);
+}
+
+Test(tcp_loss, partial_ack_does_not_resend_a_hole_whose_retransmission_is_in_flight)
+{
+    struct lx f;
+    static const unsigned b5[][2] = {{3, 6}}, b7[][2] = {{3, 8}};
+    uint64_t t0;
+
+    lx_init(&f);
+    t0 = lose_two_of_eight(&f);
+    /* the retransmission of 0 arrives: a partial ACK up to the hole at 2,
+     * whose retransmission went at the same time and may still come.
+     * NewReno would resend 2 here; SACK recovery waits */
+    f.now = t0 + MS / 2;
+    lx_ack(&f, f.una + 2 * SEG, 65535, 1, b5);
+    st_expect_no_tx(f.dev);
+    /* it does not come within an RTT: now it goes again */
+    f.now = t0 + 5 * MS;
+    lx_ack(&f, f.una + 2 * SEG, 65535, 1, b7);
+    expect_rexmit(&f, 2, "the lost retransmission of 2");
+    st_expect_no_tx(f.dev);
+    cr_assert_eq(CTR(&f, tcp_lost_retransmits), 1);
+    lx_ack(&f, f.una + 8 * SEG, 65535, 0, NULL);
+    st_expect_no_tx(f.dev);
+    cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
+    lx_finish(&f);
+}
