@@ -94,6 +94,7 @@ struct tcp_conn {
     uint32_t tlp_end;                   /* snd_max when the loss probe went (TF_TLP_OUT) */
     uint64_t una_rexmit_ns;             /* when snd_una's segment was last retransmitted (TF_UNA_REXMIT) */
     uint64_t rexmit_last_ns;            /* when the latest retransmission (any segment) went */
+    uint64_t sack_seen_ns;              /* when the scoreboard last became non-empty (0: it is empty) */
     struct tcp_sack_sb sb;
 
     /* receive side */
@@ -225,6 +226,12 @@ void tcp_conn_pending(struct tcp_conn *c);
 
 /* Handles a received segment (data at the TCP header). */
 void tcp_input(struct stack *s, struct rte_mbuf *m, const struct ipv4_meta *ip);
+/* The probe timer (RFC 8985 §7) found the segment at snd_una lost by RACK's
+ * time rule (tcp_input.c, una_lost_by_time): starts recovery with a fast
+ * retransmit, as a third duplicate ACK would, and sends what recovery
+ * allows. False (nothing done) when the rule does not hold or recovery
+ * may not start (RFC 6582 §3.2 step 2). */
+bool tcp_recover_una_lost_by_time(struct tcp_conn *c);
 
 /* ---- tcp_output.c ---- */
 

@@ -629,6 +629,81 @@ static bool rexmit_pass_lost(struct tcp_conn *c)
     return true;
 }
 
+/* RFC 8985 §6.2 (RACK's time rule) for the first segment, without a log
+ * of transmit times: the sacked data above snd_una was sent after it (its
+ * segment was not retransmitted: TF_UNA_REXMIT off; after an RTO the
+ * scoreboard starts empty), and the first of it was reported more than a
+ * reordering window ago (a quarter of SRTT, §6.2's min_RTT/4 with our
+ * coarser RTT, plus one timer tick). Had snd_una's segment only been
+ * overtaken, it would be here by now. This catches what three duplicates
+ * never report: a flight of two or three segments (cwnd-limited, or one
+ * of the duplicates lost), which otherwise waits for the RTO. */
+static bool una_lost_by_time(const struct tcp_conn *c)
+{
+    if (!(c->flags & TF_SACK_OK) || c->cc.in_recovery || c->sb.n == 0 || c->sack_seen_ns == 0 ||
+        (c->flags & TF_UNA_REXMIT))
+        return false;
+    return c->s->now_ns - c->sack_seen_ns > c->rtt.srtt_ns / 4 + NS_PER_MS;
+}
+
+/* Keeps sack_seen_ns: when the scoreboard became non-empty (see
+ * una_lost_by_time), 0 while it is empty. */
+static void sack_seen_update(struct tcp_conn *c)
+{
+    if (c->sb.n == 0)
+        c->sack_seen_ns = 0;
+    else if (c->sack_seen_ns == 0)
+        c->sack_seen_ns = c->s->now_ns ? c->s->now_ns : 1;
+}
+
+/* RFC 5681 §3.2 step 2 (or its SACK equivalents): snd_una goes again,
+ * recovery having started. */
+static void fast_retransmit(struct tcp_conn *c)
+{
+    c->rexmit_high = c->sv.snd_una;
+    tcp_retransmit_first(c);
+    c->s->ctr.tcp_fast_retransmits++;
+    c->st.fast_retransmits++;
+    tcp_timer_rexmt_arm(c);
+}
+
+bool tcp_recover_una_lost_by_time(struct tcp_conn *c)
+{
+    uint32_t fl = (uint32_t)seq_diff(c->sv.snd_max, c->sv.snd_una);
+
+    if (!una_lost_by_time(c))
+        return false;
+    if (tcp_cc_on_loss_detected(&c->cc, c->sv.snd_una, c->sv.snd_max, fl) != TCP_CC_DUP_FAST_RETRANSMIT)
+        return false;
+    c->s->ctr.tcp_loss_by_time++;
+    fast_retransmit(c);
+    tcp_output(c);
+    return true;
+}
+
+/* The time rules, on any ACK that leaves snd_una where it is with data in
+ * flight - a duplicate, but also one that only reports a D-SACK (the
+ * answer to a loss probe) or moves the window: RFC 8985 §6.2 looks at
+ * the clock on every ACK, and such an ACK is as late as a duplicate. */
+static void same_ack(struct tcp_conn *c)
+{
+    uint32_t fl = (uint32_t)seq_diff(c->sv.snd_max, c->sv.snd_una);
+
+    if (una_lost_by_time(c)) {
+        if (tcp_cc_on_loss_detected(&c->cc, c->sv.snd_una, c->sv.snd_max, fl) == TCP_CC_DUP_FAST_RETRANSMIT) {
+            c->s->ctr.tcp_loss_by_time++;
+            fast_retransmit(c);
+        }
+        return;
+    }
+    /* the pass counts the loss it finds, snd_una's included */
+    bool pass_lost = rexmit_pass_lost(c);
+    if (una_rexmit_lost(c)) {
+        tcp_retransmit_first(c);
+        c->s->ctr.tcp_lost_retransmits += pass_lost ? 0 : 1;
+    }
+}
+
 /* A duplicate ACK whose segment offers window wnd (bytes). */
 static void dup_ack(struct tcp_conn *c, uint32_t wnd)
 {
@@ -638,19 +713,10 @@ static void dup_ack(struct tcp_conn *c, uint32_t wnd)
     if (d != TCP_CC_DUP_FAST_RETRANSMIT && sack_loss_known(c, wnd))
         d = tcp_cc_on_loss_detected(&c->cc, c->sv.snd_una, c->sv.snd_max, fl);
     if (d == TCP_CC_DUP_FAST_RETRANSMIT) {
-        c->rexmit_high = c->sv.snd_una;
-        tcp_retransmit_first(c);
-        c->s->ctr.tcp_fast_retransmits++;
-        c->st.fast_retransmits++;
-        tcp_timer_rexmt_arm(c);
+        fast_retransmit(c);
         return;
     }
-    /* the pass counts the loss it finds, snd_una's included */
-    bool pass_lost = rexmit_pass_lost(c);
-    if (una_rexmit_lost(c)) {
-        tcp_retransmit_first(c);
-        c->s->ctr.tcp_lost_retransmits += pass_lost ? 0 : 1;
-    }
+    same_ack(c);
 }
 
 /* Fifth: the send window (§3.10.7.4: "If SND.WL1 < SEG.SEQ or (SND.WL1 =
@@ -725,6 +791,9 @@ static bool ack_check(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg
         new_ack(c, sg);
     else if (is_dupack(c, sg, new_sack))
         dup_ack(c, sg->wnd << c->sv.snd_wscale);
+    else if (sg->ack == c->sv.snd_una && c->sv.snd_una != c->sv.snd_max)
+        same_ack(c);
+    sack_seen_update(c);
     if (c->sv.snd_wnd == 0 && sg->wnd == 0)
         c->rexmt_count = 0; /* the peer answers our probes: alive (§3.8.6.1) */
     if (seq_geq(sg->ack, c->sv.snd_una))

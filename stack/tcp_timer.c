@@ -41,7 +41,7 @@ void tcp_timers_cancel(struct tcp_conn *c)
     timer_cancel(&c->s->timers, &c->keep_timer);
 }
 
-#define TLP_PTO_MIN_NS (10 * TCP_RTT_MS)     /* floor of the probe timeout: scheduling jitter */
+#define TLP_PTO_SLACK_NS (2 * TCP_RTT_MS)    /* added to 2*SRTT: timer ticks and scheduling jitter */
 #define TLP_WC_DELACK_NS (200 * TCP_RTT_MS)   /* RFC 8985 §7.2 WCDelAckT: the peer may delay its ACK */
 
 /* RFC 8985 §7.2: a probe timeout may replace the RTO while data is in
@@ -62,7 +62,8 @@ static bool tlp_allowed(const struct tcp_conn *c)
 }
 
 /* RFC 8985 §7.2: PTO = 2 * SRTT, plus WCDelAckT when one segment is in
- * flight (its ACK may be delayed), at least TLP_PTO_MIN_NS. Here "one
+ * flight (its ACK may be delayed), plus TLP_PTO_SLACK_NS (two 1 ms timer
+ * ticks; Linux adds its two-jiffy TCP_TIMEOUT_MIN the same way). Here "one
  * segment" is less than two full ones: a receiver need not ACK before
  * the second full-sized segment (RFC 5681 §4.2), so a flight of small
  * segments may wait for its delayed ACK as well. */
@@ -72,7 +73,7 @@ static uint64_t tlp_pto(const struct tcp_conn *c)
 
     if (seq_diff(c->sv.snd_max, c->sv.snd_una) < 2 * (int32_t)c->cc.smss)
         pto += TLP_WC_DELACK_NS;
-    return pto > TLP_PTO_MIN_NS ? pto : TLP_PTO_MIN_NS;
+    return pto + TLP_PTO_SLACK_NS;
 }
 
 void tcp_timer_rexmt_arm(struct tcp_conn *c)
@@ -213,6 +214,10 @@ static void rexmt_fire(struct timer *t, void *ctx, uint64_t now_ns)
         return;
     if (c->flags & TF_TLP_ARMED) {
         c->flags &= ~TF_TLP_ARMED;
+        /* RFC 8985 §6.3: the reordering window passed with no ACK since:
+         * a known loss is repaired, not probed for */
+        if (tcp_recover_una_lost_by_time(c))
+            return;
         if (fl > 0 && tlp_allowed(c)) {
             tlp_fire(c);
             return;
@@ -241,6 +246,7 @@ static void rexmt_fire(struct timer *t, void *ctx, uint64_t now_ns)
     tcp_cc_on_rto(&c->cc, c->sv.snd_max, fl, now_ns);
     tcp_rtt_backoff(&c->rtt);
     tcp_sack_sb_clear(&c->sb);
+    c->sack_seen_ns = 0;
     c->rexmit_high = c->sv.snd_una;
     c->rtt_timing = false;
     c->sv.snd_nxt = c->sv.snd_una;

@@ -7,7 +7,12 @@
  *   - recovery at once when IsLost(snd_una) (RFC 6675 §5 step 2);
  *   - early retransmit for a flight of fewer than four segments (RFC 5827);
  *   - the tail loss probe before the RTO (RFC 8985 §7);
- *   - a lost retransmission sent again an RTT later, not at the RTO.
+ *   - a lost retransmission sent again an RTT later, not at the RTO: at
+ *     snd_una, of a hole above it, and seen on an ACK that is no duplicate;
+ *   - no second copy of a hole on a partial ACK while its retransmission
+ *     is in flight;
+ *   - snd_una lost by time (RFC 8985 §6.2) when too few duplicates come,
+ *     on an ACK and at the probe timeout.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -17,6 +22,7 @@
 #include <rte_tcp.h>
 
 #include "harness.h"
+#include "tcp_conn.h"
 #include "tcp_harness.h"
 #include "tcp_options.h"
 
@@ -238,10 +244,10 @@ Test(tcp_loss, tail_loss_probe_resends_the_last_segment_before_the_rto)
     lx_init(&f);
     sent = f.now;
     lx_push(&f, 3, f.una);
-    /* no ACK at all: PTO = max(2 * SRTT, 10 ms) = 10 ms after the last send */
-    st_poll(f.s, sent + 9 * MS);
+    /* no ACK at all: PTO = 2 * SRTT + 2 ms = 4 ms after the last send */
+    st_poll(f.s, sent + 3 * MS);
     st_expect_no_tx(f.dev);
-    st_poll(f.s, sent + 11 * MS);
+    st_poll(f.s, sent + 5 * MS);
     expect_rexmit(&f, 2, "the probe is the last segment");
     cr_assert_eq(CTR(&f, tcp_tlp_probes), 1);
     cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
@@ -264,10 +270,10 @@ Test(tcp_loss, probe_answered_by_an_ack_of_everything_needs_no_rto)
     lx_init(&f);
     sent = f.now;
     lx_push(&f, 3, f.una);
-    st_poll(f.s, sent + 11 * MS);
+    st_poll(f.s, sent + 5 * MS);
     expect_rexmit(&f, 2, "probe");
     /* the ACK of all three had been lost; the probe's ACK covers them */
-    f.now = sent + 12 * MS;
+    f.now = sent + 6 * MS;
     lx_ack(&f, f.una + 3 * SEG, 65535, 0, NULL);
     st_poll(f.s, sent + 1000 * MS);
     st_expect_no_tx(f.dev);
@@ -292,9 +298,9 @@ Test(tcp_loss, lost_retransmission_is_sent_again_after_an_rtt)
     f.now = t0 + MS / 2;
     lx_ack(&f, f.una, 65535, 1, b4);
     st_expect_no_tx(f.dev);
-    /* one 5 ms later (SRTT 1 ms) still does not cover snd_una: the
+    /* one 3 ms later (SRTT 1 ms) still does not cover snd_una: the
      * retransmission was lost */
-    f.now = t0 + 5 * MS;
+    f.now = t0 + 3 * MS;
     lx_ack(&f, f.una, 65535, 1, b5);
     expect_rexmit(&f, 0, "the lost retransmission again");
     cr_assert_eq(CTR(&f, tcp_lost_retransmits), 1);
@@ -359,7 +365,7 @@ Test(tcp_loss, lost_retransmission_of_a_hole_above_snd_una_is_sent_again)
     st_expect_no_tx(f.dev);
     /* an RTT and more later (SRTT 1 ms) both holes are still holes: both
      * retransmissions were lost, and both go again, not at the RTO */
-    f.now = t0 + 5 * MS;
+    f.now = t0 + 3 * MS;
     lx_ack(&f, f.una, 65535, 2, b8);
     expect_rexmit(&f, 0, "snd_una again");
     expect_rexmit(&f, 2, "the hole above snd_una again");
@@ -386,7 +392,7 @@ Test(tcp_loss, partial_ack_does_not_resend_a_hole_whose_retransmission_is_in_fli
     lx_ack(&f, f.una + 2 * SEG, 65535, 1, b5);
     st_expect_no_tx(f.dev);
     /* it does not come within an RTT: now it goes again */
-    f.now = t0 + 5 * MS;
+    f.now = t0 + 3 * MS;
     lx_ack(&f, f.una + 2 * SEG, 65535, 1, b7);
     expect_rexmit(&f, 2, "the lost retransmission of 2");
     st_expect_no_tx(f.dev);
@@ -394,5 +400,92 @@ Test(tcp_loss, partial_ack_does_not_resend_a_hole_whose_retransmission_is_in_fli
     lx_ack(&f, f.una + 8 * SEG, 65535, 0, NULL);
     st_expect_no_tx(f.dev);
     cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
+    lx_finish(&f);
+}
+
+/* cwnd cut to two segments, then segs queued: two go out (0 and 1). */
+static void lx_push_cwnd_limited(struct lx *f, unsigned segs)
+{
+    static uint8_t data[SEG];
+
+    memset(data, 'y', sizeof(data));
+    f->c->cc.cwnd = 2 * SEG;
+    for (unsigned i = 0; i < segs; i++)
+        cr_assert_eq(tcp_send(f->c, st_mbuf(data, SEG), f->now), 0);
+    expect_rexmit(f, 0, "first of the flight"); /* (a first send: same check) */
+    expect_rexmit(f, 1, "second of the flight");
+    st_expect_no_tx(f->dev);
+}
+
+Test(tcp_loss, first_segment_lost_by_time_with_too_few_duplicates)
+{
+    struct lx f;
+    static const unsigned b2[][2] = {{1, 2}}, b3[][2] = {{1, 3}};
+    uint64_t t0;
+
+    lx_init(&f);
+    lx_push_cwnd_limited(&f, 4);
+    /* 1 arrives, 0 does not: one duplicate, limited transmit sends 2 */
+    t0 = f.now;
+    lx_ack(&f, f.una, 65535, 1, b2);
+    expect_rexmit(&f, 2, "limited transmit (new data)");
+    st_expect_no_tx(f.dev);
+    /* the second duplicate, 3 ms later (SRTT 1 ms): data sent after 0 was
+     * reported long enough ago; 0 is lost, though three duplicates can
+     * never come (new data waits on cwnd, so no early retransmit either) */
+    f.now = t0 + 3 * MS;
+    lx_ack(&f, f.una, 65535, 1, b3);
+    expect_rexmit(&f, 0, "snd_una, lost by time");
+    cr_assert_eq(CTR(&f, tcp_loss_by_time), 1);
+    cr_assert_eq(CTR(&f, tcp_fast_retransmits), 1);
+    st_drain_tx(f.dev);
+    lx_finish(&f);
+}
+
+Test(tcp_loss, probe_timer_repairs_a_known_loss_instead_of_probing)
+{
+    struct lx f;
+    static const unsigned b2[][2] = {{1, 2}};
+    uint64_t t0;
+
+    lx_init(&f);
+    lx_push_cwnd_limited(&f, 3);
+    t0 = f.now;
+    lx_ack(&f, f.una, 65535, 1, b2);
+    expect_rexmit(&f, 2, "limited transmit (new data)");
+    /* the ACK of 2 is lost: nothing more comes. The probe timeout (2 SRTT
+     * + 2 ms) finds 0 lost by time: it goes, not a probe of 2 */
+    st_poll(f.s, t0 + 3 * MS);
+    st_expect_no_tx(f.dev);
+    st_poll(f.s, t0 + 5 * MS);
+    expect_rexmit(&f, 0, "snd_una, lost by time");
+    cr_assert_eq(CTR(&f, tcp_tlp_probes), 0);
+    cr_assert_eq(CTR(&f, tcp_loss_by_time), 1);
+    cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
+    f.now = t0 + 5 * MS;
+    st_drain_tx(f.dev);
+    lx_finish(&f);
+}
+
+Test(tcp_loss, an_ack_that_is_no_duplicate_still_shows_a_lost_retransmission)
+{
+    struct lx f;
+    static const unsigned b3[][2] = {{1, 4}};
+    uint64_t t0;
+
+    lx_init(&f);
+    lx_push(&f, 6, f.una);
+    t0 = f.now;
+    lx_ack(&f, f.una, 65535, 1, b3);
+    expect_rexmit(&f, 0, "fast retransmit");
+    /* 3 ms later an ACK with nothing new sacked and another window (the
+     * answer to a probe, or the peer's window moving): no duplicate, yet
+     * as late as one - the retransmission was lost */
+    f.now = t0 + 3 * MS;
+    lx_ack(&f, f.una, 60000, 1, b3);
+    expect_rexmit(&f, 0, "the lost retransmission again");
+    cr_assert_eq(CTR(&f, tcp_lost_retransmits), 1);
+    lx_ack(&f, f.una + 6 * SEG, 65535, 0, NULL);
+    st_expect_no_tx(f.dev);
     lx_finish(&f);
 }
