@@ -12,3 +12,13 @@ stop_server() { # pid
     wait "$pid" 2>/dev/null
     return $st
 }
+
+# Waits up to seconds for a line matching pattern in file (a server's
+# "serving" line): 0 when it came, 1 when not.
+wait_for_line() { # file pattern seconds
+    for _ in $(seq $(($3 * 10))); do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}

@@ -388,9 +388,9 @@ fi
 N="close: simultaneous FIN (the FINs cross; Sluice's receive path delayed 200 ms): both in TIME-WAIT, nothing stuck"
 if want "$N"; then
     trace=""
-    background "${IN_PEER[@]}" "$PY" "$PEER" sniff "$SLUICE_NET_PEER_IF" "$LOG/$cur.pcap" 6
+    background "${IN_PEER[@]}" "$PY" "$PEER" sniff "$SLUICE_NET_PEER_IF" "$LOG/$cur.pcap" 6 >"$LOG/$cur.sniff" 2>&1
     sniffer=$bg
-    sleep 1.5 # scapy starts slowly
+    wait_line "$LOG/$cur.sniff" sniffing 30
     linux_server "SLUICE_FAULT_RX_DELAY_US=200000" "--hold 1 --hold-ms 400 --linger-ms 1500" \
         "--hold --close-after-ms 300 --conns 1" 30
     wait_pid "$sniffer" 15
@@ -448,7 +448,8 @@ if want "$N"; then
         background "${IN_PEER[@]}" "$PY" "$PEER" flood "$SLUICE_NET_PEER_IF" "$SLUICE_MAC" 10.0.0.2 "$port" "$FLOOD_SECS" \
             >"$LOG/$cur.flood" 2>&1
         flooder=$bg
-        sleep 1.5
+        wait_line "$LOG/$cur.flood" "SYNs going out" 30
+        sleep 0.5 # the SYN queue fills
         # a new connection while the flood runs (SYN cookies, or room in the SYN queue)
         timeout 30 ip netns exec "$SLUICE_NET_NS" "$PY" "$PEER" client 10.0.0.2 "$port" --send 1024 \
             >"$LOG/$cur.linux-new" 2>&1

@@ -358,6 +358,7 @@ def flood(iface, dst_mac, dst_ip, port, secs):
     raw = [bytes(f) for f in frames]
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
+    say("SYNs going out")  # the caller waits for this line, not for a guessed start-up time
     sent, t0 = 0, time.monotonic()
     while time.monotonic() - t0 < secs:
         for f in raw:
@@ -370,7 +371,9 @@ def flood(iface, dst_mac, dst_ip, port, secs):
 
 def sniff(iface, pcap, secs):
     from scapy.all import sniff as scapy_sniff, wrpcap  # pylint: disable=import-outside-toplevel
-    pkts = scapy_sniff(iface=iface, filter=None, timeout=secs, lfilter=lambda p: p.haslayer("TCP"))
+    # "sniffing" once the capture runs: the caller waits for it (scapy starts slowly)
+    pkts = scapy_sniff(iface=iface, filter=None, timeout=secs, lfilter=lambda p: p.haslayer("TCP"),
+                       started_callback=lambda: say("sniffing"))
     wrpcap(pcap, pkts)
     return 0
 
