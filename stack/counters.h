@@ -69,6 +69,7 @@
     X(tcp_tlp_probes)          /* tail loss probes sent (RFC 8985 §7) */                           \
     X(tcp_lost_retransmits)    /* retransmissions found lost (an RTT passed): sent again */        \
     X(tcp_loss_by_time)        /* snd_una found lost by time, too few duplicates: fast retransmit */ \
+    X(tcp_tlp_repairs)         /* loss probes that repaired a loss: cwnd reduced (RFC 8985 7.4.2) */ \
     X(tcp_conns_opened)        /* reached ESTABLISHED */                                           \
     X(tcp_conns_reset)         /* ended by an RST, ours or the peer's */                           \
     X(tcp_conns_timedout)                                                                          \

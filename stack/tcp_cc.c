@@ -603,6 +603,16 @@ enum tcp_cc_dup tcp_cc_on_loss_detected(struct tcp_cc *cc, uint32_t snd_una, uin
     return TCP_CC_DUP_FAST_RETRANSMIT;
 }
 
+void tcp_cc_on_probe_repaired(struct tcp_cc *cc, uint32_t flight)
+{
+    if (cc->in_recovery)
+        return;
+    cc->ssthresh = ops_of(cc->algo)->on_congestion(cc, flight, false);
+    cc->cwnd = wnd_clamp(cc->ssthresh, cc->smss);
+    cc->bytes_acked = 0;
+    cc->dupacks = 0;
+}
+
 void tcp_cc_on_rto(struct tcp_cc *cc, uint32_t snd_nxt, uint32_t flight, uint64_t now_ns)
 {
     (void)now_ns;

@@ -130,6 +130,14 @@ enum tcp_cc_dup tcp_cc_on_dupack(struct tcp_cc *cc, uint32_t snd_una, uint32_t s
  * passed recover). */
 enum tcp_cc_dup tcp_cc_on_loss_detected(struct tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt, uint32_t flight);
 
+/* RFC 8985 §7.4.2: a loss probe repaired a loss (an ACK beyond it came with
+ * no D-SACK of it), and "the sender MUST invoke the congestion control
+ * response equivalent to fast recovery": ssthresh from flight (bytes, the
+ * FlightSize when the probe went) by the algorithm, cwnd = ssthresh, and
+ * no recovery to run - the ACK covers the loss. Nothing in fast recovery,
+ * which has already reduced. */
+void tcp_cc_on_probe_repaired(struct tcp_cc *cc, uint32_t flight);
+
 /* The retransmission timer fired for the segment at snd_una. snd_nxt is
  * the highest sequence number sent so far plus one (before any go-back),
  * flight the FlightSize when it fired. ssthresh is reduced (unless this

@@ -92,6 +92,7 @@ struct tcp_conn {
     uint64_t bytes_acked, bytes_queued;
     uint32_t rexmit_high;               /* SACK recovery: retransmitted up to here */
     uint32_t tlp_end;                   /* snd_max when the loss probe went (TF_TLP_OUT) */
+    uint32_t tlp_flight;                /* bytes in flight when it went */
     uint64_t una_rexmit_ns;             /* when snd_una's segment was last retransmitted (TF_UNA_REXMIT) */
     uint64_t rexmit_last_ns;            /* when the latest retransmission (any segment) went */
     uint64_t sack_seen_ns;              /* when the scoreboard last became non-empty (0: it is empty) */

@@ -537,8 +537,6 @@ static void new_ack(struct tcp_conn *c, const struct tcp_seg *sg)
         c->rexmit_high = c->sv.snd_una;
     c->rexmt_count = 0;
     c->rtt.backoff = 0;
-    if ((c->flags & TF_TLP_OUT) && seq_geq(c->sv.snd_una, c->tlp_end))
-        c->flags &= ~TF_TLP_OUT; /* the probe's episode is over (RFC 8985 §7.4) */
     if (c->sv.snd_una == c->sv.snd_max)
         tcp_timer_rexmt_stop(c);
     else if (!r.retransmit_next || r.first_partial)
@@ -704,6 +702,29 @@ static void same_ack(struct tcp_conn *c)
     }
 }
 
+/* RFC 8985 §7.4: how a loss probe's episode ends. A D-SACK says the probe
+ * was a copy of data that had arrived: nothing was lost. An ACK beyond
+ * tlp_end without one says the probe repaired a loss: the congestion
+ * response of a fast recovery follows (§7.4.2). An ACK of exactly
+ * tlp_end tells neither (the original or the probe made it); the next
+ * ACK does. */
+static void tlp_episode(struct tcp_conn *c, uint32_t ack, bool dsack)
+{
+    if (!(c->flags & TF_TLP_OUT))
+        return;
+    if (dsack) {
+        c->flags &= ~TF_TLP_OUT;
+        return;
+    }
+    if (!seq_gt(ack, c->tlp_end))
+        return;
+    c->flags &= ~TF_TLP_OUT;
+    if (c->cc.in_recovery)
+        return;
+    tcp_cc_on_probe_repaired(&c->cc, c->tlp_flight);
+    c->s->ctr.tcp_tlp_repairs++;
+}
+
 /* A duplicate ACK whose segment offers window wnd (bytes). */
 static void dup_ack(struct tcp_conn *c, uint32_t wnd)
 {
@@ -783,10 +804,13 @@ static bool ack_check(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg
         drop_and_ack(c, m, &s->ctr.tcp_drop_old_ack);
         return false;
     }
-    bool new_sack = false;
-    if ((c->flags & TF_SACK_OK) && (sg->opts.present & TCP_OPT_SACK))
-        new_sack = tcp_sack_sb_update(&c->sb, seq_max(sg->ack, c->sv.snd_una), c->sv.snd_max, sg->opts.sack,
-                                      sg->opts.nsack);
+    bool new_sack = false, dsack = false;
+    if ((c->flags & TF_SACK_OK) && (sg->opts.present & TCP_OPT_SACK)) {
+        uint32_t high = seq_max(sg->ack, c->sv.snd_una);
+        new_sack = tcp_sack_sb_update(&c->sb, high, c->sv.snd_max, sg->opts.sack, sg->opts.nsack);
+        dsack = tcp_sack_is_dsack(sg->opts.sack, sg->opts.nsack, high);
+    }
+    tlp_episode(c, sg->ack, dsack);
     if (seq_gt(sg->ack, c->sv.snd_una))
         new_ack(c, sg);
     else if (is_dupack(c, sg, new_sack))

@@ -32,12 +32,12 @@ void tcp_sack_sb_clear(struct tcp_sack_sb *sb)
     sb->sacked = 0;
 }
 
-/* RFC 2883 §4: the first block is a D-SACK (it reports bytes received
- * twice, not new ones) when it lies below the cumulative ACK or inside the
- * second block. A normal SACK block never starts below the ACK: the byte
- * at the ACK is by definition missing at the receiver. */
-static bool is_dsack(const struct tcp_sack_block *blk, unsigned n, uint32_t snd_una)
+/* A normal SACK block never starts below the ACK: the byte at the ACK is
+ * by definition missing at the receiver. */
+bool tcp_sack_is_dsack(const struct tcp_sack_block *blk, unsigned n, uint32_t snd_una)
 {
+    if (n == 0)
+        return false;
     if (seq_lt(blk[0].left, snd_una))
         return true;
     return n > 1 && seq_geq(blk[0].left, blk[1].left) && seq_leq(blk[0].right, blk[1].right);
@@ -90,7 +90,7 @@ bool tcp_sack_sb_update(struct tcp_sack_sb *sb, uint32_t snd_una, uint32_t snd_m
     bool added = false;
 
     for (unsigned k = 0; k < n; k++) {
-        if (k == 0 && is_dsack(blk, n, snd_una))
+        if (k == 0 && tcp_sack_is_dsack(blk, n, snd_una))
             continue;
         if (!seq_lt(blk[k].left, blk[k].right))
             continue; /* empty or inverted */

@@ -30,6 +30,12 @@ struct tcp_sack_sb {
 
 void tcp_sack_sb_init(struct tcp_sack_sb *sb);
 
+/* Whether the first of an ACK's n SACK blocks is a D-SACK (RFC 2883 §4: it
+ * reports bytes received twice, not new ones): it lies below the
+ * cumulative ACK snd_una (after this ACK) or inside the second block.
+ * False for n == 0. */
+bool tcp_sack_is_dsack(const struct tcp_sack_block *blk, unsigned n, uint32_t snd_una);
+
 /* Merges the n SACK blocks of an arriving ACK. Blocks are ignored when
  * empty or inverted (left >= right), wholly outside [snd_una, snd_max), or
  * a D-SACK (RFC 2883 §4: a first block starting below the cumulative ACK,

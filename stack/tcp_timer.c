@@ -113,6 +113,7 @@ static void tlp_fire(struct tcp_conn *c)
     if (tcp_retransmit_last(c) == 0) {
         c->flags |= TF_TLP_OUT;
         c->tlp_end = c->sv.snd_max;
+        c->tlp_flight = (uint32_t)seq_diff(c->sv.snd_max, c->sv.snd_una);
         c->s->ctr.tcp_tlp_probes++;
     }
     tcp_timer_rexmt_arm(c);

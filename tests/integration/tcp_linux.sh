@@ -158,7 +158,7 @@ goodput() { # file verb bytes
         sed -E 's/.* in ([0-9.]+) s \(([0-9.]+) MiB\/s\)/\2 MiB\/s (\1 s)/'
 }
 counters() { # sluice log: the retransmission and fault counters, one line
-    grep -E "stat (tcp_retransmits|tcp_fast_retransmits|tcp_rto_expiries|tcp_tlp_probes|tcp_lost_retransmits|tcp_loss_by_time|tcp_syncookies_sent|tcp_syncookies_ok|fault_[a-z]+) " "$1" |
+    grep -E "stat (tcp_retransmits|tcp_fast_retransmits|tcp_rto_expiries|tcp_tlp_probes|tcp_lost_retransmits|tcp_loss_by_time|tcp_tlp_repairs|tcp_syncookies_sent|tcp_syncookies_ok|fault_[a-z]+) " "$1" |
         awk '{printf "%s=%s ", $3, $4}'
 }
 

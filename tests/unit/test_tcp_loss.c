@@ -12,7 +12,9 @@
  *   - no second copy of a hole on a partial ACK while its retransmission
  *     is in flight;
  *   - snd_una lost by time (RFC 8985 §6.2) when too few duplicates come,
- *     on an ACK and at the probe timeout.
+ *     on an ACK and at the probe timeout;
+ *   - the end of a probe's episode (§7.4): cwnd cut when the probe
+ *     repaired a loss, not when a D-SACK shows it was a copy.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -487,5 +489,67 @@ Test(tcp_loss, an_ack_that_is_no_duplicate_still_shows_a_lost_retransmission)
     cr_assert_eq(CTR(&f, tcp_lost_retransmits), 1);
     lx_ack(&f, f.una + 6 * SEG, 65535, 0, NULL);
     st_expect_no_tx(f.dev);
+    lx_finish(&f);
+}
+
+/* Three segments, no ACK: the probe re-sends the last one (2). */
+static uint64_t probe_after_three(struct lx *f)
+{
+    uint64_t sent = f->now;
+
+    lx_push(f, 3, f->una);
+    st_poll(f->s, sent + 5 * MS);
+    expect_rexmit(f, 2, "the loss probe");
+    f->now = sent + 6 * MS;
+    return sent;
+}
+
+/* After the probe's episode ended with the ACK at f->una + 3 segments, one
+ * more segment goes and is acknowledged: the ACK beyond tlp_end. */
+static void one_more_acked(struct lx *f)
+{
+    lx_push(f, 1, f->una + 3 * SEG);
+    lx_ack(f, f->una + 4 * SEG, 65535, 0, NULL);
+}
+
+Test(tcp_loss, a_probe_that_repaired_a_loss_reduces_cwnd)
+{
+    struct lx f;
+    uint32_t before;
+
+    lx_init(&f);
+    before = f.c->cc.cwnd;
+    probe_after_three(&f);
+    /* 2 had been lost (and the ACK of 0 and 1): the probe's ACK covers all
+     * three, no D-SACK - the original or the probe got there, not known */
+    lx_ack(&f, f.una + 3 * SEG, 65535, 0, NULL);
+    cr_assert_eq(CTR(&f, tcp_tlp_repairs), 0, "an ACK of exactly the probe's end decides nothing");
+    cr_assert_geq(f.c->cc.cwnd, before);
+    /* the next ACK brought no D-SACK of the probe either: it repaired a
+     * loss, and cwnd takes the cut a fast recovery would (RFC 8985 §7.4.2;
+     * CUBIC: 0.7 of the 3 segments in flight, at least 2 segments) */
+    one_more_acked(&f);
+    cr_assert_eq(CTR(&f, tcp_tlp_repairs), 1);
+    cr_assert_eq(f.c->cc.ssthresh, 3 * SEG * 7 / 10, "ssthresh %u", f.c->cc.ssthresh);
+    cr_assert_lt(f.c->cc.cwnd, before / 2, "cwnd %u (was %u)", f.c->cc.cwnd, before);
+    cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
+    lx_finish(&f);
+}
+
+Test(tcp_loss, a_probe_reported_as_a_copy_leaves_cwnd_alone)
+{
+    struct lx f;
+    static const unsigned dsack[][2] = {{2, 3}}; /* the probe's bytes, below the ACK: a D-SACK */
+    uint32_t before;
+
+    lx_init(&f);
+    before = f.c->cc.cwnd;
+    probe_after_three(&f);
+    /* all three had arrived (their ACK was lost): the probe comes back as
+     * a D-SACK - nothing was lost */
+    lx_ack(&f, f.una + 3 * SEG, 65535, 1, dsack);
+    one_more_acked(&f);
+    cr_assert_eq(CTR(&f, tcp_tlp_repairs), 0);
+    cr_assert_geq(f.c->cc.cwnd, before, "cwnd %u (was %u)", f.c->cc.cwnd, before);
     lx_finish(&f);
 }
