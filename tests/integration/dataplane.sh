@@ -88,7 +88,7 @@ result "Linux -> Sluice echo: $N datagrams of 1..1472 bytes, byte-exact" $((st |
 in_peer python3 "$PEER" echo 7 0 >"$LOG/linux-server.log" 2>&1 &
 lserver=$!
 pids+=($lserver)
-wait_for_line "$LOG/linux-server.log" "echoing on" 20
+wait_line "$LOG/linux-server.log" "echoing on" 20
 timeout 120 "$APP" client 10.0.0.1 7 "$N" 1472 >"$LOG/sluice-client.log" 2>&1
 st=$?
 stop_server "$lserver"
@@ -154,7 +154,7 @@ fi
 env $(env | grep -o '^SLUICE_[A-Z_]*' | sed 's/^/-u /') "$APP" server 7 0 >"$LOG/default-server.log" 2>&1 &
 dserver=$!
 pids+=($dserver)
-wait_for_line "$LOG/default-server.log" "serving on port" 20
+wait_line "$LOG/default-server.log" "serving on port" 20
 ip netns exec sluice-peer ping -c 3 -W 2 10.0.0.2 >"$LOG/default-ping.log" 2>&1
 st=$?
 ip netns exec sluice-peer python3 "$PEER" client 10.0.0.2 7 1 100 >>"$LOG/default-ping.log" 2>&1

@@ -13,12 +13,28 @@ stop_server() { # pid
     return $st
 }
 
-# Waits up to seconds for a line matching pattern in file (a server's
-# "serving" line): 0 when it came, 1 when not.
-wait_for_line() { # file pattern seconds
-    for _ in $(seq $(($3 * 10))); do
+# Waits up to seconds (10) for a line matching pattern in file (a
+# server's "listening" line): 0 when it came, 1 when not.
+wait_line() { # file pattern [seconds]
+    for _ in $(seq $((${3:-10} * 10))); do
         grep -q -- "$2" "$1" 2>/dev/null && return 0
         sleep 0.1
     done
     return 1
+}
+
+# The exit status of background pid within seconds, or 124 (then it is
+# killed).
+wait_pid() { # pid seconds
+    local pid=$1
+    for _ in $(seq $(($2 * 10))); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"
+            return $?
+        fi
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 124
 }

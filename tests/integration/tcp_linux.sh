@@ -37,6 +37,7 @@
 # matches it; TCP_LINUX_KEEP=1 keeps the logs and captures of passing checks.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/procs.sh
 BUILD=${1:-build}
 TOOL=$BUILD/tests/apps/tcp_tool
 PEER=tests/integration/tcp_peer.py
@@ -89,30 +90,6 @@ LINUX=(ip netns exec "$SLUICE_NET_NS" bash -c 'ulimit -n "$(ulimit -Hn)"; exec "
 
 # Runs a command in the background, remembering its PID; the PID is in $bg.
 background() { "$@" & bg=$!; pids+=("$bg"); }
-
-# Waits for a line matching pattern in file (a server's "listening").
-wait_line() { # file pattern seconds
-    for _ in $(seq $(($3 * 10))); do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-# The exit status of background pid within seconds, or 124 (then killed).
-wait_pid() { # pid seconds
-    local pid=$1
-    for _ in $(seq $(($2 * 10))); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            wait "$pid"
-            return $?
-        fi
-        sleep 0.1
-    done
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 124
-}
 
 # Should check $1 run (TCP_LINUX_ONLY)? Also picks a fresh port and log name.
 want() { # name

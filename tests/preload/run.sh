@@ -48,28 +48,6 @@ result() { # name, status
 
 in_peer() { ip netns exec "$SLUICE_NET_NS" "$@"; }
 
-wait_pid() { # pid, seconds: its exit status, or 124 (then killed)
-    local pid=$1 t=$2
-    for _ in $(seq $((t * 10))); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            wait "$pid"
-            return $?
-        fi
-        sleep 0.1
-    done
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    return 124
-}
-
-wait_line() { # file, pattern
-    for _ in $(seq 100); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 for f in "$RUN" "$ERRNO" "$BUILD/preload/libsluice-preload.so"; do
     [ -e "$f" ] || { echo "FAIL - $f missing (build first)"; echo "preload: 0 passed, 1 failed"; exit 1; }
 done

@@ -142,6 +142,16 @@ static void lx_finish(struct lx *f)
 
 #define CTR(f, name) ST_CTR((f)->s, name)
 
+/* The ACK of all segs segments from una ends recovery: nothing more goes,
+ * and no RTO ever fired. Then the connection is closed and checked. */
+static void ack_all_and_finish(struct lx *f, unsigned segs)
+{
+    lx_ack(f, f->una + segs * SEG, 65535, 0, NULL);
+    st_expect_no_tx(f->dev);
+    cr_assert_eq(CTR(f, tcp_rto_expiries), 0);
+    lx_finish(f);
+}
+
 /* The next frame is a retransmission of the segment at una + seg segments. */
 static void expect_rexmit(struct lx *f, unsigned seg, const char *why)
 {
@@ -308,9 +318,7 @@ Test(tcp_loss, lost_retransmission_is_sent_again_after_an_rtt)
     cr_assert_eq(CTR(&f, tcp_lost_retransmits), 1);
     cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
     /* and its ACK ends recovery */
-    lx_ack(&f, f.una + 6 * SEG, 65535, 0, NULL);
-    st_expect_no_tx(f.dev);
-    lx_finish(&f);
+    ack_all_and_finish(&f, 6);
 }
 
 Test(tcp_loss, loss_of_the_first_segment_after_a_recovery_starts_another)
@@ -374,9 +382,7 @@ Test(tcp_loss, lost_retransmission_of_a_hole_above_snd_una_is_sent_again)
     st_expect_no_tx(f.dev);
     cr_assert_eq(CTR(&f, tcp_lost_retransmits), 1, "one detection");
     cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
-    lx_ack(&f, f.una + 8 * SEG, 65535, 0, NULL);
-    st_expect_no_tx(f.dev);
-    lx_finish(&f);
+    ack_all_and_finish(&f, 8);
 }
 
 Test(tcp_loss, partial_ack_does_not_resend_a_hole_whose_retransmission_is_in_flight)
@@ -399,10 +405,7 @@ Test(tcp_loss, partial_ack_does_not_resend_a_hole_whose_retransmission_is_in_fli
     expect_rexmit(&f, 2, "the lost retransmission of 2");
     st_expect_no_tx(f.dev);
     cr_assert_eq(CTR(&f, tcp_lost_retransmits), 1);
-    lx_ack(&f, f.una + 8 * SEG, 65535, 0, NULL);
-    st_expect_no_tx(f.dev);
-    cr_assert_eq(CTR(&f, tcp_rto_expiries), 0);
-    lx_finish(&f);
+    ack_all_and_finish(&f, 8);
 }
 
 /* cwnd cut to two segments, then segs queued: two go out (0 and 1). */
@@ -487,9 +490,7 @@ Test(tcp_loss, an_ack_that_is_no_duplicate_still_shows_a_lost_retransmission)
     lx_ack(&f, f.una, 60000, 1, b3);
     expect_rexmit(&f, 0, "the lost retransmission again");
     cr_assert_eq(CTR(&f, tcp_lost_retransmits), 1);
-    lx_ack(&f, f.una + 6 * SEG, 65535, 0, NULL);
-    st_expect_no_tx(f.dev);
-    lx_finish(&f);
+    ack_all_and_finish(&f, 6);
 }
 
 /* Three segments, no ACK: the probe re-sends the last one (2). */
