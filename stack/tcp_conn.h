@@ -88,6 +88,9 @@ struct tcp_conn {
      * sndq_head_off bytes already acknowledged */
     struct mbuf_fifo sndq;
     uint32_t sndq_bytes, sndq_seq, sndq_head_off;
+    /* where the last segment was found in sndq: entry sndq_cur_idx starts
+     * sndq_cur_start bytes after the head entry's first byte */
+    uint32_t sndq_cur_idx, sndq_cur_start;
     uint32_t snd_fin_seq;
     uint64_t bytes_acked, bytes_queued;
     uint32_t rexmit_high;               /* SACK recovery: retransmitted up to here */

@@ -34,6 +34,18 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
 
 /* ---- the send queue ---- */
 
+/* The head entry (len bytes) leaves the queue: the cursor's entry moves
+ * one place down, or back to the head if it was the one leaving. */
+static void sndq_cursor_pop(struct tcp_conn *c, uint32_t len)
+{
+    if (c->sndq_cur_idx == 0) {
+        c->sndq_cur_start = 0;
+        return;
+    }
+    c->sndq_cur_idx--;
+    c->sndq_cur_start -= len;
+}
+
 void tcp_sndq_ack(struct tcp_conn *c)
 {
     int32_t n = seq_diff(c->sv.snd_una, c->sndq_seq);
@@ -54,24 +66,37 @@ void tcp_sndq_ack(struct tcp_conn *c)
             break;
         }
         left -= avail;
+        sndq_cursor_pop(c, rte_pktmbuf_pkt_len(e->m));
         rte_pktmbuf_free(mbuf_fifo_pop(&c->sndq));
         c->sndq_head_off = 0;
     }
 }
 
-/* Finds the queued byte at seq: entry index and offset in its chain. */
-static bool sndq_find(const struct tcp_conn *c, uint32_t seq, unsigned *idx, uint32_t *off)
+/* Finds the queued byte at seq: entry index and offset in its chain.
+ * Segments mostly go in order, so the walk starts at the entry the last
+ * one was found in (the cursor) when seq is not before it: a queue of
+ * thousands of small pushes costs a step per segment, not a walk from
+ * the head. */
+static bool sndq_find(struct tcp_conn *c, uint32_t seq, unsigned *idx, uint32_t *off)
 {
     uint32_t pos = (uint32_t)seq_diff(seq, c->sndq_seq) + c->sndq_head_off;
+    unsigned i = 0;
+    uint32_t start = 0;
 
-    for (unsigned i = 0; i < c->sndq.len; i++) {
+    if (c->sndq_cur_idx < c->sndq.len && pos >= c->sndq_cur_start) {
+        i = c->sndq_cur_idx;
+        start = c->sndq_cur_start;
+    }
+    for (; i < c->sndq.len; i++) {
         uint32_t l = rte_pktmbuf_pkt_len(mbuf_fifo_at(&c->sndq, i)->m);
-        if (pos < l) {
+        if (pos - start < l) {
+            c->sndq_cur_idx = i;
+            c->sndq_cur_start = start;
             *idx = i;
-            *off = pos;
+            *off = pos - start;
             return true;
         }
-        pos -= l;
+        start += l;
     }
     return false;
 }

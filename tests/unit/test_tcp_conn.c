@@ -30,20 +30,24 @@ static bool xfer_done(void *ctx)
     return x->got >= x->want;
 }
 
-/* Sends len bytes from tx to rx and checks every byte; returns the time
- * it took (virtual ns). */
-static uint64_t transfer(struct tcp_pair *p, struct tcp_conn *tx, struct tcp_conn *rx, size_t len, uint64_t max_ns)
+/* Sends len bytes from tx to rx in pushes of at most chunk bytes (every
+ * size from 1 when small is set: many tiny pushes), keeping at most
+ * queue_max bytes queued as an application bounded by its buffer would,
+ * and checks every byte; returns the time it took (virtual ns). */
+static uint64_t transfer_in(struct tcp_pair *p, struct tcp_conn *tx, struct tcp_conn *rx, size_t len, uint64_t max_ns,
+                            size_t chunk, bool small, size_t queue_max)
 {
     uint64_t sstate = 42, start = p->now;
     struct xfer x = {.p = p, .rx = rx, .state = 42, .want = len};
-    size_t queued = 0;
+    size_t queued = 0, pushes = 0;
 
     while (queued < len || x.got < len) {
-        /* keep at most 512 KiB queued, as an application bounded by its buffer would */
-        while (queued < len && tcp_send_buffered(tx) < 512 * 1024) {
-            size_t n = len - queued < 64 * 1024 ? len - queued : 64 * 1024;
+        while (queued < len && tcp_send_buffered(tx) < queue_max) {
+            size_t n = small ? pushes % chunk + 1 : chunk;
+            n = len - queued < n ? len - queued : n;
             tp_send_pattern(p, tx, &sstate, n);
             queued += n;
+            pushes++;
         }
         tp_run(p, MS);
         xfer_done(&x);
@@ -52,6 +56,11 @@ static uint64_t transfer(struct tcp_pair *p, struct tcp_conn *tx, struct tcp_con
     }
     cr_assert_eq(x.got, len);
     return p->now - start;
+}
+
+static uint64_t transfer(struct tcp_pair *p, struct tcp_conn *tx, struct tcp_conn *rx, size_t len, uint64_t max_ns)
+{
+    return transfer_in(p, tx, rx, len, max_ns, 64 * 1024, false, 512 * 1024);
 }
 
 Test(tcp_conn, handshake_negotiates_mss_wscale_sack_timestamps)
@@ -144,6 +153,32 @@ Test(tcp_conn, transfer_with_reordering_and_duplication_is_byte_exact)
 Test(tcp_conn, transfer_with_everything_at_once_is_byte_exact)
 {
     faulty_transfer(20000, 20000, 20000, 4);
+}
+
+/* Thousands of pushes of 1..97 bytes queued at once (the interposer's
+ * small writes): segments are built across many queue entries, found by
+ * the send queue's cursor, and retransmissions go back into the queue. */
+Test(tcp_conn, transfer_of_tiny_pushes_with_5pct_loss_is_byte_exact)
+{
+    struct tcp_pair p;
+    struct tcp_conn *cli, *srv, *lst;
+    struct fault_params f;
+
+    memset(&f, 0, sizeof(f));
+    f.seed = 5;
+    f.rx.loss_ppm = f.tx.loss_ppm = 50000;
+    tp_create(&p, NULL, &f);
+    tp_connect(&p, &cli, &srv, &lst);
+    transfer_in(&p, cli, srv, 256 * 1024, 120000 * MS, 97, true, 64 * 1024);
+    transfer_in(&p, srv, cli, 256 * 1024, 120000 * MS, 97, true, 64 * 1024);
+    struct stack_counters ca;
+    stack_counters(p.a, &ca);
+    cr_assert_gt(ca.tcp_retransmits, 0, "the loss was felt");
+    tcp_close(cli, p.now);
+    tcp_close(srv, p.now);
+    tcp_close(lst, p.now);
+    tp_run(&p, 100 * MS);
+    tp_finish(&p);
 }
 
 
