@@ -112,8 +112,18 @@ struct tok {
     struct psock *s;
     enum tok_kind kind;
     uint32_t bytes;
-    demi_sgarray_t sga;      /* a push's array, freed when it completes */
+    demi_sgarray_t sga;      /* a push's array, freed when it completes (none for a small write) */
 };
+
+/* Frees a push's array; one of our own memory (sga_numsegs 0) has none. */
+static void push_sga_free(demi_sgarray_t *sga)
+{
+    if (sga->sga_numsegs == 0)
+        return;
+    t_inside++;
+    demi_sgafree(sga);
+    t_inside--;
+}
 
 static struct tok *toks;
 static size_t tok_cap, tok_n; /* open addressing, power-of-two capacity */
@@ -739,9 +749,7 @@ static void file_result(const demi_qresult_t *qr)
     case TK_PUSH:
         s->pushes_out--;
         s->unacked -= t.bytes;
-        t_inside++;
-        demi_sgafree(&t.sga);
-        t_inside--;
+        push_sga_free(&t.sga);
         if (qr->qr_opcode == DEMI_OPC_FAILED && qr->qr_ret != ECANCELED && !s->closed &&
             s->type == SOCK_STREAM) {
             s->so_error = (int)qr->qr_ret;
@@ -828,51 +836,64 @@ uint32_t ps_events(struct psock *s)
     return ev;
 }
 
+/* Stream writes up to this many bytes are pushed from a buffer on our C
+ * stack, not from a pool array: the stack copies them and merges small
+ * ones into the mbuf of the write before (tcp_send), so a program writing
+ * a few bytes at a time holds an mbuf per 2 KiB or so, not two per write -
+ * which emptied the pool (ENOBUFS) after about 4,000 one-byte writes. */
+#define PUSH_COPY_MAX 1024u
+
 ssize_t ps_push(struct psock *s, const void *data, size_t len, const struct sockaddr_in *to,
                 int (*fill)(void *dst, size_t len, void *ctx), void *ctx)
 {
     struct tok t = {.s = s, .kind = TK_PUSH, .bytes = (uint32_t)len};
+    uint8_t local[PUSH_COPY_MAX];
+    demi_sgarray_t sga;
     int rc;
 
-    t_inside++;
-    t.sga = demi_sgaalloc(len);
-    t_inside--;
-    if (t.sga.sga_numsegs == 0)
-        return -ENOBUFS;
+    if (s->type == SOCK_STREAM && to == NULL && len <= PUSH_COPY_MAX) {
+        memset(&sga, 0, sizeof(sga));
+        sga.sga_numsegs = 1;
+        sga.sga_segs[0].sgaseg_buf = local;
+        sga.sga_segs[0].sgaseg_len = (uint32_t)len;
+    } else {
+        t_inside++;
+        sga = demi_sgaalloc(len);
+        t_inside--;
+        if (sga.sga_numsegs == 0)
+            return -ENOBUFS;
+        t.sga = sga; /* freed when the push completes */
+    }
     if (fill != NULL) {
-        rc = fill(t.sga.sga_segs[0].sgaseg_buf, len, ctx);
+        rc = fill(sga.sga_segs[0].sgaseg_buf, len, ctx);
         if (rc <= 0) {
-            t_inside++;
-            demi_sgafree(&t.sga);
-            t_inside--;
+            push_sga_free(&t.sga);
             return rc;
         }
         /* a sub-span of our own array is a valid segment */
         len = (size_t)rc;
-        t.sga.sga_segs[0].sgaseg_len = (uint32_t)len;
+        sga.sga_segs[0].sgaseg_len = (uint32_t)len;
         t.bytes = (uint32_t)len;
     } else {
-        memcpy(t.sga.sga_segs[0].sgaseg_buf, data, len);
+        memcpy(sga.sga_segs[0].sgaseg_buf, data, len);
     }
     t_inside++;
     if (to != NULL)
-        rc = demi_pushto(&t.qt, s->qd, &t.sga, (const struct sockaddr *)to, sizeof(*to));
+        rc = demi_pushto(&t.qt, s->qd, &sga, (const struct sockaddr *)to, sizeof(*to));
     else
-        rc = demi_push(&t.qt, s->qd, &t.sga);
+        rc = demi_push(&t.qt, s->qd, &sga);
     t_inside--;
     if (rc == 0 && tok_add(&t) != 0) {
         /* cannot track it: wait for it here so the array is not lost */
         demi_qresult_t qr;
         t_inside++;
         demi_wait(&qr, t.qt, NULL);
-        demi_sgafree(&t.sga);
         t_inside--;
+        push_sga_free(&t.sga);
         return (ssize_t)len;
     }
     if (rc != 0) {
-        t_inside++;
-        demi_sgafree(&t.sga);
-        t_inside--;
+        push_sga_free(&t.sga);
         return rc == EAGAIN ? -ENOBUFS : -rc;
     }
     s->pushes_out++;

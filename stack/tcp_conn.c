@@ -584,6 +584,31 @@ int tcp_connect(struct tcp_conn *c, rte_be32_t addr, rte_be16_t port, uint64_t n
     return rc == -ENOBUFS ? 0 : rc; /* a SYN lost for want of an mbuf is retried by the timer */
 }
 
+/* Puts a small payload into the room after the last queued one instead of
+ * queueing its mbuf: a program writing a few bytes at a time would else
+ * hold an mbuf per write until it is acknowledged and empty the pool. Only
+ * direct single mbufs on both sides: those the stack made itself (a copy
+ * of memory that is not an array of ours), which no application may
+ * write. Segments already built from the last one hold indirect mbufs on
+ * its bytes, which growing its data does not change. True if merged
+ * (payload freed). */
+static bool sndq_merge(struct tcp_conn *c, struct rte_mbuf *payload)
+{
+    uint32_t len = rte_pktmbuf_pkt_len(payload);
+    struct rte_mbuf *tail;
+
+    if (c->sndq.len == 0 || payload->nb_segs != 1 || !RTE_MBUF_DIRECT(payload))
+        return false;
+    tail = mbuf_fifo_at(&c->sndq, c->sndq.len - 1)->m;
+    if (tail->nb_segs != 1 || !RTE_MBUF_DIRECT(tail) || rte_pktmbuf_tailroom(tail) < len)
+        return false;
+    memcpy(rte_pktmbuf_mtod_offset(tail, char *, tail->data_len), rte_pktmbuf_mtod(payload, char *), len);
+    tail->data_len = (uint16_t)(tail->data_len + len);
+    tail->pkt_len += len;
+    rte_pktmbuf_free(payload);
+    return true;
+}
+
 int tcp_send(struct tcp_conn *c, struct rte_mbuf *payload, uint64_t now_ns)
 {
     uint32_t len = rte_pktmbuf_pkt_len(payload);
@@ -600,7 +625,7 @@ int tcp_send(struct tcp_conn *c, struct rte_mbuf *payload, uint64_t now_ns)
         rc = c->sv.iss == 0 ? -ENOTCONN : -EPIPE;
     else if (c->state > TCP_CLOSE_WAIT)
         rc = -EPIPE;
-    else if (mbuf_fifo_push(&c->sndq, payload, 0) != 0)
+    else if (!sndq_merge(c, payload) && mbuf_fifo_push(&c->sndq, payload, 0) != 0)
         rc = -ENOBUFS;
     if (rc) {
         rte_pktmbuf_free(payload);

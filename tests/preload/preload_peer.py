@@ -14,14 +14,17 @@ in the peer namespace on the other side.
                                    triggered and EPOLLONESHOT, both kinds wake it
   preload_peer.py ping ADDR PORT N send N datagrams to ADDR:PORT, one at a time,
                                    each awaiting its echo (the kernel's side)
-  preload_peer.py halfclose-server PORT
+  preload_peer.py halfclose-server PORT [STALL]
                                    accept one TCP connection, read to end of
                                    stream, answer with the SHA-256 of what came
-                                   (hex), then close
-  preload_peer.py halfclose-client ADDR PORT BYTES
-                                   send BYTES, shutdown(SHUT_WR), read the answer
-                                   to end of stream and check it is the SHA-256
-                                   of what was sent
+                                   (hex), then close; with STALL, a 4 KiB
+                                   receive buffer and STALL seconds before the
+                                   first read
+  preload_peer.py halfclose-client ADDR PORT BYTES [PIECE]
+                                   send BYTES (PIECE bytes per send() call, with
+                                   TCP_NODELAY, when given), shutdown(SHUT_WR),
+                                   read the answer to end of stream and check it
+                                   is the SHA-256 of what was sent
 Prints one line; exit 0 on success.
 """
 import hashlib
@@ -132,13 +135,19 @@ def pattern(n):
     return (block * (n // 256 + 1))[:n]
 
 
-def halfclose_server(port):
+def halfclose_server(port, stall=0.0):
+    """With stall > 0 the window stays nearly shut (a 4 KiB receive buffer)
+    and nothing is read for stall seconds: what the peer writes meanwhile
+    waits in its send queue."""
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if stall > 0:
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     ls.bind(("0.0.0.0", port))
     ls.listen(1)
     print("preload_peer: halfclose listening", flush=True)
     c, _ = ls.accept()
+    time.sleep(stall)
     c.settimeout(20)
     h, n = hashlib.sha256(), 0
     while True:
@@ -154,10 +163,18 @@ def halfclose_server(port):
     return 0
 
 
-def halfclose_client(addr, port, nbytes):
+def halfclose_client(addr, port, nbytes, piece=0):
+    """Sends nbytes (in send() calls of piece bytes when piece > 0, with
+    TCP_NODELAY, as a program writing a byte at a time), shuts down
+    writing and checks the server's SHA-256 answer."""
     data = pattern(nbytes)
     s = socket.create_connection((addr, port), timeout=20)
-    s.sendall(data)
+    if piece > 0:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(0, nbytes, piece):
+            s.sendall(data[i:i + piece])
+    else:
+        s.sendall(data)
     s.shutdown(socket.SHUT_WR)
     try:
         s.send(b"x")
@@ -190,8 +207,12 @@ def main(argv):
         return ping(argv[2], int(argv[3]), int(argv[4]))
     if len(argv) == 3 and argv[1] == "halfclose-server":
         return halfclose_server(int(argv[2]))
+    if len(argv) == 4 and argv[1] == "halfclose-server":
+        return halfclose_server(int(argv[2]), float(argv[3]))
     if len(argv) == 5 and argv[1] == "halfclose-client":
         return halfclose_client(argv[2], int(argv[3]), int(argv[4]))
+    if len(argv) == 6 and argv[1] == "halfclose-client":
+        return halfclose_client(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     print(__doc__, file=sys.stderr)
     return 2
 

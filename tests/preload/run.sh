@@ -154,6 +154,18 @@ wait_pid "${pids[-1]}" 30 || st=1
 grep -q "halfclose server read 300000 bytes" "$LOG/halfclose-s.log" || st=1
 result "half-close: python3 server under sluice-run reads to the kernel client's FIN, then answers" $st
 
+# 7b. A program writing one byte per send() while the peer reads nothing
+# for 3 s: the writes wait in the send queue, every byte arrives, no write
+# fails (each write once held its own mbufs: ENOBUFS after about 4,000).
+timeout 60 ip netns exec "$SLUICE_NET_NS" python3 "$HELP" halfclose-server 5006 3 >"$LOG/tiny.log" 2>&1 &
+pids+=($!)
+st=0
+wait_line "$LOG/tiny.log" "halfclose listening" || st=1
+timeout 60 "$RUN" -- "$PY" "$HELP" halfclose-client 10.0.0.1 5006 200000 1 >>"$LOG/tiny.log" 2>&1 || st=1
+wait_pid "${pids[-1]}" 30 || st=1
+grep -q "halfclose server read 200000 bytes" "$LOG/tiny.log" || st=1
+result "200000 one-byte send() calls under sluice-run, the peer not reading for 3 s: all arrive in order (SHA-256), none fails" $st
+
 # 8. sluice-run's own errors.
 "$RUN" --log loud -- true >/dev/null 2>&1
 [ $? = 2 ] && SLUICE_PRELOAD_LIB=/nonexistent "$RUN" -- true 2>"$LOG/run-nolib.err"

@@ -182,6 +182,36 @@ Test(tcp_conn, transfer_of_tiny_pushes_with_5pct_loss_is_byte_exact)
 }
 
 
+/* 2,000 pushes of 5 bytes queued at once (a program writing a few bytes
+ * at a time, cwnd long used up): they share the room of the mbufs before
+ * them instead of holding one mbuf each, and arrive byte-exact. */
+Test(tcp_conn, tiny_pushes_share_mbufs_in_the_send_queue)
+{
+    struct tcp_pair p;
+    struct tcp_conn *cli, *srv, *lst;
+    uint64_t sstate = 42;
+    struct xfer x = {.p = &p, .state = 42, .want = 64 * 1024 + 2000 * 5};
+    unsigned before, used;
+
+    tp_create(&p, NULL, NULL);
+    tp_connect(&p, &cli, &srv, &lst);
+    x.rx = srv;
+    tp_send_pattern(&p, cli, &sstate, 64 * 1024); /* more than cwnd: what follows waits */
+    before = t_pool_avail();
+    for (int i = 0; i < 2000; i++)
+        tp_send_pattern(&p, cli, &sstate, 5);
+    used = before - t_pool_avail();
+    cr_assert_lt(used, 100, "%u mbufs for 2000 queued pushes of 5 bytes", used);
+    while (!xfer_done(&x))
+        tp_run(&p, MS);
+    cr_assert_eq(x.got, x.want);
+    tcp_close(cli, p.now);
+    tcp_close(srv, p.now);
+    tcp_close(lst, p.now);
+    tp_run(&p, 100 * MS);
+    tp_finish(&p);
+}
+
 Test(tcp_conn, client_fin_first_goes_through_time_wait)
 {
     struct tcp_pair p;
