@@ -592,8 +592,8 @@ static bool rexmit_overdue(const struct tcp_conn *c, uint64_t sent_ns)
 }
 
 /* In recovery, the retransmission at snd_una was lost: an ACK came more
- * than an RTT after it (rexmit_overdue) and still does not cover it. An ACK that
- * late answers segments sent after the retransmission, which the
+ * than an RTT after it (rexmit_overdue) and still does not cover it. An
+ * ACK that late answers segments sent after the retransmission, which the
  * retransmission would have overtaken (RFC 8985's time-based rule, for
  * this one segment: RFC 6675 alone never resends a hole twice and waits
  * for the RTO). */

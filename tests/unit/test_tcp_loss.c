@@ -242,7 +242,8 @@ Test(tcp_loss, no_early_retransmit_while_new_data_may_go)
      * segment, and there is no early retransmit (new data could go) */
     lx_ack(&f, f.una, 3 * SEG, 1, b);
     struct st_tcp_seg n = lx_take(&f);
-    cr_assert_eq(n.seq, f.una + 2 * SEG, "the new segment, not a retransmission (+%d len %zu)", (int)(n.seq - f.una), n.len);
+    cr_assert_eq(n.seq, f.una + 2 * SEG, "the new segment, not a retransmission (+%d len %zu)", (int)(n.seq - f.una),
+                 n.len);
     st_expect_no_tx(f.dev);
     cr_assert_eq(CTR(&f, tcp_fast_retransmits), 0);
     lx_finish(&f);
