@@ -84,6 +84,16 @@ void st_finish(struct stack *s, struct netdev *dev, unsigned pool_before)
     cr_assert_eq(t_pool_avail(), pool_before, "mbufs leaked: %u free, %u before", t_pool_avail(), pool_before);
 }
 
+void st_close_and_finish(struct stack *s, struct netdev *dev, unsigned pool_before, uint64_t now_ns, struct tcp_conn *c,
+                         struct tcp_conn *l)
+{
+    if (c != NULL)
+        tcp_close(c, now_ns);
+    tcp_close(l, now_ns);
+    st_poll(s, now_ns);
+    st_finish(s, dev, pool_before);
+}
+
 struct stack *st_create_with_peer(struct netdev **dev_out)
 {
     struct stack_params p;

@@ -45,6 +45,11 @@ void st_expect_no_tx(struct netdev *dev);
 /* Frees what the device still holds, destroys the stack and asserts every
  * mbuf came back to the pool (pool_before: t_pool_avail() at the start). */
 void st_finish(struct stack *s, struct netdev *dev, unsigned pool_before);
+/* Closes connection c (when not NULL) and listener l at now_ns (ns),
+ * polls the stack once so that what the closes send goes out, then
+ * st_finish. */
+void st_close_and_finish(struct stack *s, struct netdev *dev, unsigned pool_before, uint64_t now_ns, struct tcp_conn *c,
+                         struct tcp_conn *l);
 
 /* The stack counter at offset (bytes) in struct stack_counters; use
  * ST_CTR(s, tcp_rst_sent). */

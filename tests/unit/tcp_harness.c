@@ -125,6 +125,16 @@ void tp_finish(struct tcp_pair *p)
     cr_assert_eq(t_pool_avail(), p->pool_before, "mbufs leaked: %u", p->pool_before - t_pool_avail());
 }
 
+void tp_close_and_finish(struct tcp_pair *p, struct tcp_conn *cli, struct tcp_conn *srv, struct tcp_conn *lst,
+                         uint64_t settle_ns)
+{
+    tcp_close(cli, p->now);
+    tcp_close(srv, p->now);
+    tcp_close(lst, p->now);
+    tp_run(p, settle_ns);
+    tp_finish(p);
+}
+
 void tp_on_event(struct tcp_conn *c, void *ctx)
 {
     (void)c;

@@ -45,6 +45,10 @@ bool tp_run_until(struct tcp_pair *p, bool (*done)(void *ctx), void *ctx, uint64
 void tp_wait_state(struct tcp_pair *p, struct tcp_conn *c, enum tcp_state st, uint64_t max_ns);
 /* Destroys both stacks and asserts every mbuf returned to the pool. */
 void tp_finish(struct tcp_pair *p);
+/* Closes cli, srv and lst (the ends and the listener of tp_connect), runs
+ * the pair settle_ns for the closes to play out, then tp_finish. */
+void tp_close_and_finish(struct tcp_pair *p, struct tcp_conn *cli, struct tcp_conn *srv, struct tcp_conn *lst,
+                         uint64_t settle_ns);
 
 /* Event recorder for tcp_open's callback. */
 struct tp_events {

@@ -128,11 +128,7 @@ static void faulty_transfer(uint32_t loss, uint32_t dup, uint32_t reorder, uint6
     tp_connect(&p, &cli, &srv, &lst);
     transfer(&p, cli, srv, 1 << 20, 120000 * MS);
     transfer(&p, srv, cli, 1 << 20, 120000 * MS);
-    tcp_close(cli, p.now);
-    tcp_close(srv, p.now);
-    tcp_close(lst, p.now);
-    tp_run(&p, 100 * MS);
-    tp_finish(&p);
+    tp_close_and_finish(&p, cli, srv, lst, 100 * MS);
 }
 
 Test(tcp_conn, transfer_with_1pct_loss_is_byte_exact)
@@ -174,11 +170,7 @@ Test(tcp_conn, transfer_of_tiny_pushes_with_5pct_loss_is_byte_exact)
     struct stack_counters ca;
     stack_counters(p.a, &ca);
     cr_assert_gt(ca.tcp_retransmits, 0, "the loss was felt");
-    tcp_close(cli, p.now);
-    tcp_close(srv, p.now);
-    tcp_close(lst, p.now);
-    tp_run(&p, 100 * MS);
-    tp_finish(&p);
+    tp_close_and_finish(&p, cli, srv, lst, 100 * MS);
 }
 
 
@@ -205,11 +197,7 @@ Test(tcp_conn, tiny_pushes_share_mbufs_in_the_send_queue)
     while (!xfer_done(&x))
         tp_run(&p, MS);
     cr_assert_eq(x.got, x.want);
-    tcp_close(cli, p.now);
-    tcp_close(srv, p.now);
-    tcp_close(lst, p.now);
-    tp_run(&p, 100 * MS);
-    tp_finish(&p);
+    tp_close_and_finish(&p, cli, srv, lst, 100 * MS);
 }
 
 Test(tcp_conn, client_fin_first_goes_through_time_wait)
@@ -340,11 +328,7 @@ Test(tcp_conn, send_before_connect_is_enotconn_and_after_shutdown_epipe)
     cr_assert_eq(tcp_send(cli, st_mbuf("x", 1), p.now), -EPIPE);
     cr_assert_eq(tcp_connect(cli, B_IP, RTE_BE16(80), p.now), -EISCONN);
     cr_assert_eq(tcp_listen(cli, 1), -EINVAL);
-    tcp_close(cli, p.now);
-    tcp_close(srv, p.now);
-    tcp_close(lst, p.now);
-    tp_run(&p, 10 * MS);
-    tp_finish(&p);
+    tp_close_and_finish(&p, cli, srv, lst, 10 * MS);
 }
 
 Test(tcp_conn, bind_conflicts_follow_linux)

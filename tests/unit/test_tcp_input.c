@@ -96,12 +96,7 @@ static void fx_establish(struct fx *f)
 
 static void fx_finish(struct fx *f)
 {
-    if (f->c)
-        tcp_close(f->c, f->now);
-    tcp_close(f->l, f->now);
-    st_poll(f->s, f->now);
-    st_drain_tx(f->dev);
-    st_finish(f->s, f->dev, f->pool);
+    st_close_and_finish(f->s, f->dev, f->pool, f->now, f->c, f->l);
 }
 
 #define CTR(f, name) ST_CTR((f)->s, name)

@@ -133,11 +133,7 @@ static void lx_init(struct lx *f)
 
 static void lx_finish(struct lx *f)
 {
-    tcp_close(f->c, f->now);
-    tcp_close(f->l, f->now);
-    st_poll(f->s, f->now);
-    st_drain_tx(f->dev);
-    st_finish(f->s, f->dev, f->pool);
+    st_close_and_finish(f->s, f->dev, f->pool, f->now, f->c, f->l);
 }
 
 #define CTR(f, name) ST_CTR((f)->s, name)

@@ -131,11 +131,7 @@ Test(tcp_rules, keepalive_probes_answered_keep_and_unanswered_time_out)
     cr_assert_eq(tcp_error(cli), ETIMEDOUT);
     cr_assert_eq(CTR(p.a, tcp_conns_timedout), 1);
     cr_assert_eq(tcp_send(cli, st_mbuf("x", 1), p.now), -ETIMEDOUT, "the next operation fails ETIMEDOUT");
-    tcp_close(cli, p.now);
-    tcp_close(srv, p.now);
-    tcp_close(lst, p.now);
-    tp_run(&p, 10 * MS);
-    tp_finish(&p);
+    tp_close_and_finish(&p, cli, srv, lst, 10 * MS);
 }
 
 /* ---- 6. TIME-WAIT lasts 2 MSL (RFC 9293 §3.10.8; tcp.msl_ms) ---- */
@@ -204,11 +200,7 @@ Test(tcp_rules, time_wait_ends_exactly_after_2msl_and_frees_the_4tuple)
     tp_run(&p, MS);
     cr_assert_eq(tcp_accept(lst, &srv2), 0);
     tcp_close(cli, p.now);
-    tcp_close(again, p.now);
-    tcp_close(srv2, p.now);
-    tcp_close(lst, p.now);
-    tp_run(&p, 1200 * MS);
-    tp_finish(&p);
+    tp_close_and_finish(&p, again, srv2, lst, 1200 * MS);
 }
 
 /* The engine's clock is in ns, not whole ms: with the stacks polled every
@@ -299,6 +291,12 @@ static void rig_finish(struct rig *r)
 {
     st_poll(r->s, r->now);
     st_finish(r->s, r->dev, r->pool);
+}
+
+/* Closes a connection and its listener, then rig_finish. */
+static void rig_close_and_finish(struct rig *r, struct tcp_conn *c, struct tcp_conn *l)
+{
+    st_close_and_finish(r->s, r->dev, r->pool, r->now, c, l);
 }
 
 /* Option bytes for o (SYN or not) into buf; returns their length. */
@@ -432,9 +430,7 @@ Test(tcp_rules, syn_cookie_from_a_full_syn_queue_makes_a_working_connection)
     cr_assert_eq(CTR(r.s, tcp_drop_no_conn), no_conn + 2);
     cr_assert_eq(CTR(r.s, tcp_syncookies_ok), 1);
     cr_assert_eq(tcp_conn_count(r.s), 6);
-    tcp_close(c, r.now);
-    tcp_close(l, r.now);
-    rig_finish(&r);
+    rig_close_and_finish(&r, c, l);
 }
 
 /* n distinct spoofed SYNs, each sent `rounds` times (as a flood that
@@ -959,11 +955,7 @@ Test(tcp_rules, persist_probes_a_zero_window_with_backoff_and_resumes)
     }
     cr_assert_eq(got, total, "received %zu of %zu", got, total);
     cr_assert_eq(tcp_bytes_acked(cli), total);
-    tcp_close(cli, p.now);
-    tcp_close(srv, p.now);
-    tcp_close(lst, p.now);
-    tp_run(&p, 10 * MS);
-    tp_finish(&p);
+    tp_close_and_finish(&p, cli, srv, lst, 10 * MS);
 }
 
 /* ---- SYN cookies: the peer's first data ---- */
@@ -1041,9 +1033,7 @@ Test(tcp_rules, syn_cookie_connection_takes_the_peers_first_data)
     cr_assert_eq(CTR(r.s, tcp_drop_out_of_window), 0, "the first data segment was dropped as out of window");
     cr_assert_eq(read_all(&r, c, got, sizeof(got)), 5);
     cr_assert_eq(memcmp(got, "hello", 5), 0);
-    tcp_close(c, r.now);
-    tcp_close(l, r.now);
-    rig_finish(&r);
+    rig_close_and_finish(&r, c, l);
 }
 
 /* Was a bug (stack/tcp_input.c cookie_ack, with tcp_output.c tcp_output): when
@@ -1074,9 +1064,7 @@ Test(tcp_rules, syn_cookie_ack_carrying_data_establishes_and_delivers)
     cr_assert_eq(tcp_conn_state(c), TCP_ESTABLISHED);
     cr_assert_eq(read_all(&r, c, got, sizeof(got)), 5);
     cr_assert_eq(memcmp(got, "GET /", 5), 0);
-    tcp_close(c, r.now);
-    tcp_close(l, r.now);
-    rig_finish(&r);
+    rig_close_and_finish(&r, c, l);
 }
 
 /* ---- checksums of segments built from several pieces ---- */
@@ -1177,9 +1165,7 @@ Test(tcp_rules, syn_with_data_overlapping_rcv_nxt_gets_a_challenge_ack)
     struct st_tcp_seg a = rig_take(&r);
     cr_assert_eq(a.flags, ACK);
     cr_assert_eq(a.ack, 1005);
-    tcp_close(c, r.now);
-    tcp_close(l, r.now);
-    rig_finish(&r);
+    rig_close_and_finish(&r, c, l);
 }
 
 /* ---- a FIN-carrying retransmission over held out-of-order data ---- */
@@ -1230,7 +1216,5 @@ Test(tcp_rules, fin_retransmission_covering_held_data_empties_the_reassembly_que
     cr_assert_eq(tcp_recv_avail(c), 1000);
     cr_assert_eq(c->reass.n, 0, "%u segment(s), %u bytes still held below RCV.NXT", c->reass.n, c->reass.bytes);
     cr_assert_eq(c->reass.bytes, 0);
-    tcp_close(c, r.now);
-    tcp_close(l, r.now);
-    rig_finish(&r);
+    rig_close_and_finish(&r, c, l);
 }
