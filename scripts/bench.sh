@@ -34,6 +34,7 @@
 # stops only the processes it started, by PID.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. tests/integration/procs.sh
 ROOT=$PWD
 
 QUICK=0
@@ -194,15 +195,6 @@ cli_sluice() {
     # shellcheck disable=SC2046
     env $(sluice_env client "$S_CLI") timeout -k 5 "$t" "${pre[@]}" "$@" >"$LOG/$name.cli.log" 2>&1
 }
-# stop PID: SIGTERM, then SIGKILL after 3 s
-stop() {
-    local p=$1
-    kill "$p" 2>/dev/null
-    for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    return 0
-}
 # wait_log FILE PATTERN SECONDS: until PATTERN appears in FILE
 wait_log() {
     local i
@@ -265,7 +257,7 @@ for size in $LAT_SIZES; do
             --link-timeout-ms 10000 >"$LOG/raw$size.cli.log" 2>&1
         line=$(grep '^raw_pingpong: size=' "$LOG/raw$size.cli.log")
         [ -n "$line" ] && break
-        stop "$SRV"
+        stop_pid "$SRV" 3
         [ "$try" = 1 ] && say "  raw_pingpong: $(why "$LOG/raw$size.cli.log"); once more"
     done
     if [ -n "$line" ]; then
@@ -275,7 +267,7 @@ for size in $LAT_SIZES; do
     else
         for m in p50 p99 p999; do fail "latency_$size" "${m}_us" raw us "$(why "$LOG/raw$size.cli.log" "$LOG/raw$size.srv.log")"; done
     fi
-    stop "$SRV"
+    stop_pid "$SRV" 3
 done
 
 # ---- 2. latency: sockperf ping-pong, kernel and Sluice ----
@@ -304,7 +296,7 @@ if wait_listen_kernel - 11111 10; then
 else
     for size in $LAT_SIZES; do sockperf_rows "$LOG/sockperf-k.srv.log" "$size" kernel; done
 fi
-stop "$SRV"
+stop_pid "$SRV" 3
 
 begin "latency: sockperf ping-pong on Sluice, both ends under sluice-run ($LAT_SIZES B)"
 new_sock
@@ -315,7 +307,7 @@ for size in $LAT_SIZES; do
     cli_sluice "sockperf-s$size" $((LAT_T + 30)) sockperf ping-pong --tcp -i "$S_SRV" -p 11111 -m "$size" -t "$LAT_T"
     sockperf_rows "$LOG/sockperf-s$size.cli.log" "$size" sluice
 done
-stop "$SRV"
+stop_pid "$SRV" 3
 
 # ---- 3. latency: the native demi echo pair (tests/apps/tcp_tool) ----
 for size in $LAT_SIZES; do
@@ -330,7 +322,7 @@ for size in $LAT_SIZES; do
     else
         fail "latency_$size" mean_us sluice-demi us "tcp_tool: $(why "$LOG/demi$size.cli.log")"
     fi
-    stop "$SRV"
+    stop_pid "$SRV" 3
 done
 
 # ---- 4. throughput: iperf3, one and four streams, MTU 1500 and 9000 ----
@@ -364,7 +356,7 @@ for c in $TPUT_CASES; do
     wait_listen_kernel - 5201 10
     cli_kernel "$sc-k" $((TPUT_T + 20)) iperf3 -c "$K_SRV" -t "$TPUT_T" -P "$streams" -J
     iperf_row "$LOG/$sc-k.cli.log" "$sc" kernel "$LOG/$sc-k.srv.log"
-    stop "$SRV"
+    stop_pid "$SRV" 3
     begin "throughput: iperf3 -P $streams at MTU $mtu, Sluice (both under sluice-run)"
     new_sock
     EXTRA_ENV=
@@ -374,7 +366,7 @@ for c in $TPUT_CASES; do
     cli_sluice "$sc-s" $((TPUT_T + 30)) iperf3 -c "$S_SRV" -t "$TPUT_T" -P "$streams" -J
     iperf_row "$LOG/$sc-s.cli.log" "$sc" sluice "$LOG/$sc-s.srv.log"
     EXTRA_ENV=
-    stop "$SRV"
+    stop_pid "$SRV" 3
 done
 kernel_mtu 1500
 
@@ -393,7 +385,7 @@ srv_kernel crr-k "$SOCKB" server "$K_SRV" 7000 --seconds $((CRR_T + 30))
 wait_listen_kernel - 7000 10
 cli_kernel crr-k $((CRR_T + 20)) "$SOCKB" crr "$K_SRV" 7000 --seconds "$CRR_T"
 crr_row "$LOG/crr-k.cli.log" kernel "$LOG/crr-k.srv.log"
-stop "$SRV"
+stop_pid "$SRV" 3
 begin "connection rate: connect, 64 B, 64 B, close for ${CRR_T} s, Sluice (both under sluice-run)"
 new_sock
 # no wait for "listening": a Sluice server's network comes up with its
@@ -401,7 +393,7 @@ new_sock
 srv_sluice crr-s "$SOCKB" server "$S_SRV" 7000 --seconds $((CRR_T + 60))
 cli_sluice crr-s $((CRR_T + 30)) "$SOCKB" crr "$S_SRV" 7000 --seconds "$CRR_T"
 crr_row "$LOG/crr-s.cli.log" sluice "$LOG/crr-s.srv.log"
-stop "$SRV"
+stop_pid "$SRV" 3
 
 # ---- 6. redis: redis-benchmark against redis-server, idle CPU, CPU per request ----
 redis_rows() { # log scenario-suffix stack
@@ -452,13 +444,13 @@ if wait_listen_kernel - 6379 10; then
 else
     redis_suite kernel cli_kernel "$K_SRV" # records the failures
 fi
-stop "$SRV"
+stop_pid "$SRV" 3
 begin "redis: both under sluice-run over net_memif (idle ${IDLE_T} s, -c 1, -c 50, -c 50 -P 16)"
 new_sock
 srv_sluice redis-sluice redis-server "${REDIS_ARGS[@]}" --bind "$S_SRV"
 sleep 1
 redis_suite sluice cli_sluice "$S_SRV"
-stop "$SRV"
+stop_pid "$SRV" 3
 
 # ---- 7. memory per idle connection ----
 # The client is always sock_bench hold (on the kernel, or under sluice-run):
@@ -512,8 +504,8 @@ mem_case() { # stack
         fail idle_mem kib_per_conn "$stack" "KiB/conn" "not all $HOLD_N connections came up: $(why "$cli" "$srv")"
     fi
     EXTRA_ENV=
-    stop "$holder"
-    stop "$SRV"
+    stop_pid "$holder" 3
+    stop_pid "$SRV" 3
 }
 mem_case kernel
 mem_case sluice

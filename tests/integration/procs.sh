@@ -1,4 +1,4 @@
-# procs.sh - sourced by the integration scripts: process helpers.
+# procs.sh - process helpers, sourced by the test scripts and scripts/bench.sh.
 
 # Echo servers in the tests run until stopped, never for a count: a client
 # resends when an echo is late (a loaded machine), and a server that
@@ -6,11 +6,21 @@
 # stop_server returns 0 when pid was still running (then it is stopped) and
 # 1 when it had already exited: the server failed.
 stop_server() { # pid
-    local pid=$1 st=0
-    kill -0 "$pid" 2>/dev/null || st=1
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    local st=0
+    kill -0 "$1" 2>/dev/null || st=1
+    stop_pid "$1"
     return $st
+}
+
+# Stops pid: SIGTERM, up to seconds (10) for it to exit, then SIGKILL;
+# reaps it. Always 0.
+stop_pid() { # pid [seconds]
+    local p=$1
+    kill "$p" 2>/dev/null
+    for _ in $(seq $((${2:-10} * 10))); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+    return 0
 }
 
 # Waits up to seconds (10) for a line matching pattern in file (a

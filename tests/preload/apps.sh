@@ -16,6 +16,7 @@
 # REQUESTS (default 100000) scales the redis-benchmark runs.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/procs.sh
 ROOT=$PWD
 BUILD=${1:-build}
 RUN=$ROOT/$BUILD/preload/sluice-run
@@ -69,14 +70,6 @@ rps() { tr '\r' '\n' <"$1" | grep 'requests per second'; }
 # "SET 34831 GET 31377 ..." from those lines
 rps_short() { rps "$1" | sed 's/ (10 keys)//; s/: \([0-9]*\)\.[0-9]* requests per second.*/ \1/' | tr '\n' ' ' | sed 's/ $//'; }
 
-stop_pid() { # pid: TERM, then wait (up to 10 s), then KILL
-    local p=$1
-    kill "$p" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    return 0
-}
 
 # Every Sluice process on the veth answers for 10.0.0.2 (they share its MAC
 # and the address), so one server must be gone before the next starts.
