@@ -30,6 +30,7 @@ SCENARIO_NAMES = {
     "cpu": "redis-server CPU per million requests (-c 50)",
     "idle_cpu": "idle listening redis-server",
     "idle_mem": "memory per idle connection (10,000)",
+    "c10k_get_c1": "redis GET -c 1, idle connections held (C10K)",
 }
 
 # (label, scenario, metric, kind, numerator, denominator-or-limit, comparison)
@@ -43,6 +44,8 @@ TARGETS = [
     ("one stream at MTU 9000: Sluice / kernel", "tput_1x_mtu9000", "gbps", "ratio", "sluice", "kernel", ">=", 1.0),
     ("connection rate: Sluice / kernel", "crr", "conns_per_s", "ratio", "sluice", "kernel", ">=", 2.0),
     ("idle listening server, Sluice (% of one core)", "idle_cpu", "pct_core", "abs", "sluice", None, "<", 5.0),
+    ("C10K: Sluice's GET -c 1 req/s with 5,000 idle connections / with none", "c10k_get_c1", "held_over_none", "abs",
+     "sluice", None, ">=", 0.9),
     ("memory per idle connection, Sluice's stack (native server; KiB)", "idle_mem", "kib_per_conn", "abs", "sluice-demi",
      None, "<=", 8.0),
 ]

@@ -63,6 +63,7 @@ struct tsock {
     struct queue *q;
     uint64_t pushed;          /* bytes handed to tcp_send: the end offset of the latest push */
     struct rte_mbuf *rx_held; /* bytes taken from the stack that no array could hold yet (out of memory) */
+    bool rx_armed;            /* on the poll list since it had something to read */
 };
 
 static const struct queue_ops tcp_queue_ops;
@@ -85,14 +86,24 @@ static struct op *first_of_kind(struct queue *q, enum op_kind kind)
 }
 
 /* The stack saw a change: let the engine look, if anything waits. Called
- * inside stack_poll, so it must not call into the stack. */
+ * inside stack_poll, so it must not call into the stack (getters only).
+ * The engine polls armed queues in the order they were armed, and their
+ * completions are taken in that order: a queue that gets its first bytes
+ * to read in this pass goes to the tail, behind those that got theirs
+ * earlier, even if an ACK armed it before - so pops complete in the order
+ * segments arrived, and an epoll ready list fed by them (the preload)
+ * reports connections in that order, as Linux does. */
 static void on_tcp_event(struct tcp_conn *c, void *ctx)
 {
     struct tsock *ts = ctx;
 
-    (void)c;
-    if (!TAILQ_EMPTY(&ts->q->push_ops) || !TAILQ_EMPTY(&ts->q->pop_ops))
-        queue_poll_arm(ts->q);
+    if (TAILQ_EMPTY(&ts->q->push_ops) && TAILQ_EMPTY(&ts->q->pop_ops))
+        return;
+    if (!ts->rx_armed && (tcp_recv_avail(c) > 0 || tcp_recv_eof(c)) && first_of_kind(ts->q, OPK_POP) != NULL) {
+        queue_poll_disarm(ts->q);
+        ts->rx_armed = true;
+    }
+    queue_poll_arm(ts->q);
 }
 
 /* The error that ends a dead connection's operations, or 0 while it
@@ -366,6 +377,7 @@ static int tcp_q_poll(struct queue *q)
     struct tsock *ts = q->impl;
     int done = connect_step(ts) + push_steps(ts) + pop_steps(ts, engine_now_ns()) + accept_steps(ts);
 
+    ts->rx_armed = false;
     if (ts->rx_held != NULL && first_of_kind(q, OPK_POP) != NULL)
         queue_poll_arm(q);
     else

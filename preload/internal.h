@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/poll.h>
+#include <sys/queue.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -135,6 +136,10 @@ struct accepted {
     struct sockaddr_in addr;
 };
 
+struct ep_item;
+TAILQ_HEAD(ep_item_tailq, ep_item);
+LIST_HEAD(ep_item_list, ep_item);
+
 struct psock {
     int refs;                /* fds naming it */
     int busy;                /* callers inside a blocking wait on it */
@@ -167,28 +172,45 @@ struct psock {
     struct accepted *aq;     /* completed accepts */
     int aq_head, aq_n, aq_cap;
     bool accept_out, connect_out;
-    uint64_t gen;            /* bumped on every completion (edge-triggered epoll) */
+    uint64_t gen;            /* bumped on every completion (blocking waits) */
+    struct ep_item_list ep_items; /* its epoll registrations */
     struct timeval rcvtimeo, sndtimeo;
     struct psock *next_all;  /* list of every psock, for fork and exit */
 };
 
-struct ep_member {
+/* One registration in an epoll set (Linux's epitem): a Sluice socket, or
+ * an epoll set inside this one, added under fd number fd. Keyed by (socket,
+ * fd) as Linux keys by (file, fd): a dup'ed fd is another registration of
+ * the same socket, and the registration lives until EPOLL_CTL_DEL or the
+ * socket's last fd is closed. */
+struct ep_item {
+    struct epset *ep;        /* the set it belongs to */
     int fd;
-    struct psock *s;
-    uint32_t events;
+    struct psock *s;         /* the socket, or NULL */
+    struct epset *inner;     /* or the epoll set registered (nested epoll) */
+    uint32_t events;         /* as the program gave them (EPOLLET, EPOLLONESHOT...) */
     epoll_data_t data;
-    uint64_t last_gen;
-    bool disabled;           /* EPOLLONESHOT fired */
-    bool in_kernel;          /* a candidate: its kernel fd is in the kernel set too */
+    bool disarmed;           /* EPOLLONESHOT reported: silent until EPOLL_CTL_MOD */
+    bool in_kernel;          /* registered in the kernel set (a candidate socket) */
+    bool queued;             /* on ep->ready */
+    TAILQ_ENTRY(ep_item) set_link; /* ep->items */
+    TAILQ_ENTRY(ep_item) rd_link;  /* ep->ready */
+    LIST_ENTRY(ep_item) src_link;  /* s->ep_items, or inner->parents */
 };
 
+/* The Sluice side of one epoll fd (Linux's struct eventpoll): kernel fds
+ * stay in the real kernel epoll set; Sluice sockets are items here, and
+ * completions put them on the ready list in the order they became ready
+ * (ep_wake), so epoll_wait costs O(events), not O(members). */
 struct epset {
-    int refs;
+    int refs;                /* fds naming it */
     int fd;                  /* the epoll fd it was made for (to move candidates out of it) */
-    struct ep_member *m;
-    int n, cap;
-    int taken;               /* members that are Sluice sockets */
-    int rr;                  /* round-robin start for fairness */
+    struct ep_item_tailq items;   /* every registration */
+    struct ep_item_tailq ready;   /* the ready list, oldest first */
+    struct ep_item_list parents;  /* its registrations in other sets */
+    int nready;              /* items on ready */
+    int taken;               /* items reported by Sluice (not in_kernel) */
+    bool kernel_first;       /* which side fills the next wait first (fairness) */
     struct epset *next_all;
 };
 
@@ -196,6 +218,12 @@ extern pthread_mutex_t g_lock;
 extern int g_fdmax;
 extern struct psock **g_socks;
 extern struct epset **g_eps;
+/* Per fd: FDF_EPOLL for the epoll fds the program made (epoll_create*,
+ * dup), so that one added to another set is known as one. Written without
+ * the lock (epoll_create and close take none: DPDK's own threads call
+ * them while the lock may be held). */
+#define FDF_EPOLL 1u
+extern uint8_t *g_fdflags;
 
 struct pstats {
     uint64_t taken, kernel, accepted, bytes_in, bytes_out, pushes, pops, waits_slept;
@@ -219,6 +247,19 @@ static inline struct epset *ep_peek(int fd)
     if (fd < 0 || fd >= g_fdmax || g_eps == NULL)
         return NULL;
     return __atomic_load_n(&g_eps[fd], __ATOMIC_ACQUIRE);
+}
+
+static inline bool fd_is_epoll(int fd)
+{
+    return fd >= 0 && fd < g_fdmax && g_fdflags != NULL &&
+           (__atomic_load_n(&g_fdflags[fd], __ATOMIC_RELAXED) & FDF_EPOLL) != 0;
+}
+
+/* Marks fd as an epoll fd of the program, or as anything else. */
+static inline void fd_mark_epoll(int fd, bool on)
+{
+    if (fd >= 0 && fd < g_fdmax && g_fdflags != NULL)
+        __atomic_store_n(&g_fdflags[fd], on ? FDF_EPOLL : 0, __ATOMIC_RELAXED);
 }
 
 /* Whether fd is a taken socket (then the call is ours). Lock-free hint. */
@@ -261,8 +302,20 @@ int tok_add_connect(struct psock *s, demi_qtoken_t qt);
 bool ps_port_in_use(const struct psock *s, const struct sockaddr_in *sin);
 /* Removes s from every epoll set (lock held). */
 void ep_drop_sock(struct psock *s);
-/* A candidate that became taken or kernel: fixes its epoll registrations. */
+/* A candidate that became taken or kernel, or a taken socket that fell back
+ * to the kernel: moves its epoll registrations to the side that now
+ * reports it (lock held). */
 void ep_sock_decided(struct psock *s);
+/* Something happened on s that may make it ready for the EPOLL* bits in
+ * key (0: any): queues its registrations whose events ask for them at the
+ * tail of their sets' ready lists, as Linux's ep_poll_callback does (lock
+ * held). Readiness is checked when a wait reports them, not here. */
+void ep_wake(struct psock *s, uint32_t key);
+/* Frees epoll set e and every registration in it or of it (lock held). */
+void ep_free(struct epset *e);
+/* Whether an item on e's ready list is ready now: what makes epoll fd e
+ * readable in another set, poll or select (lock held). */
+bool ep_has_ready(struct epset *e);
 
 /* Idle policy of a waiter: spin first, then sleep a little longer each
  * time, counting from the last time a wait of the process ended with

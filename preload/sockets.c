@@ -454,6 +454,7 @@ PRELOAD_API int shutdown(int fd, int how)
     if (how != SHUT_RD)
         s->wr_shut = true;
     s->gen++;
+    ep_wake(s, 0);
     unlock();
     return rc ? fail(rc) : 0;
 }
@@ -461,6 +462,7 @@ PRELOAD_API int shutdown(int fd, int how)
 PRELOAD_API int close(int fd)
 {
     ENTER();
+    fd_mark_epoll(fd, false);
     if (!t_inside && (sock_peek(fd) != NULL || ep_peek(fd) != NULL)) {
         lock();
         fd_forget(fd);
@@ -473,6 +475,8 @@ PRELOAD_API int close_range(unsigned first, unsigned last, int flags)
 {
     ENTER();
     if (!t_inside && !(flags & CLOSE_RANGE_CLOEXEC) && first <= last) {
+        for (unsigned fd = first; fd <= last && fd < (unsigned)g_fdmax; fd++)
+            fd_mark_epoll((int)fd, false);
         lock();
         for (unsigned fd = first; fd <= last && fd < (unsigned)g_fdmax; fd++)
             if (g_socks[fd] != NULL || g_eps[fd] != NULL)
@@ -611,6 +615,7 @@ PRELOAD_API int setsockopt(int fd, int level, int name, const void *val, socklen
             if (demi_getsockopt(s->qd, SOL_SOCKET, SO_SNDBUF, &v, &vl) == 0 && v > 0)
                 s->sndbuf = (uint32_t)v;
             t_inside--;
+            ep_wake(s, EPOLLOUT | EPOLLWRNORM);
         }
     }
     unlock();
@@ -677,6 +682,7 @@ static void dup_entry(int oldfd, int newfd)
 {
     if (t_inside || newfd < 0 || newfd >= g_fdmax || oldfd == newfd)
         return;
+    fd_mark_epoll(newfd, fd_is_epoll(oldfd));
     lock();
     if (g_socks[newfd] != NULL || g_eps[newfd] != NULL)
         fd_forget(newfd); /* dup2 over one of ours closed it */
@@ -691,7 +697,7 @@ static void dup_entry(int oldfd, int newfd)
 
 static bool fd_known(int fd)
 {
-    return sock_peek(fd) != NULL || ep_peek(fd) != NULL;
+    return sock_peek(fd) != NULL || ep_peek(fd) != NULL || fd_is_epoll(fd);
 }
 
 static int do_fcntl(int (*fn)(int, int, ...), int fd, int cmd, unsigned long arg)

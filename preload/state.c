@@ -39,12 +39,12 @@ pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 int g_fdmax;
 struct psock **g_socks;
 struct epset **g_eps;
+uint8_t *g_fdflags;
 struct pstats g_pstats;
 uint64_t g_work; /* completions filed: a waiter that sees it move is not idle */
 int g_log_level = PLOG_WARN;
 
 static struct psock *all_socks;
-extern struct epset *g_all_eps; /* poll.c */
 
 /* Whether this process started the stack (demi_init succeeded here), and
  * whether it is a child of one that did (then it must never touch it). */
@@ -273,11 +273,14 @@ static void init_once(void)
     /* calloc of this size is fresh mmap'd zero pages: only touched ones cost */
     g_socks = calloc((size_t)n, sizeof(*g_socks));
     g_eps = calloc((size_t)n, sizeof(*g_eps));
-    if (g_socks == NULL || g_eps == NULL) {
+    g_fdflags = calloc((size_t)n, sizeof(*g_fdflags));
+    if (g_socks == NULL || g_eps == NULL || g_fdflags == NULL) {
         free(g_socks);
         free(g_eps);
+        free(g_fdflags);
         g_socks = NULL;
         g_eps = NULL;
+        g_fdflags = NULL;
         plog(PLOG_ERROR, "cannot allocate the fd tables: every socket stays with the kernel");
         return;
     }
@@ -377,8 +380,6 @@ void fd_set_ep(int fd, struct epset *e)
         e->refs++;
     __atomic_store_n(&g_eps[fd], e, __ATOMIC_RELEASE);
 }
-
-void ep_free(struct epset *e);
 
 void fd_forget(int fd)
 {
@@ -742,11 +743,18 @@ static void file_result(const demi_qresult_t *qr)
         return;
     }
     struct psock *s = t.s;
+    /* the EPOLL* bits this completion can raise (0: any), for ep_wake */
+    uint32_t key = 0;
+    bool wake = true;
     switch (t.kind) {
     case TK_POP:
+        if (qr->qr_opcode == DEMI_OPC_POP && qr->qr_value.sga.sga_numsegs > 0 &&
+            qr->qr_value.sga.sga_segs[0].sgaseg_len > 0)
+            key = EPOLLIN | EPOLLRDNORM; /* data; end of stream and errors raise any */
         on_pop(s, qr);
         break;
-    case TK_PUSH:
+    case TK_PUSH: {
+        bool was_full = s->unacked >= s->sndbuf;
         s->pushes_out--;
         s->unacked -= t.bytes;
         push_sga_free(&t.sga);
@@ -754,9 +762,16 @@ static void file_result(const demi_qresult_t *qr)
             s->type == SOCK_STREAM) {
             s->so_error = (int)qr->qr_ret;
             s->reset = true;
+        } else {
+            /* room to write is an event only where a writer found none
+             * (Linux wakes writers once SOCK_NOSPACE was set) */
+            key = EPOLLOUT | EPOLLWRNORM;
+            wake = was_full && s->unacked < s->sndbuf;
         }
         break;
+    }
     case TK_ACCEPT:
+        key = EPOLLIN | EPOLLRDNORM;
         on_accept(s, qr);
         break;
     case TK_CONNECT:
@@ -765,6 +780,8 @@ static void file_result(const demi_qresult_t *qr)
     }
     s->gen++;
     g_work++;
+    if (wake)
+        ep_wake(s, key);
     ps_maybe_free(s);
 }
 
@@ -1062,6 +1079,7 @@ static void atfork_child(void)
             s->pops_out = s->pushes_out = 0;
             s->accept_out = s->connect_out = false;
             s->unacked = 0;
+            ep_wake(s, 0); /* EPOLLHUP from now on */
         }
     }
     /* the tokens are the parent's */

@@ -15,7 +15,8 @@
 # floor, iperf3 one and four streams at MTU 1500 and 9000, short
 # connections per second (bench/sock_bench), redis-benchmark GET/SET at
 # -c 1, -c 50, -c 50 -P 16, the server's CPU seconds per million requests,
-# the idle CPU of a listening redis-server, and memory per idle connection
+# the idle CPU of a listening redis-server, redis GET -c 1 with 5,000 idle
+# connections held against none (C10K), and memory per idle connection
 # (10,000 connections). docs/BENCHMARKS.md says what each number means.
 #
 # Results: a CSV (scenario,metric,stack,value,unit,status,note,
@@ -29,7 +30,7 @@
 #
 # Needs root. Installs what is missing (scripts/setup.sh), builds into
 # build-bench/. Everything it makes (namespaces bkS$$/bkC$$, veth
-# bvS$$/bvC$$, memif sockets /tmp/sluice-bench-$$-*.sock, processes) has
+# bvS$$/bvC$$ and bvA$$/bvB$$, memif sockets /tmp/sluice-bench-$$-*.sock, processes) has
 # this run's PID in its name and is removed on exit, even on failure; it
 # stops only the processes it started, by PID.
 set -uo pipefail
@@ -58,16 +59,17 @@ fi
 if [ "$QUICK" = 1 ]; then
     LAT_SIZES="64 1024"; LAT_T=3; RAW_N=100000; RR_N=50000
     TPUT_T=3; TPUT_CASES="1:1500 4:1500 1:9000"; CRR_T=3
-    REDIS_N1=20000; REDIS_N50=50000; REDIS_NP=200000; IDLE_T=5; HOLD_N=10000
+    REDIS_N1=20000; REDIS_N50=50000; REDIS_NP=200000; IDLE_T=5; HOLD_N=10000; C10K_REQ=20000
 else
     LAT_SIZES="64 1024 16384"; LAT_T=10; RAW_N=500000; RR_N=100000
     TPUT_T=10; TPUT_CASES="1:1500 4:1500 1:9000 4:9000"; CRR_T=10
-    REDIS_N1=100000; REDIS_N50=300000; REDIS_NP=2000000; IDLE_T=10; HOLD_N=10000
+    REDIS_N1=100000; REDIS_N50=300000; REDIS_NP=2000000; IDLE_T=10; HOLD_N=10000; C10K_REQ=100000
 fi
+C10K_N=5000
 
 ID=$$
-NS_S=bkS$ID NS_C=bkC$ID IF_S=bvS$ID IF_C=bvC$ID
-K_SRV=10.77.0.1 K_CLI=10.77.0.2 S_SRV=10.78.0.1 S_CLI=10.78.0.2
+NS_S=bkS$ID NS_C=bkC$ID IF_S=bvS$ID IF_C=bvC$ID IF_A=bvA$ID IF_B=bvB$ID
+K_SRV=10.77.0.1 K_CLI=10.77.0.2 S_SRV=10.78.0.1 S_CLI=10.78.0.2 C_SRV=10.79.0.1 C_CLI=10.79.0.2
 LOG=$(mktemp -d /tmp/sluice-bench.XXXXXX)
 CSV=$LOG/results.csv
 pids=()
@@ -84,6 +86,7 @@ cleanup() {
         wait "$p" 2>/dev/null
     done
     ip link del dev "$IF_S" 2>/dev/null
+    ip link del dev "$IF_A" 2>/dev/null
     ip netns del "$NS_S" 2>/dev/null
     ip netns del "$NS_C" 2>/dev/null
     rm -f /tmp/sluice-bench-"$ID"-*.sock
@@ -451,6 +454,70 @@ srv_sluice redis-sluice redis-server "${REDIS_ARGS[@]}" --bind "$S_SRV"
 sleep 1
 redis_suite sluice cli_sluice "$S_SRV"
 stop_pid "$SRV" 3
+
+# ---- 6b. C10K: one client's GETs while 5,000 other connections idle ----
+# redis-benchmark -c 1 GET, first with no other connection, then while
+# sock_bench hold keeps C10K_N connections open and silent: an epoll_wait
+# that scanned every member would slow down with them. The server runs on
+# its stack and every client on the kernel in the client namespace:
+# Sluice's server on net_af_packet on a second veth (bvA/bvB, Sluice at
+# C_SRV), the kernel's in the server namespace.
+c10k_up() {
+    ip link add "$IF_A" type veth peer name "$IF_B" netns "$NS_C" || return 1
+    ip -n "$NS_C" addr add "$C_CLI/24" dev "$IF_B"
+    ip link set "$IF_A" up && ip -n "$NS_C" link set "$IF_B" up || return 1
+    # af_packet sees what the veth carries: no offloads to leave checksums undone
+    for f in tx rx tso gso gro; do
+        ethtool -K "$IF_A" "$f" off >/dev/null 2>&1
+        ip netns exec "$NS_C" ethtool -K "$IF_B" "$f" off >/dev/null 2>&1
+    done
+    return 0
+}
+c10k_get() { # stack addr name: GET -c 1 req/s, or empty
+    cli_kernel "$3" 120 redis-benchmark -h "$2" -p 6390 -t get -n "$C10K_REQ" -c 1 --csv
+    awk -F'"' '$2 == "GET" {print $4}' "$LOG/$3.cli.log" | head -1
+}
+c10k_case() { # stack addr
+    local stack=$1 addr=$2 v0 v1 holder cli=$LOG/c10k-hold-$1.cli.log
+    v0=$(c10k_get "$stack" "$addr" "c10k-$stack-none")
+    ip netns exec "$NS_C" "$SOCKB" hold "$addr" 6390 "$C10K_N" --seconds 120 >"$cli" 2>&1 &
+    holder=$!; pids+=("$holder")
+    if wait_log "$cli" "^sock_bench: holding $C10K_N\$" 90; then
+        v1=$(c10k_get "$stack" "$addr" "c10k-$stack-held")
+    fi
+    if [ -n "$v0" ]; then row c10k_get_c1 rps_none_idle "$stack" "$v0" req/s "redis-benchmark -c 1 GET, no other connection"
+    else fail c10k_get_c1 rps_none_idle "$stack" req/s "redis-benchmark: $(why "$LOG/c10k-$stack-none.cli.log" "$LOG/c10k-$stack.srv.log")"; fi
+    if [ -n "${v1:-}" ]; then row c10k_get_c1 "rps_${C10K_N}_idle" "$stack" "$v1" req/s "redis-benchmark -c 1 GET while $C10K_N other connections are open and idle"
+    else fail c10k_get_c1 "rps_${C10K_N}_idle" "$stack" req/s "$(why "$cli" "$LOG/c10k-$stack-held.cli.log" "$LOG/c10k-$stack.srv.log")"; fi
+    if [ -n "$v0" ] && [ -n "${v1:-}" ]; then
+        row c10k_get_c1 held_over_none "$stack" "$(awk -v a="$v1" -v b="$v0" 'BEGIN {printf "%.3f", a / b}')" ratio \
+            "req/s with $C10K_N idle connections held / with none"
+    else
+        fail c10k_get_c1 held_over_none "$stack" ratio "a run failed"
+    fi
+    stop_pid "$holder" 3
+}
+begin "C10K: redis GET -c 1 with none and with $C10K_N idle connections, kernel"
+srv_kernel c10k-kernel redis-server "${REDIS_ARGS[@]}" --port 6390 --bind "$K_SRV"
+wait_listen_kernel - 6390 10
+c10k_case kernel "$K_SRV"
+stop_pid "$SRV" 3
+begin "C10K: the same, redis-server under sluice-run (net_af_packet on a veth), clients on the kernel"
+if c10k_up >"$LOG/c10k-net.log" 2>&1; then
+    SLUICE_NET_DEVARGS="net_af_packet0,iface=$IF_A" SLUICE_NET_ADDR=$C_SRV SLUICE_NET_LINK_TIMEOUT_MS=20000 \
+        "$RUN" -- redis-server "${REDIS_ARGS[@]}" --port 6390 --bind "$C_SRV" >"$LOG/c10k-sluice.srv.log" 2>&1 &
+    SRV=$!; pids+=("$SRV")
+    for _ in $(seq 100); do
+        ip netns exec "$NS_C" redis-cli -h "$C_SRV" -p 6390 ping >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    c10k_case sluice "$C_SRV"
+    stop_pid "$SRV" 3
+else
+    for m in rps_none_idle "rps_${C10K_N}_idle" held_over_none; do
+        fail c10k_get_c1 "$m" sluice req/s "the second veth: $(why "$LOG/c10k-net.log")"
+    done
+fi
 
 # ---- 7. memory per idle connection ----
 # The client is always sock_bench hold (on the kernel, or under sluice-run):

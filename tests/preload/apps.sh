@@ -5,8 +5,10 @@
 # other way round:
 #   redis-server: redis-benchmark -t set,get,lpush,lpop,mset -n 100000 at
 #     -c 1, -c 50 and -P 16; BGSAVE under load; values of 1 B..1 MiB equal;
+#   redis BLPOP order: two clients blocked on one key are served in the
+#     order their requests arrived (tests/preload/redis_blpop.py);
 #   nginx (master, 1 worker, daemon): a 100 MiB file with an equal SHA-256,
-#     wrk -c 50 -d 10s with no socket errors;
+#     wrk -c 50 and -c 1000 -d 10s with no socket errors;
 #   memcached -t 2: 10,000 keys set and read back equal;
 #   redis-benchmark and curl under sluice-run against a kernel redis-server
 #     and a kernel nginx in the namespace.
@@ -93,8 +95,10 @@ if ! ./scripts/net.sh up >"$LOG/net.log" 2>&1; then
 fi
 
 # ---- redis-server on Sluice, redis-benchmark on the kernel ----
+# (DEBUG is enabled for the BLPOP order probe below: DEBUG SLEEP keeps the
+# server busy while two clients' requests arrive)
 (cd "$LOG" && exec "$RUN" --stats -- redis-server --port 6379 --save '' --appendonly no \
-    --protected-mode no --dir "$LOG" --dbfilename sluice.rdb) >"$LOG/redis.log" 2>&1 &
+    --protected-mode no --enable-debug-command yes --dir "$LOG" --dbfilename sluice.rdb) >"$LOG/redis.log" 2>&1 &
 redis=$!
 pids+=($redis)
 retry 30 in_peer redis-cli -h 10.0.0.2 ping
@@ -133,6 +137,11 @@ for sz in 1 1000 65536 1048576; do
     cmp -s "$LOG/v$sz" "$LOG/g$sz" || st=1
 done
 result "values of 1 B, 1000 B, 64 KiB, 1 MiB read back equal" $st
+
+# Two clients blocked on one key: redis must read their BLPOPs in the order
+# they arrived (epoll's ready list), so the first gets the first element
+in_peer timeout 120 python3 tests/preload/redis_blpop.py 10.0.0.2 6379 200 >"$LOG/blpop.txt" 2>&1
+result "BLPOP order: A, then B block while redis sleeps; the first element goes to A ($(tail -n1 "$LOG/blpop.txt"))" $?
 in_peer redis-cli -h 10.0.0.2 shutdown nosave >/dev/null 2>&1
 for _ in $(seq 50); do kill -0 "$redis" 2>/dev/null || break; sleep 0.2; done
 stop_pid "$redis"
@@ -173,6 +182,10 @@ in_peer timeout 60 wrk -c 50 -t 2 -d 10s http://10.0.0.2:8080/index.html >"$LOG/
 st=$?
 ! grep -q 'Socket errors' "$LOG/wrk.txt" && ! grep -q 'Non-2xx' "$LOG/wrk.txt" && grep -q 'Requests/sec' "$LOG/wrk.txt"
 result "wrk -c 50 -d 10s: no socket errors ($(grep 'Requests/sec' "$LOG/wrk.txt" | tr -s ' '))" $((st | $?))
+in_peer timeout 60 wrk -c 1000 -t 2 -d 10s http://10.0.0.2:8080/index.html >"$LOG/wrk1000.txt" 2>&1
+st=$?
+! grep -q 'Socket errors' "$LOG/wrk1000.txt" && ! grep -q 'Non-2xx' "$LOG/wrk1000.txt" && grep -q 'Requests/sec' "$LOG/wrk1000.txt"
+result "wrk -c 1000 -d 10s: no socket errors ($(grep 'Requests/sec' "$LOG/wrk1000.txt" | tr -s ' '))" $((st | $?))
 stop_nginx "$LOG/nginx.pid"
 
 # ---- memcached -t 2 on Sluice ----

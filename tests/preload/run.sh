@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh BUILD_DIR - tests of the interposer (libsluice-preload.so) that
 # need no TCP application: the errno comparison (the same program on the
-# kernel and under sluice-run, call by call), kernel passthrough, UDP with
+# kernel and under sluice-run, call by call), the readiness order and
+# epoll's semantics (ready_order, compared the same way), kernel passthrough, UDP with
 # unmodified python3 both ways, fork before and after the first I/O, and one
 # epoll set mixing a pipe and a Sluice socket, and half-close (shutdown
 # SHUT_WR) both ways. Needs root: it makes its own
@@ -66,6 +67,31 @@ st=$((st | $?))
 grep -Eq 'sockets taken [1-9]' "$LOG/errno-sluice.err"
 st=$((st | $?))
 result "errno comparison: $(tail -n1 "$LOG/errno-kernel.txt" | sed 's/errno_compare: //'), kernel and interposer equal, call by call" $st
+
+# 1b. Readiness: the order in which epoll, poll and select report ready
+# connections, and epoll's semantics item by item (tests/preload/
+# ready_order.c): the kernel's server in the namespace with its client
+# there too, then the same server under sluice-run with the client on the
+# kernel; the outputs equal line by line, every round handled in the order
+# the requests were sent.
+ORDER=$BUILD/preload/ready_order
+ROUNDS=${ORDER_ROUNDS:-1000}
+st=0
+ip netns exec "$SLUICE_NET_NS" timeout 300 "$ORDER" server 7200 >"$LOG/order-kserver.txt" 2>"$LOG/order-kserver.err" &
+pids+=($!)
+wait_line "$LOG/order-kserver.err" listening || st=1
+in_peer timeout 300 "$ORDER" client 10.0.0.1 7200 "$ROUNDS" >"$LOG/order-kclient.txt" 2>&1 || st=1
+wait_pid "${pids[-1]}" 60 || st=1
+timeout 300 "$RUN" -- "$ORDER" server 7201 >"$LOG/order-sserver.txt" 2>"$LOG/order-sserver.err" &
+pids+=($!)
+wait_line "$LOG/order-sserver.err" listening 30 || st=1
+in_peer timeout 300 "$ORDER" client 10.0.0.2 7201 "$ROUNDS" >"$LOG/order-sclient.txt" 2>&1 || st=1
+wait_pid "${pids[-1]}" 60 || st=1
+cat "$LOG/order-kserver.txt" "$LOG/order-kclient.txt" >"$LOG/order-kernel.txt"
+cat "$LOG/order-sserver.txt" "$LOG/order-sclient.txt" >"$LOG/order-sluice.txt"
+diff -u "$LOG/order-kernel.txt" "$LOG/order-sluice.txt" >"$LOG/order.diff" || st=1
+[ "$(grep -c "$ROUNDS of $ROUNDS rounds handled in the order sent" "$LOG/order-sluice.txt")" = 8 ] || st=1
+result "readiness order: epoll (level, edge), poll, select with 2 and 3 connections, $ROUNDS rounds each in the order sent, and epoll's semantics ($(grep -c -- '->' "$LOG/order-kernel.txt") checks), kernel and interposer equal" $st
 
 # 2. Passthrough: with no socket taken, the interposer is the kernel, and
 # DPDK never starts.
