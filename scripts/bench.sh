@@ -479,6 +479,8 @@ c10k_get() { # stack addr name: GET -c 1 req/s, or empty
 }
 c10k_case() { # stack addr
     local stack=$1 addr=$2 v0 v1 holder cli=$LOG/c10k-hold-$1.cli.log
+    # a first run warms up (ARP, the server's first allocations), unmeasured
+    cli_kernel "c10k-$stack-warm" 60 redis-benchmark -h "$addr" -p 6390 -t get -n 5000 -c 1 -q
     v0=$(c10k_get "$stack" "$addr" "c10k-$stack-none")
     ip netns exec "$NS_C" "$SOCKB" hold "$addr" 6390 "$C10K_N" --seconds 120 >"$cli" 2>&1 &
     holder=$!; pids+=("$holder")

@@ -70,7 +70,7 @@ step "integration: Sluice against the Linux kernel and over net_memif"
 step "integration: TCP against the Linux kernel (tests/integration/tcp_linux.sh: 100 MiB each way clean and under loss, reordering, duplication; 1,000 sequential and 10,000 concurrent connections; every close path; a SYN flood)"
 ./tests/integration/tcp_linux.sh build || failed+=("TCP against Linux (tests/integration/tcp_linux.sh)")
 
-step "interposer: errno comparison with the kernel, passthrough, UDP, fork, epoll, half-close, one-byte writes (tests/preload/run.sh)"
+step "interposer: errno comparison with the kernel, readiness order and epoll semantics, passthrough, UDP, fork, epoll, half-close, one-byte writes (tests/preload/run.sh)"
 ./tests/preload/run.sh build || failed+=("interposer tests (tests/preload/run.sh)")
 
 step "apps on Sluice: redis-server, nginx, memcached; redis-benchmark and curl under sluice-run (tests/preload/apps.sh)"
