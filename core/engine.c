@@ -7,12 +7,14 @@
 #include <sched.h>
 #include <time.h>
 
+#include <sluice/idle.h>
+
 #include "queue.h"
 #include "runtime.h"
 
-/* Longest sleep of an idle waiter: short, because the peer of a pipe has no
- * way to wake us, so this bounds the latency an idle pipe adds. */
-#define IDLE_SLEEP_NS 20000u
+/* Longest sleep of an idle native waiter: short, because the peer of a pipe
+ * has no way to wake us, so this bounds the latency an idle pipe adds. */
+#define IDLE_SLEEP_MAX_NS 20000u
 
 static engine_poll_fn poll_hook;
 static void *poll_ctx;
@@ -42,12 +44,9 @@ int engine_poll_once(uint64_t now_ns)
 
 void engine_idle(uint64_t now_ns, uint64_t last_work_ns, uint64_t deadline_ns)
 {
-    uint64_t spin_ns = (uint64_t)g_rt.cfg.spin_us * 1000u;
-    uint64_t nap = IDLE_SLEEP_NS;
+    uint64_t nap = sluice_idle_nap_ns(now_ns - last_work_ns, (uint64_t)g_rt.cfg.spin_us * 1000u, IDLE_SLEEP_MAX_NS);
 
-    if (now_ns - last_work_ns < spin_ns)
-        return;
-    if (deadline_ns <= now_ns)
+    if (nap == 0 || deadline_ns <= now_ns)
         return;
     if (deadline_ns - now_ns < nap)
         nap = deadline_ns - now_ns;

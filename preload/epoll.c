@@ -23,7 +23,7 @@
  * list, then the kernel set with a zero timeout (which side fills the
  * events first alternates whenever maxevents was reached, so neither
  * starves); when nothing is ready it spins, then naps in the kernel's wait
- * (the idle policy of state.c), so kernel fds wake it at once and Sluice
+ * (the idle policy of <sluice/idle.h>, preload/idle.c), so kernel fds wake it at once and Sluice
  * sockets within a nap.
  *
  * An epoll fd inside another epoll set (or in poll/select) is readable when

@@ -100,7 +100,7 @@ void real_resolve(void);
  * straight to the kernel (DPDK opens sockets, ioctls and eventfds itself). */
 extern __thread int t_inside;
 
-/* ---- logging (log.c... in state.c) ---- */
+/* ---- logging, the lock, the clock (log.c) ---- */
 
 enum plog_level { PLOG_ERROR, PLOG_WARN, PLOG_INFO, PLOG_DEBUG, PLOG_STATS /* always printed */ };
 extern int g_log_level;
@@ -115,7 +115,7 @@ int rules_load(void);
  * Sluice's (1), the kernel's (0), or -EINVAL when the rules are bad. */
 int rules_take(uint32_t addr, uint16_t port);
 
-/* ---- sockets (state.c) ---- */
+/* ---- sockets (psock.c: life; completions.c: what the engine files) ---- */
 
 enum ps_state { PS_CAND, PS_KERNEL, PS_TAKEN };
 enum ps_conn { CS_NONE, CS_LISTEN, CS_CONNECTING, CS_CONNECTED, CS_FAILED };
@@ -225,12 +225,36 @@ extern struct epset **g_eps;
 #define FDF_EPOLL 1u
 extern uint8_t *g_fdflags;
 
+/* Set at start from SLUICE_PRELOAD_* and SLUICE_LOG (init.c). */
+extern uint32_t g_default_sndbuf;  /* bytes of unacknowledged writes per socket */
+extern unsigned g_spin_us;         /* a waiter spins this long after work, then naps */
+extern bool g_want_stats;          /* print the counters at exit */
+/* Whether this process started the stack (demi_init succeeded here), when
+ * (its pid: a forked child is another process), whether it is a child of
+ * one that did (then it must never touch it), and every socket (psock.c). */
+extern bool g_started, g_detached;
+extern pid_t g_started_pid;
+extern struct psock *g_all_socks;
+/* Completions filed so far: a waiter that sees it move is not idle. */
+extern uint64_t g_work;
+
 struct pstats {
     uint64_t taken, kernel, accepted, bytes_in, bytes_out, pushes, pops, waits_slept;
 };
 extern struct pstats g_pstats;
 
 void preload_init(void);        /* resolves, sizes the tables; idempotent */
+/* Puts back the SLUICE_* variables the program started with and has
+ * cleared since (the stack reads them when it starts). */
+void restore_env(void);
+/* fork and exit (process.c): the pthread_atfork handlers, and the exit
+ * handlers registered when the stack starts (linger: pushes in flight may
+ * finish for 2 s, then every socket is closed; stats: the counters). */
+void atfork_prepare(void);
+void atfork_parent(void);
+void atfork_child(void);
+void linger_at_exit(void);
+void stats_at_exit(void);
 void lock(void);
 void unlock(void);
 
@@ -282,6 +306,37 @@ int ps_decide(struct psock *s, int fd, uint32_t addr, uint16_t port);
  * kernel (TCP not available: the recorded bind/listen were done on the
  * kernel fd); -errno. */
 int ps_materialise(struct psock *s, int fd);
+/* ---- tokens (tokens.c): what each outstanding demi token is for ---- */
+
+enum tok_kind { TK_POP = 1, TK_PUSH, TK_ACCEPT, TK_CONNECT };
+
+struct tok {
+    demi_qtoken_t qt;        /* 0: free slot */
+    struct psock *s;
+    enum tok_kind kind;
+    uint32_t bytes;
+    demi_sgarray_t sga;      /* a push's array, freed when it completes (none for a small write) */
+};
+
+/* Files t under t->qt (lock held). 0 or -ENOMEM. */
+int tok_add(const struct tok *t);
+/* Removes the entry of qt into *out; false if unknown (lock held). */
+bool tok_take(demi_qtoken_t qt, struct tok *out);
+/* Forgets every token (a forked child: they are the parent's). */
+void tok_reset(void);
+
+/* Frees a push's array; one of our own memory (sga_numsegs 0) has none. */
+void push_sga_free(demi_sgarray_t *sga);
+/* Frees what s holds on the demi side (lock held); a socket inherited over
+ * fork is only forgotten. */
+void ps_release_demi(struct psock *s);
+/* Frees s once its last fd is closed, no caller waits on it and its tokens
+ * are back (lock held). */
+void ps_maybe_free(struct psock *s);
+/* Keeps one accept outstanding on listener s (lock held). 0 or -errno. */
+int issue_accept(struct psock *s);
+/* Reads the stack's SO_SNDBUF of s into s->sndbuf (lock held). */
+void query_sndbuf(struct psock *s);
 /* Drives the engine once and files every completion (lock held). */
 void progress(void);
 /* EPOLL* readiness of a taken socket (lock held). */

@@ -8,7 +8,7 @@
  * of the kernel in the same call (a zero timeout), and when nothing is
  * ready the call spins, then naps in the kernel's own poll/select, so
  * kernel fds wake it at once and Sluice sockets within a nap (the idle
- * policy of state.c). An epoll fd with Sluice members is asked of both: the
+ * policy of <sluice/idle.h>). An epoll fd with Sluice members is asked of both: the
  * kernel for its kernel part, its ready list for the rest (epoll.c).
  * Errors: -1 and errno as poll(2) and select(2) list them.
  */

@@ -829,7 +829,7 @@ PRELOAD_API int dup3(int fd, int nfd, int flags)
 
 /* ---- fork ---- */
 
-/* The pthread_atfork handlers (state.c) do the work, so that daemon() and
+/* The pthread_atfork handlers (process.c) do the work, so that daemon() and
  * other callers of the C library's internal fork are covered too. */
 PRELOAD_API pid_t fork(void)
 {

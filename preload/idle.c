@@ -1,0 +1,96 @@
+/*
+ * idle.c - the idle state of the interposer's waiters (when the process
+ * last found work, across threads and calls) under the one idle policy of
+ * <sluice/idle.h>, and ps_block, the wait of every blocking call on one
+ * socket.
+ */
+/* Our definitions of pread, sendfile and fcntl must keep their own names
+ * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
+ * Meson sets); on 64-bit targets off_t is 64 bits either way. */
+#undef _FILE_OFFSET_BITS
+#include <errno.h>
+#include <sched.h>
+#include <time.h>
+
+#include <sluice/idle.h>
+
+#include "internal.h"
+
+/* When any waiter of the process last found work (ns, now_ns()'s clock;
+ * 0 before the first wait). Waiters may run in several threads. */
+static uint64_t g_last_work_ns;
+
+void idle_init(struct idle *st)
+{
+    uint64_t now = now_ns(), last = __atomic_load_n(&g_last_work_ns, __ATOMIC_RELAXED);
+
+    if (last == 0) {
+        last = now;
+        __atomic_store_n(&g_last_work_ns, last, __ATOMIC_RELAXED);
+    }
+    st->start_ns = now;
+    st->last_work_ns = last;
+    st->spins = 0;
+}
+
+void idle_work(struct idle *st)
+{
+    st->last_work_ns = now_ns();
+    __atomic_store_n(&g_last_work_ns, st->last_work_ns, __ATOMIC_RELAXED);
+}
+
+uint64_t idle_next(struct idle *st)
+{
+    uint64_t now = now_ns(), nap;
+
+    st->spins++;
+    nap = sluice_idle_nap_ns(now - st->last_work_ns, (uint64_t)g_spin_us * 1000u, SLUICE_IDLE_LONG_NAP_NS);
+    /* two cores shared with the peer: while spinning, let it run now and then */
+    if (nap == 0 && (st->spins & 63) == 0)
+        sched_yield();
+    return nap;
+}
+
+int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeval *timeout)
+{
+    struct idle st;
+    uint64_t deadline = UINT64_MAX;
+    int rc = 0;
+
+    idle_init(&st);
+    if (timeout != NULL && (timeout->tv_sec != 0 || timeout->tv_usec != 0))
+        deadline = st.start_ns + (uint64_t)timeout->tv_sec * 1000000000u + (uint64_t)timeout->tv_usec * 1000u;
+    s->busy++;
+    for (;;) {
+        uint64_t gen = s->gen;
+        progress();
+        if (s->closed) {
+            rc = -EBADF;
+            break;
+        }
+        if (ready(s)) {
+            idle_work(&st); /* the program has something to do again */
+            break;
+        }
+        if (s->gen != gen)
+            idle_work(&st);
+        if (now_ns() >= deadline) {
+            rc = -EAGAIN;
+            break;
+        }
+        uint64_t nap = idle_next(&st);
+        if (nap > 0) {
+            unlock();
+            struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)nap};
+            nanosleep(&ts, NULL);
+            g_pstats.waits_slept++;
+            lock();
+        } else {
+            unlock();
+            lock();
+        }
+    }
+    s->busy--;
+    ps_maybe_free(s);
+    return rc;
+}

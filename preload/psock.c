@@ -1,0 +1,433 @@
+/*
+ * psock.c - the life of a socket Sluice takes: made, decided (taken or the
+ * kernel's, by the rules), materialised on the demi side at its first use
+ * (which starts the stack in this process: demi_init), written to (ps_push:
+ * a copy into a fresh array, the bytes not yet completed bounded by
+ * SO_SNDBUF), and freed once its last fd is closed and its tokens are back.
+ * Design: docs/preload.md.
+ */
+/* Our definitions of pread, sendfile and fcntl must keep their own names
+ * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
+ * Meson sets); on 64-bit targets off_t is 64 bits either way. */
+#undef _FILE_OFFSET_BITS
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <demi/libos.h>
+#include <demi/sga.h>
+#include <demi/wait.h>
+#include <dmtr/libos.h>
+
+#include "internal.h"
+
+/* Frees a push's array; one of our own memory (sga_numsegs 0) has none. */
+void push_sga_free(demi_sgarray_t *sga)
+{
+    if (sga->sga_numsegs == 0)
+        return;
+    t_inside++;
+    demi_sgafree(sga);
+    t_inside--;
+}
+
+struct psock *g_all_socks;
+/* Whether this process g_started the stack (demi_init succeeded here), and
+ * whether it is a child of one that did (then it must never touch it). */
+bool g_started, g_detached;
+static bool init_failed;
+pid_t g_started_pid;
+
+
+struct psock *ps_new(int type, bool nonblock)
+{
+    struct psock *s = calloc(1, sizeof(*s));
+
+    if (s == NULL)
+        return NULL;
+    s->type = type;
+    s->nonblock = nonblock;
+    s->qd = -1;
+    s->sndbuf = g_default_sndbuf;
+    s->next_all = g_all_socks;
+    g_all_socks = s;
+    return s;
+}
+
+static void ps_unlink(struct psock *s)
+{
+    for (struct psock **p = &g_all_socks; *p != NULL; p = &(*p)->next_all) {
+        if (*p == s) {
+            *p = s->next_all;
+            return;
+        }
+    }
+}
+
+static int ps_outstanding(const struct psock *s)
+{
+    return s->pops_out + s->pushes_out + (s->accept_out ? 1 : 0) + (s->connect_out ? 1 : 0);
+}
+
+/* Frees what s holds on the demi side and, once nothing refers to it, s. */
+void ps_maybe_free(struct psock *s)
+{
+    if (!s->closed || s->busy > 0 || (ps_outstanding(s) > 0 && !g_detached))
+        return;
+    ps_unlink(s);
+    free(s->opts);
+    free(s->rq);
+    free(s->aq);
+    free(s);
+}
+
+void ps_release_demi(struct psock *s)
+{
+    if (s->dead || g_detached) {
+        /* inherited over fork: the stack is the parent's; forget only */
+        s->qd = -1;
+        return;
+    }
+    while (s->rq_n > 0) {
+        demi_sgafree(&s->rq[s->rq_head].sga);
+        s->rq_head = (s->rq_head + 1) % s->rq_cap;
+        s->rq_n--;
+    }
+    s->rbytes = 0;
+    while (s->aq_n > 0) {
+        t_inside++;
+        demi_close(s->aq[s->aq_head].qd);
+        t_inside--;
+        s->aq_head = (s->aq_head + 1) % s->aq_cap;
+        s->aq_n--;
+    }
+    if (s->qd >= 0) {
+        t_inside++;
+        demi_close(s->qd);
+        t_inside--;
+        s->qd = -1;
+    }
+}
+
+void fd_set_sock(int fd, struct psock *s)
+{
+    if (s != NULL)
+        s->refs++;
+    __atomic_store_n(&g_socks[fd], s, __ATOMIC_RELEASE);
+}
+
+void fd_set_ep(int fd, struct epset *e)
+{
+    if (e != NULL)
+        e->refs++;
+    __atomic_store_n(&g_eps[fd], e, __ATOMIC_RELEASE);
+}
+
+void fd_forget(int fd)
+{
+    struct psock *s;
+    struct epset *e;
+
+    if (fd < 0 || fd >= g_fdmax)
+        return;
+    s = g_socks[fd];
+    e = g_eps[fd];
+    if (s != NULL) {
+        __atomic_store_n(&g_socks[fd], NULL, __ATOMIC_RELEASE);
+        if (--s->refs == 0) {
+            s->closed = true;
+            ep_drop_sock(s);
+            ps_release_demi(s);
+            ps_maybe_free(s);
+        }
+    }
+    if (e != NULL) {
+        __atomic_store_n(&g_eps[fd], NULL, __ATOMIC_RELEASE);
+        if (--e->refs == 0)
+            ep_free(e);
+    }
+}
+
+int ps_decide(struct psock *s, int fd, uint32_t addr, uint16_t port)
+{
+    int take;
+
+    (void)fd;
+    if (s->state != PS_CAND)
+        return s->state == PS_TAKEN;
+    take = rules_take(addr, port);
+    if (take < 0)
+        return take;
+    s->state = take ? PS_TAKEN : PS_KERNEL;
+    if (take)
+        g_pstats.taken++;
+    else
+        g_pstats.kernel++;
+    ep_sock_decided(s);
+    return take;
+}
+
+/* Starts Sluice in this process (demi_init), once. 0 or -errno. */
+static int ensure_started(void)
+{
+    int rc;
+
+    if (g_started)
+        return 0;
+    if (g_detached) {
+        plog(PLOG_ERROR, "this process is a child of one that runs the Sluice stack (fork after I/O): "
+                         "its sockets cannot be used here; open new ones before the first I/O, or exec");
+        return -ENETDOWN;
+    }
+    if (init_failed)
+        return -ENETDOWN;
+    restore_env();
+    t_inside++;
+    rc = demi_init(NULL);
+    t_inside--;
+    if (rc != 0 && rc != EEXIST) {
+        init_failed = true;
+        plog(PLOG_ERROR, "Sluice did not start (demi_init: %s); the lines above say why", strerror(rc));
+        return -ENETDOWN;
+    }
+    g_started = true;
+    g_started_pid = getpid();
+    /* atexit runs handlers last-registered first: these run before the
+     * core's own (registered by demi_init), while the stack still runs */
+    if (g_want_stats)
+        atexit(stats_at_exit);
+    atexit(linger_at_exit);
+    return 0;
+}
+
+/* The kernel does what was recorded (TCP not available on the stack yet). */
+static int ps_fallback(struct psock *s, int fd)
+{
+    static bool warned;
+
+    if (!warned) {
+        plog(PLOG_WARN, "Sluice has no %s sockets yet: they stay with the kernel",
+             s->type == SOCK_STREAM ? "TCP" : "UDP");
+        warned = true;
+    }
+    s->state = PS_KERNEL;
+    g_pstats.taken--;
+    g_pstats.kernel++;
+    ep_sock_decided(s);
+    if (s->bound && real.bind(fd, (const struct sockaddr *)&s->bind_addr, sizeof(s->bind_addr)) != 0)
+        return -errno;
+    if (s->listening && real.listen(fd, s->backlog) != 0)
+        return -errno;
+    return 1;
+}
+
+void query_sndbuf(struct psock *s)
+{
+    int v = 0;
+    socklen_t len = sizeof(v);
+
+    t_inside++;
+    if (demi_getsockopt(s->qd, SOL_SOCKET, SO_SNDBUF, &v, &len) == 0 && v > 0)
+        s->sndbuf = (uint32_t)v;
+    t_inside--;
+}
+
+int issue_accept(struct psock *s)
+{
+    struct tok t = {.s = s, .kind = TK_ACCEPT};
+    int rc;
+
+    t_inside++;
+    rc = demi_accept(&t.qt, s->qd);
+    t_inside--;
+    if (rc != 0)
+        return -rc;
+    if (tok_add(&t) != 0) {
+        t_inside++;
+        dmtr_drop(t.qt);
+        t_inside--;
+        return -ENOMEM;
+    }
+    s->accept_out = true;
+    return 0;
+}
+
+int ps_materialise(struct psock *s, int fd)
+{
+    int rc, qd;
+
+    if (s->state != PS_TAKEN)
+        return 1;
+    if (s->qd >= 0)
+        return 0;
+    if (s->dead)
+        return -EIO;
+    rc = ensure_started();
+    if (rc)
+        return rc;
+    t_inside++;
+    rc = demi_socket(&qd, AF_INET, s->type, 0);
+    t_inside--;
+    if (rc == ENOTSUP || rc == EOPNOTSUPP || rc == EPROTONOSUPPORT)
+        return ps_fallback(s, fd);
+    if (rc != 0)
+        return -rc;
+    t_inside++;
+    for (int i = 0; i < s->nopts; i++) {
+        /* the kernel fd accepted each of them already; the stack may not
+         * know them all (kept on the kernel socket only, docs/preload.md) */
+        const struct opt_rec *o = &s->opts[i];
+        demi_setsockopt(qd, o->level, o->name, o->val, o->len);
+    }
+    t_inside--;
+    if (s->bound) {
+        t_inside++;
+        rc = demi_bind(qd, (const struct sockaddr *)&s->bind_addr, sizeof(s->bind_addr));
+        t_inside--;
+        if (rc == EINVAL && s->bind_addr.sin_addr.s_addr != 0)
+            rc = EADDRNOTAVAIL; /* "not our address", as Linux says it */
+        if (rc != 0) {
+            t_inside++;
+            demi_close(qd);
+            t_inside--;
+            return -rc;
+        }
+    }
+    s->qd = qd;
+    if (s->listening) {
+        t_inside++;
+        rc = demi_listen(qd, s->backlog);
+        t_inside--;
+        if (rc == 0)
+            rc = -issue_accept(s);
+        if (rc != 0) {
+            t_inside++;
+            demi_close(qd);
+            t_inside--;
+            s->qd = -1;
+            return -rc;
+        }
+        s->conn = CS_LISTEN;
+    }
+    query_sndbuf(s);
+    plog(PLOG_DEBUG, "fd %d: %s socket on Sluice (qd %d)%s port %u%s", fd, s->type == SOCK_STREAM ? "TCP" : "UDP",
+         qd, s->bound ? ", bound to" : "", (unsigned)ntohs(s->bind_addr.sin_port), s->listening ? ", listening" : "");
+    if (s->type == SOCK_DGRAM)
+        ps_refill(s);
+    return 0;
+}
+
+void ps_free_sga(demi_sgarray_t *sga)
+{
+    t_inside++;
+    demi_sgafree(sga);
+    t_inside--;
+}
+
+
+/* Stream writes up to this many bytes are pushed from a buffer on our C
+ * stack, not from a pool array: the stack copies them and merges small
+ * ones into the mbuf of the write before (tcp_send), so a program writing
+ * a few bytes at a time holds an mbuf per 2 KiB or so, not two per write -
+ * which emptied the pool (ENOBUFS) after about 4,000 one-byte writes. */
+#define PUSH_COPY_MAX 1024u
+
+ssize_t ps_push(struct psock *s, const void *data, size_t len, const struct sockaddr_in *to,
+                int (*fill)(void *dst, size_t len, void *ctx), void *ctx)
+{
+    struct tok t = {.s = s, .kind = TK_PUSH, .bytes = (uint32_t)len};
+    uint8_t local[PUSH_COPY_MAX];
+    demi_sgarray_t sga;
+    int rc;
+
+    if (s->type == SOCK_STREAM && to == NULL && len <= PUSH_COPY_MAX) {
+        memset(&sga, 0, sizeof(sga));
+        sga.sga_numsegs = 1;
+        sga.sga_segs[0].sgaseg_buf = local;
+        sga.sga_segs[0].sgaseg_len = (uint32_t)len;
+    } else {
+        t_inside++;
+        sga = demi_sgaalloc(len);
+        t_inside--;
+        if (sga.sga_numsegs == 0)
+            return -ENOBUFS;
+        t.sga = sga; /* freed when the push completes */
+    }
+    if (fill != NULL) {
+        rc = fill(sga.sga_segs[0].sgaseg_buf, len, ctx);
+        if (rc <= 0) {
+            push_sga_free(&t.sga);
+            return rc;
+        }
+        /* a sub-span of our own array is a valid segment */
+        len = (size_t)rc;
+        sga.sga_segs[0].sgaseg_len = (uint32_t)len;
+        t.bytes = (uint32_t)len;
+    } else {
+        memcpy(sga.sga_segs[0].sgaseg_buf, data, len);
+    }
+    t_inside++;
+    if (to != NULL)
+        rc = demi_pushto(&t.qt, s->qd, &sga, (const struct sockaddr *)to, sizeof(*to));
+    else
+        rc = demi_push(&t.qt, s->qd, &sga);
+    t_inside--;
+    if (rc == 0 && tok_add(&t) != 0) {
+        /* cannot track it: wait for it here so the array is not lost */
+        demi_qresult_t qr;
+        t_inside++;
+        demi_wait(&qr, t.qt, NULL);
+        t_inside--;
+        push_sga_free(&t.sga);
+        return (ssize_t)len;
+    }
+    if (rc != 0) {
+        push_sga_free(&t.sga);
+        return rc == EAGAIN ? -ENOBUFS : -rc;
+    }
+    s->pushes_out++;
+    s->unacked += len;
+    g_pstats.pushes++;
+    g_pstats.bytes_out += len;
+    return (ssize_t)len;
+}
+
+int tok_add_connect(struct psock *s, demi_qtoken_t qt)
+{
+    struct tok t = {.qt = qt, .s = s, .kind = TK_CONNECT};
+
+    if (tok_add(&t) != 0)
+        return -ENOMEM;
+    s->connect_out = true;
+    return 0;
+}
+
+static bool opt_on(const struct psock *s, int level, int name)
+{
+    for (int i = 0; i < s->nopts; i++)
+        if (s->opts[i].level == level && s->opts[i].name == name && s->opts[i].len >= sizeof(int))
+            return *(const int *)(const void *)s->opts[i].val != 0;
+    return false;
+}
+
+bool ps_port_in_use(const struct psock *s, const struct sockaddr_in *sin)
+{
+    if (sin->sin_port == 0)
+        return false;
+    for (const struct psock *o = g_all_socks; o != NULL; o = o->next_all) {
+        if (o == s || o->closed || o->dead || o->state != PS_TAKEN || o->type != s->type || !o->bound ||
+            o->bind_addr.sin_port != sin->sin_port)
+            continue;
+        if (o->bind_addr.sin_addr.s_addr != sin->sin_addr.s_addr && o->bind_addr.sin_addr.s_addr != 0 &&
+            sin->sin_addr.s_addr != 0)
+            continue;
+        if (opt_on(s, SOL_SOCKET, SO_REUSEPORT) && opt_on(o, SOL_SOCKET, SO_REUSEPORT))
+            continue;
+        if (s->type == SOCK_STREAM && opt_on(s, SOL_SOCKET, SO_REUSEADDR) &&
+            opt_on(o, SOL_SOCKET, SO_REUSEADDR) && !o->listening)
+            continue;
+        return true;
+    }
+    return false;
+}

@@ -1,0 +1,82 @@
+/*
+ * tokens.c - the demi tokens the interposer has outstanding, keyed by
+ * token (a queue descriptor may be reused while results of its old queue
+ * are still on their way): open addressing, power-of-two capacity.
+ */
+/* Our definitions of pread, sendfile and fcntl must keep their own names
+ * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
+ * Meson sets); on 64-bit targets off_t is 64 bits either way. */
+#undef _FILE_OFFSET_BITS
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+static struct tok *toks;
+static size_t tok_cap, tok_n; /* open addressing, power-of-two capacity */
+
+static size_t tok_hash(demi_qtoken_t qt)
+{
+    return (size_t)((qt * 0x9e3779b97f4a7c15ull) >> 17);
+}
+
+static void tok_put_raw(struct tok *tab, size_t cap, const struct tok *t)
+{
+    size_t i = tok_hash(t->qt) & (cap - 1);
+
+    while (tab[i].qt != 0)
+        i = (i + 1) & (cap - 1);
+    tab[i] = *t;
+}
+
+int tok_add(const struct tok *t)
+{
+    if ((tok_n + 1) * 2 > tok_cap) {
+        size_t ncap = tok_cap ? tok_cap * 2 : 1024;
+        struct tok *n = calloc(ncap, sizeof(*n));
+        if (n == NULL)
+            return -ENOMEM;
+        for (size_t i = 0; i < tok_cap; i++)
+            if (toks[i].qt != 0)
+                tok_put_raw(n, ncap, &toks[i]);
+        free(toks);
+        toks = n;
+        tok_cap = ncap;
+    }
+    tok_put_raw(toks, tok_cap, t);
+    tok_n++;
+    return 0;
+}
+
+/* Removes the entry of qt into *out; false if unknown. */
+bool tok_take(demi_qtoken_t qt, struct tok *out)
+{
+    size_t i, j;
+
+    if (tok_cap == 0)
+        return false;
+    i = tok_hash(qt) & (tok_cap - 1);
+    while (toks[i].qt != qt) {
+        if (toks[i].qt == 0)
+            return false;
+        i = (i + 1) & (tok_cap - 1);
+    }
+    *out = toks[i];
+    toks[i].qt = 0;
+    tok_n--;
+    /* re-insert the rest of the cluster (deletion in linear probing) */
+    for (j = (i + 1) & (tok_cap - 1); toks[j].qt != 0; j = (j + 1) & (tok_cap - 1)) {
+        struct tok t = toks[j];
+        toks[j].qt = 0;
+        tok_put_raw(toks, tok_cap, &t);
+    }
+    return true;
+}
+
+void tok_reset(void)
+{
+    /* the table is the parent's memory in a forked child: forgotten, not
+     * freed (its entries name the parent's tokens) */
+    toks = NULL;
+    tok_cap = tok_n = 0;
+}
