@@ -264,13 +264,16 @@ static int ep_send_events(struct epset *e, struct epoll_event *evs, int max, boo
         if (m->events & EPOLLONESHOT) {
             m->disarmed = true;
         } else if (!(m->events & EPOLLET)) {
-            /* level-triggered: back to the tail, looked at again next time */
+            /* level-triggered: back to the tail, looked at again next time
+             * (marked queued once it is there: until then a dequeue of it
+             * must not touch the ready list) */
             TAILQ_INSERT_TAIL(&again, m, rd_link);
-            m->queued = true;
         }
     }
-    TAILQ_FOREACH(m, &again, rd_link)
+    TAILQ_FOREACH(m, &again, rd_link) {
+        m->queued = true;
         e->nready++;
+    }
     TAILQ_CONCAT(&e->ready, &again, rd_link);
     return n;
 }
