@@ -68,12 +68,25 @@ static int put_addr(const struct sockaddr_in *sin, struct sockaddr *addr, sockle
 
 /* ---- socket ---- */
 
+/* Says once per process that IPv6 traffic is not Sluice's (a program that
+ * runs "on Sluice" must not silently run on the kernel). */
+static void warn_inet6(int base)
+{
+    static int warned;
+
+    if ((base == SOCK_STREAM || base == SOCK_DGRAM) && !__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+        plog(PLOG_WARN, "an AF_INET6 socket: Sluice has no IPv6 yet, so this program's IPv6 traffic "
+                        "(and IPv4 through dual-stack sockets) stays with the kernel");
+}
+
 PRELOAD_API int socket(int domain, int type, int protocol)
 {
     int fd, base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 
     ENTER();
     fd = real.socket(domain, type, protocol);
+    if (fd >= 0 && !t_inside && domain == AF_INET6)
+        warn_inet6(base);
     if (fd < 0 || t_inside || domain != AF_INET || fd >= g_fdmax)
         return fd;
     if (!((base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) ||

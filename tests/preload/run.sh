@@ -5,7 +5,8 @@
 # epoll's semantics (ready_order, compared the same way), kernel passthrough, UDP with
 # unmodified python3 both ways, fork before and after the first I/O, and one
 # epoll set mixing a pipe and a Sluice socket, and half-close (shutdown
-# SHUT_WR) both ways. Needs root: it makes its own
+# SHUT_WR) both ways, and what cannot go through Sluice (a static binary,
+# AF_INET6) being said. Needs root: it makes its own
 # namespace and veth pair (scripts/net.sh with names of its own) and removes
 # them on exit, even on failure. Prints "preload: N passed, N failed" last.
 set -uo pipefail
@@ -197,6 +198,23 @@ result "200000 one-byte send() calls under sluice-run, the peer not reading for 
 [ $? = 2 ] && SLUICE_PRELOAD_LIB=/nonexistent "$RUN" -- true 2>"$LOG/run-nolib.err"
 [ $? = 127 ] && grep -q 'libsluice-preload.so not found' "$LOG/run-nolib.err"
 result "sluice-run: a bad option and a missing library each say what is wrong" $?
+
+# 9. What the interposer cannot take is said, not silently left to the
+# kernel: a static binary (sluice-run, before it starts), AF_INET6 sockets
+# (once per process, at the first one); a dynamic program says nothing.
+st=0
+printf 'int main(void) { return 0; }\n' >"$LOG/static.c"
+if cc -static -o "$LOG/static" "$LOG/static.c" 2>"$LOG/static-cc.err"; then
+    "$RUN" -- "$LOG/static" 2>"$LOG/run-static.err" || st=1
+    grep -q 'is statically linked: LD_PRELOAD cannot reach its calls' "$LOG/run-static.err" || st=1
+else
+    echo "  (no static libc here: the static-binary check is skipped)"
+fi
+"$RUN" -- "$PY" -c 'import socket; [socket.socket(socket.AF_INET6) for _ in range(3)]' 2>"$LOG/run-inet6.err" || st=1
+[ "$(grep -c 'an AF_INET6 socket: Sluice has no IPv6 yet' "$LOG/run-inet6.err")" = 1 ] || st=1
+"$RUN" -- true 2>"$LOG/run-true.err" || st=1
+[ ! -s "$LOG/run-true.err" ] || grep -q hugepages "$LOG/run-true.err" || st=1
+result "sluice-run says what cannot go through Sluice: a static binary, AF_INET6 sockets (once); nothing for a dynamic program" $st
 
 echo "preload: $passed passed, $failed failed"
 [ "$failed" = 0 ] && rm -rf "$LOG"
