@@ -84,8 +84,9 @@ SLUICE_API int dmtr_init(int argc, char *argv[])
     return libos_init(argc > 1 ? argc : 0, argc > 1 ? argv : NULL);
 }
 
-/** dmtr_queue - opens an in-process FIFO queue (DESIGN: FIFO, not the
- * seed's LIFO). EINVAL for NULL qd_out; EMFILE; ENOMEM; ENOSYS. */
+/** dmtr_queue - opens an in-process FIFO queue (docs/DESIGN.md
+ * "Decisions": FIFO, not the LIFO of the Demeter documentation). EINVAL
+ * for NULL qd_out; EMFILE; ENOMEM; ENOSYS. */
 SLUICE_API int dmtr_queue(int *qd_out)
 {
     return libos_memq_open(qd_out);

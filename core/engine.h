@@ -1,5 +1,5 @@
 /*
- * engine.h - the run-to-completion engine (DESIGN "Engine").
+ * engine.h - the run-to-completion engine (docs/DESIGN.md "Engine").
  *
  * There are no background threads: every wait drives the engine until its
  * token completes or its timeout passes. One pass runs the poll hook (the

@@ -1,6 +1,6 @@
 /*
  * mbuf.h - scatter-gather arrays on rte_mbufs: allocation, ownership checks
- * and references (DESIGN "Buffers").
+ * and references (docs/DESIGN.md "Buffers").
  *
  * An sga handed to the application has sga_buf = its rte_mbuf and one
  * segment pointing into that mbuf's data (or into an external buffer

@@ -2,7 +2,7 @@
  * tcp_socket.c - the stream socket queue: demi_accept, demi_connect,
  * demi_push, demi_pop and demi_close on a connection of the stack
  * (stack/tcp.h), and the socket calls socket.c hands over (tcp_socket.h).
- * Read DESIGN "Buffers" and the preamble of stack/tcp.h before editing.
+ * Read docs/DESIGN.md "Buffers" and the preamble of stack/tcp.h before editing.
  *
  * Pending operations wait in the queue's lists: pushes in push_ops, pops,
  * accepts and the connect in pop_ops (the queue core keeps every op that
@@ -13,14 +13,14 @@
  * operations wait only for the network is not polled at all: with 10,000
  * idle connections an engine pass costs nothing per connection.
  *
- * Push: zero-copy (DESIGN "Buffers"). The bytes of an array of ours reach
+ * Push: zero-copy (docs/DESIGN.md "Buffers"). The bytes of an array of ours reach
  * tcp_send as mbufs that reference the array's memory (indirect mbufs on a
  * data room, slices of an external buffer), which keeps the memory alive
  * until the peer has acknowledged it even if the application frees the
  * array first (free protection). Application memory (sga_buf NULL) is
  * copied once. A push that ends at byte offset E of the stream completes
- * when tcp_bytes_acked() >= E (DESIGN: "A TCP push is zero-copy, so it
- * completes when the peer has acknowledged all of its bytes").
+ * when tcp_bytes_acked() >= E (docs/DESIGN.md "Decisions": a TCP push
+ * completes when the peer has acknowledged all of its bytes).
  *
  * Pop: the oldest received segment, as the received mbuf itself when it is
  * one direct mbuf of our pool (zero-copy), else one contiguous copy; end of

@@ -1,6 +1,6 @@
 /*
  * wait.c - demi_wait, demi_wait_any, demi_wait_next_n: drive the engine
- * until operations complete (DESIGN "Engine"; current Demikernel C API:
+ * until operations complete (docs/DESIGN.md "Engine"; current Demikernel C API:
  * interval timeouts, NULL waits forever).
  */
 #include "wait.h"

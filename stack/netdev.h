@@ -1,6 +1,6 @@
 /*
  * netdev.h - the stack's only view of a network device: bursts of rte_mbuf
- * in and out (DESIGN "Layers"). Implementations: a DPDK ethdev port
+ * in and out (docs/DESIGN.md "Layers"). Implementations: a DPDK ethdev port
  * (netdev_dpdk.c: net_af_packet, net_tap, net_memif, a PCI NIC), a fake
  * for unit tests (netdev_fake.c), and the fault injector that wraps either
  * (fault.c).

@@ -1,6 +1,6 @@
 /*
  * stack.h - the network stack as the queue core sees it: create, poll,
- * UDP sockets, counters. No queue descriptors or tokens here (DESIGN
+ * UDP sockets, counters. No queue descriptors or tokens here (docs/DESIGN.md
  * "Layers": arrows point down only).
  */
 #ifndef SLUICE_STACK_H

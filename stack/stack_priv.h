@@ -2,7 +2,7 @@
  * stack_priv.h - the state of one network stack and the entry points its
  * layers call on each other. Internal to stack/.
  *
- * Rules for every function here (DESIGN "Style"):
+ * Rules for every function here (docs/DESIGN.md "Style"):
  *  - all state is in struct stack, passed explicitly; no globals;
  *  - now_ns is passed in; the stack never reads a clock;
  *  - an input function owns the mbuf it is given: it either passes it on or

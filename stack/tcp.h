@@ -1,7 +1,7 @@
 /*
  * tcp.h - TCP connections as the queue core (and the interposer, through
  * the core) see them: open, bind, listen, accept, connect, send, receive,
- * shutdown, close, options. No queue descriptors or tokens here (DESIGN
+ * shutdown, close, options. No queue descriptors or tokens here (docs/DESIGN.md
  * "Layers"). Everything inside (the TCB, input, output, timers) is in
  * tcp_conn.h and tcp_*.c.
  *

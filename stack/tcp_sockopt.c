@@ -2,7 +2,7 @@
  * tcp_sockopt.c - socket options of a TCP connection, with Linux's
  * argument rules (socket(7), tcp(7)): an int option needs optlen >=
  * sizeof(int) (EINVAL), getsockopt truncates to the caller's room, an
- * option we do not implement is ENOPROTOOPT - never a silent 0 (DESIGN
+ * option we do not implement is ENOPROTOOPT - never a silent 0 (docs/DESIGN.md
  * "Style").
  *
  * Read first: RFC 9293 §3.8.4 (keep-alives: off by default, "MUST default

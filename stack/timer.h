@@ -1,5 +1,5 @@
 /*
- * timer.h - a hashed timer wheel (DESIGN "Engine": RTO, delayed ACK,
+ * timer.h - a hashed timer wheel (docs/DESIGN.md "Engine": RTO, delayed ACK,
  * persist, keepalive, TIME_WAIT, ARP retries, reassembly). Time is whatever
  * the caller passes as now (ns), so tests drive it with a virtual clock.
  * O(1) arm and cancel; a run visits only the slots whose ticks passed.

@@ -16,7 +16,8 @@ extern "C" {
 
 /* argv (argc > 1) are DPDK EAL arguments and replace the configured ones. */
 int dmtr_init(int argc, char *argv[]);
-/* An in-process FIFO queue (the seed says LIFO; see DESIGN "Decisions"). */
+/* An in-process FIFO queue (the Demeter documentation says LIFO; see
+ * docs/DESIGN.md "Decisions"). */
 int dmtr_queue(int *qd_out);
 int dmtr_socket(int *qd_out, int domain, int type, int protocol);
 int dmtr_getsockname(int qd, struct sockaddr *saddr, socklen_t *size);
