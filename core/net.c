@@ -13,12 +13,10 @@
 #include "engine.h"
 #include "log.h"
 #include "export.h"
-#include "fault.h"
 #include "netdev.h"
-#include "netdev_dpdk.h"
 #include "runtime.h"
 #include "stack.h"
-#include "tcp_cc.h"
+#include "tcp.h"
 
 static struct stack *g_stack;
 /* The fault injector counts here: it wraps the device before the stack

@@ -17,6 +17,8 @@
 #      (fuzz_tcp_state), and frames into the stack for 60 s,
 #   5. the Criterion unit tests of the sanitizer build, with DPDK on
 #      --no-huge (so both memory paths are tested). Its summary ends the run.
+# Between the builds and the tests, scripts/check_layers.sh checks that no
+# include crosses a layer the wrong way (docs/DESIGN.md "Layers").
 # Exits non-zero if anything failed. Idempotent.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +47,9 @@ ninja -C build || exit 1
 step "build: ASan+UBSan"
 configure build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
 ninja -C build-asan || exit 1
+
+step "layers: includes cross no layer the wrong way (scripts/check_layers.sh)"
+./scripts/check_layers.sh build || failed+=("layer check (scripts/check_layers.sh)")
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

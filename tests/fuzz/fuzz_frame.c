@@ -19,6 +19,7 @@
 #include "runtime.h"
 #include "stack.h"
 #include "stack_priv.h"
+#include "netdev_fake.h"
 
 static struct stack *stk;
 static struct netdev *dev;

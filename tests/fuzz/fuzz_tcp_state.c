@@ -43,6 +43,7 @@
 #include "stack.h"
 #include "stack_priv.h"
 #include "tcp_conn.h"
+#include "netdev_fake.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -26,8 +26,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "fault.h"
-#include "netdev_dpdk.h"
+#include "netdev.h"
+#include "stack.h"
 #include "runtime.h"
 
 #ifndef SLUICE_SRCDIR

@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "runtime.h"
+#include "netdev_fake.h"
 
 const struct rte_ether_addr st_us_mac = {{0x02, 0, 0, 0, 0, 0x02}};
 const struct rte_ether_addr st_peer_mac = {{0x02, 0, 0, 0, 0, 0x01}};

@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "runtime.h"
+#include "netdev_fake.h"
 
 #define B_IP RTE_BE32(0x0a000001)
 #define A_IP RTE_BE32(0x0a000002)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fault.h"
+#include "netdev.h"
 #include "stack.h"
 #include "stack_harness.h"
 #include "tcp.h"

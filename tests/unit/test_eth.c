@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "stack_harness.h"
+#include "netdev_fake.h"
 
 static void feed(struct stack *s, struct netdev *dev, const void *frame, size_t len)
 {

@@ -11,10 +11,11 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#include "fault.h"
-#include "harness.h"
 #include "netdev.h"
+#include "stack.h"
+#include "harness.h"
 #include "runtime.h"
+#include "netdev_fake.h"
 
 #define FRAME_LEN 64u
 #define MAX_FRAMES 8192u

@@ -16,6 +16,7 @@
 
 #include "harness.h"
 #include "stack_harness.h"
+#include "netdev_fake.h"
 
 #define SEC 1000000000ull
 #define T0 (1000 * ST_NS_PER_MS) /* st_create's virtual time */

@@ -25,6 +25,7 @@
 #include "tcp_options.h"
 #include "tcp_syncookie.h"
 #include "tcp_tap.h"
+#include "netdev_fake.h"
 
 /* tcp(7) option numbers: neither netinet/tcp.h (its state enum) nor
  * linux/tcp.h (TCP_MSS_DEFAULT) can be included next to the stack's headers */

@@ -15,6 +15,7 @@
 #include "net.h"
 #include "runtime.h"
 #include "stack_harness.h"
+#include "netdev_fake.h"
 
 #define PORT(p) RTE_BE16(p)
 

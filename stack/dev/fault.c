@@ -7,7 +7,8 @@
  * caller gets next, on Tx the frames inner gets next. Nothing here reads a
  * clock: time is the now_ns the caller passes.
  */
-#include "fault.h"
+#include "netdev.h"
+#include "stack.h"
 #include "mbuf_fifo.h"
 
 #include <errno.h>

@@ -4,7 +4,9 @@
  *
  * Files: tcp_conn.c (the table: lookup by 4-tuple, ports, listeners, the
  * life of a connection, and the calls of tcp.h), tcp_input.c (RFC 9293
- * §3.10.7, one handler per state), tcp_output.c (segments out, windows,
+ * §3.10.7, one handler per state), tcp_recovery.c (loss detection:
+ * duplicate ACKs, early retransmit, RFC 8985 time rules, loss probes),
+ * tcp_output.c (segments out, windows,
  * retransmission), tcp_timer.c (RTO, persist, delayed ACK, keepalive,
  * TIME_WAIT), tcp_sockopt.c (socket options). Pure helpers: tcp_options,
  * tcp_seq, tcp_isn, tcp_rtt, tcp_cc, tcp_reass, tcp_sack, tcp_syncookie.
@@ -230,12 +232,6 @@ void tcp_conn_pending(struct tcp_conn *c);
 
 /* Handles a received segment (data at the TCP header). */
 void tcp_input(struct stack *s, struct rte_mbuf *m, const struct ipv4_meta *ip);
-/* The probe timer (RFC 8985 §7) found the segment at snd_una lost by RACK's
- * time rule (tcp_input.c, una_lost_by_time): starts recovery with a fast
- * retransmit, as a third duplicate ACK would, and sends what recovery
- * allows. False (nothing done) when the rule does not hold or recovery
- * may not start (RFC 6582 §3.2 step 2). */
-bool tcp_recover_una_lost_by_time(struct tcp_conn *c);
 
 /* ---- tcp_output.c ---- */
 

@@ -6,7 +6,7 @@
  * that a program can open, close and open again, and a failed open leaves
  * nothing behind. Every DPDK error becomes one line that says what to do.
  */
-#include "netdev_dpdk.h"
+#include "netdev.h"
 
 #include <errno.h>
 #include <inttypes.h>

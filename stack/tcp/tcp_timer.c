@@ -22,6 +22,7 @@
 #include <rte_tcp.h>
 
 #include "tcp_conn.h"
+#include "tcp_recovery.h"
 
 static void rexmt_fire(struct timer *t, void *ctx, uint64_t now_ns);
 static void delack_fire(struct timer *t, void *ctx, uint64_t now_ns);

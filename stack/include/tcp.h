@@ -1,7 +1,8 @@
 /*
  * tcp.h - TCP connections as the queue core (and the interposer, through
  * the core) see them: open, bind, listen, accept, connect, send, receive,
- * shutdown, close, options. No queue descriptors or tokens here (docs/DESIGN.md
+ * shutdown, close, options. One of the three headers of the stack's
+ * interface (with stack.h and netdev.h). No queue descriptors or tokens here (docs/DESIGN.md
  * "Layers"). Everything inside (the TCB, input, output, timers) is in
  * tcp_conn.h and tcp_*.c.
  *
@@ -57,7 +58,9 @@ static inline bool tcp_state_is_synchronized(enum tcp_state st)
 /* The state's name as RFC 9293 writes it ("SYN-SENT"). */
 const char *tcp_state_name(enum tcp_state st);
 
-enum tcp_cc_algo;
+/* Congestion control (config key tcp.cc; tcp_cc.c): RFC 6582 NewReno or
+ * RFC 9438 CUBIC. */
+enum tcp_cc_algo { TCP_CC_NEWRENO, TCP_CC_CUBIC };
 
 /* Stack-wide TCP settings (config keys tcp.*), in bytes and ns. */
 struct tcp_params {

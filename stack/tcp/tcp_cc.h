@@ -33,6 +33,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tcp.h"
+
 /* The largest cwnd (and ssthresh): 2^31 - 1 bytes. More can never be in
  * flight, since sequence numbers are only ordered within 2^31 of each
  * other (RFC 9293 §3.4, RFC 1982); the largest receive window is below
@@ -45,8 +47,6 @@
 #define TCP_CC_SMSS_DEFAULT 536u  /* RFC 9293 §3.7.1: the default send MSS */
 #define TCP_CC_SMSS_MAX 65535u    /* the MSS option is 16 bits (RFC 9293 §3.2) */
 #define TCP_CC_DUPTHRESH 3u       /* RFC 5681 §3.2: fast retransmit on the 3rd dupack */
-
-enum tcp_cc_algo { TCP_CC_NEWRENO, TCP_CC_CUBIC };
 
 /* CUBIC's state (RFC 9438 §4.1.2), in bytes and ns. */
 struct tcp_cc_cubic {

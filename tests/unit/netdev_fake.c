@@ -11,7 +11,7 @@
 #include <rte_mbuf.h>
 
 #include "mbuf_fifo.h"
-#include "netdev.h"
+#include "netdev_fake.h"
 
 struct fake {
     struct netdev dev;

@@ -27,7 +27,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
-#include "counters.h"
+#include "stack.h"
 #include "netdev.h"
 #include "timer.h"
 

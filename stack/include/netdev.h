@@ -1,0 +1,165 @@
+/*
+ * netdev.h - the stack's only view of a network device: bursts of rte_mbuf
+ * in and out (docs/DESIGN.md "Layers"), and the two devices the stack
+ * offers: a DPDK ethdev port (dev/netdev_dpdk.c: net_af_packet, net_tap,
+ * net_memif, a PCI NIC) and the fault injector that wraps any netdev
+ * (dev/fault.c). The unit tests add a fake (tests/unit/netdev_fake.c).
+ * One of the three headers of the stack's interface (with stack.h and
+ * tcp.h).
+ */
+#ifndef SLUICE_NETDEV_H
+#define SLUICE_NETDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+struct rte_mbuf;
+struct rte_mempool;
+struct netdev;
+struct stack_counters;
+
+struct netdev_ops {
+    /* Receives up to n frames into pkts (the caller owns them); returns how
+     * many. now_ns: the engine's clock (the fault injector delays by it). */
+    uint16_t (*rx_burst)(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns);
+    /* Sends up to n frames; returns how many the device took (it owns
+     * those); the caller keeps the rest. */
+    uint16_t (*tx_burst)(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns);
+    /* Stops the device and frees dev. */
+    void (*close)(struct netdev *dev);
+};
+
+/* Offloads a device does for us (subsets of DPDK's RTE_ETH_{RX,TX}_OFFLOAD_*). */
+#define NETDEV_TX_IPV4_CKSUM (1u << 0)
+#define NETDEV_TX_UDP_CKSUM (1u << 1)
+#define NETDEV_TX_TCP_CKSUM (1u << 2)
+#define NETDEV_RX_IPV4_CKSUM (1u << 3) /* mbuf ol_flags carry RTE_MBUF_F_RX_IP_CKSUM_{GOOD,BAD} */
+#define NETDEV_RX_L4_CKSUM (1u << 4)   /* ... and RTE_MBUF_F_RX_L4_CKSUM_{GOOD,BAD} */
+
+struct netdev {
+    const struct netdev_ops *ops;
+    struct rte_ether_addr mac;
+    uint16_t mtu;       /* bytes of IP packet per frame */
+    uint32_t offloads;  /* NETDEV_* */
+    int rx_intr_fd;     /* an fd that becomes readable on Rx, or -1 */
+    char name[64];      /* for log lines */
+    void *priv;
+};
+
+static inline uint16_t netdev_rx(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns)
+{
+    return dev->ops->rx_burst(dev, pkts, n, now_ns);
+}
+
+static inline uint16_t netdev_tx(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns)
+{
+    return dev->ops->tx_burst(dev, pkts, n, now_ns);
+}
+
+static inline void netdev_close(struct netdev *dev)
+{
+    if (dev != NULL)
+        dev->ops->close(dev);
+}
+
+/* ---- dev/netdev_dpdk.c: a netdev on one DPDK ethdev port (one Rx and one
+ * Tx queue): a hot-plugged virtual device (net_af_packet, net_tap, net_memif)
+ * or a PCI NIC. The EAL must be running (demi_init) before it is opened.
+ */
+
+struct netdev_dpdk_params {
+    /* DPDK device string: "net_af_packet0,iface=sluice0" | "net_tap0,iface=sl0" |
+     * "net_memif0,role=server,socket=/run/x.sock" | a PCI address "0000:03:00.0". */
+    const char *devargs;
+    uint16_t mtu;                    /* bytes of IP packet; 0: keep the device's */
+    uint16_t nb_rx_desc, nb_tx_desc; /* ring sizes; 0: 1024 */
+    uint64_t link_timeout_ns;        /* how long to wait for link up; 0: do not wait */
+};
+
+/*
+ * Opens the device named by p->devargs: probes it (rte_dev_probe; a device
+ * the EAL has already probed, e.g. a PCI NIC named with eal.args -a, is
+ * just looked up), configures one Rx queue (mbufs from pool, which the
+ * caller keeps owning and must outlive the device) and one Tx queue,
+ * enables the checksum offloads the port offers (reported in
+ * (*out)->offloads as NETDEV_*), sets the MTU, starts the port and waits up
+ * to p->link_timeout_ns for link up. (*out)->rx_intr_fd is the Rx queue's
+ * interrupt fd when the PMD has one (readable on Rx; poll it, never read
+ * it), else -1.
+ *
+ * Returns 0 and *out (the caller owns it; netdev_close stops, closes and
+ * removes the device), or -errno with one line in err (errlen bytes, always
+ * NUL-terminated when errlen > 0) saying what is wrong and how to fix it:
+ *   -EINVAL  a NULL argument or empty devargs, or the port refused the
+ *            configuration (e.g. an MTU it cannot do);
+ *   -ENODEV  no such device: the interface of net_af_packet is missing, no
+ *            driver takes the devargs, or no port came of the probe;
+ *   -EBUSY   the device is already open (in this process);
+ *   -ETIMEDOUT  the link did not come up within link_timeout_ns;
+ *   -ENOMEM  out of memory;
+ *   other    what DPDK returned (e.g. -EPERM when not root).
+ * On failure everything it did is undone (port stopped and closed, device
+ * removed if it probed it). Never lets DPDK panic.
+ */
+int netdev_dpdk_open(const struct netdev_dpdk_params *p, struct rte_mempool *pool, struct netdev **out,
+                     char *err, size_t errlen);
+
+/* ---- dev/fault.c: a seeded fault injector at the netdev boundary: it
+ * wraps any netdev and loses, duplicates, reorders, corrupts and delays frames, each
+ * with its own probability and per direction. For tests, and for users who
+ * want to see how their programs cope with a bad network.
+ *
+ * The outcome depends only on the seed, the frames and the now_ns values
+ * given to rx_burst/tx_burst (a PRNG per direction; no clock, no rand()).
+ *
+ * Per frame and direction, in this order:
+ *   loss       the frame is freed (fault_dropped);
+ *   corrupt    one random bit of one random byte is flipped (fault_corrupted),
+ *              in a private copy when the frame's memory may be shared
+ *              (refcnt > 1, indirect or external buffer: zero-copy data);
+ *   duplicate  a copy (rte_pktmbuf_copy from the frame's pool) follows the
+ *              frame (fault_duplicated);
+ *   reorder    the frame is held and goes out right after the next frame,
+ *              or once now_ns is 1 ms past the moment it was held
+ *              (fault_reordered counts frames that did go out after a later one);
+ *   delay      the frame goes out once now_ns >= its arrival + delay_ns,
+ *              in order (fault_delayed).
+ * Frames held back wake no interrupt: a caller sleeping on rx_intr_fd must
+ * also wake up on a timeout to poll them out.
+ */
+
+#define FAULT_PPM_MAX 1000000u /* parts per million: certain */
+#define FAULT_REORDER_HOLD_NS 1000000ull /* a held frame goes out after 1 ms anyway */
+
+struct fault_dir {
+    uint32_t loss_ppm, duplicate_ppm, reorder_ppm, corrupt_ppm; /* 0..FAULT_PPM_MAX */
+    uint64_t delay_ns;                                          /* 0: none */
+};
+
+struct fault_params {
+    struct fault_dir rx, tx; /* rx: frames from the inner device; tx: frames the stack sends */
+    uint64_t seed;
+};
+
+/*
+ * Wraps inner in a fault injector. On success inner is taken (closed with
+ * the wrapper: netdev_close frees the frames held back, then closes inner)
+ * and *out copies inner's mac, mtu, offloads and rx_intr_fd. ctr (not
+ * owned; may be NULL) receives the fault_* counts and must outlive the
+ * wrapper.
+ *
+ * tx_burst reports every frame it consumed as taken (sent, dropped or held
+ * back), so the caller never sends one twice; frames held back go to inner
+ * on later rx_burst or tx_burst calls. While frames inner refused are still
+ * waiting, tx_burst takes nothing new (like a full device).
+ *
+ * Returns 0; -EINVAL (a NULL argument or a ppm above FAULT_PPM_MAX; inner
+ * is then not taken); -ENOMEM (inner not taken).
+ */
+int netdev_fault_wrap(struct netdev *inner, const struct fault_params *p, struct stack_counters *ctr,
+                      struct netdev **out);
+
+#endif
