@@ -1,5 +1,5 @@
 /*
- * dmtr.c - the older Demeter API (seeds: dmtr-api) as thin wrappers over
+ * dmtr.c - the older Demeter API (its dmtr_* documentation) as thin wrappers over
  * the demi_* core. Shapes differ (dmtr structs are not packed, and there is
  * no qr_ret), so arrays and results are converted at the boundary; the
  * errno of a failed operation becomes the return value of dmtr_poll,
@@ -74,9 +74,7 @@ static int result_to_dmtr(const demi_qresult_t *in, dmtr_qresult_t *out)
     return 0;
 }
 
-/** dmtr_init - as demi_init; argv (argc > 1, argv[0] the program name)
- * are DPDK EAL arguments that replace the configured ones. EINVAL for
- * argc < 0 or a NULL argv with argc > 0; other errors as demi_init. */
+/* dmtr_init: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_init(int argc, char *argv[])
 {
     if (argc < 0 || (argc > 0 && argv == NULL))
@@ -84,46 +82,43 @@ SLUICE_API int dmtr_init(int argc, char *argv[])
     return libos_init(argc > 1 ? argc : 0, argc > 1 ? argv : NULL);
 }
 
-/** dmtr_queue - opens an in-process FIFO queue (docs/DESIGN.md
- * "Decisions": FIFO, not the LIFO of the Demeter documentation). EINVAL
- * for NULL qd_out; EMFILE; ENOMEM; ENOSYS. */
+/* dmtr_queue: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_queue(int *qd_out)
 {
     return libos_memq_open(qd_out);
 }
 
-/** dmtr_socket - as demi_socket. */
+/* dmtr_socket: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_socket(int *qd_out, int domain, int type, int protocol)
 {
     return demi_socket(qd_out, domain, type, protocol);
 }
 
-/** dmtr_getsockname - as demi_getsockname. */
+/* dmtr_getsockname: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_getsockname(int qd, struct sockaddr *saddr, socklen_t *size)
 {
     return demi_getsockname(qd, saddr, size);
 }
 
-/** dmtr_listen - as demi_listen. */
+/* dmtr_listen: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_listen(int fd, int backlog)
 {
     return demi_listen(fd, backlog);
 }
 
-/** dmtr_bind - as demi_bind. */
+/* dmtr_bind: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_bind(int qd, const struct sockaddr *saddr, socklen_t size)
 {
     return demi_bind(qd, saddr, size);
 }
 
-/** dmtr_accept - as demi_accept. */
+/* dmtr_accept: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_accept(dmtr_qtoken_t *qtok_out, int sockqd)
 {
     return demi_accept(qtok_out, sockqd);
 }
 
-/** dmtr_connect - connects and blocks until the connection is up: 0, the
- * errno of a failed connect, or the errors of demi_connect. */
+/* dmtr_connect: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_connect(int qd, const struct sockaddr *saddr, socklen_t size)
 {
     demi_qtoken_t qt;
@@ -138,14 +133,13 @@ SLUICE_API int dmtr_connect(int qd, const struct sockaddr *saddr, socklen_t size
     return qr.qr_opcode == DEMI_OPC_FAILED ? (int)qr.qr_ret : 0;
 }
 
-/** dmtr_close - as demi_close. */
+/* dmtr_close: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_close(int qd)
 {
     return demi_close(qd);
 }
 
-/** dmtr_is_qd_valid - *flag_out = 1 if qd is an open queue, else 0.
- * EINVAL for NULL flag_out; ENOSYS before dmtr_init. */
+/* dmtr_is_qd_valid: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_is_qd_valid(int *flag_out, int qd)
 {
     int rc = runtime_check();
@@ -158,7 +152,7 @@ SLUICE_API int dmtr_is_qd_valid(int *flag_out, int qd)
     return 0;
 }
 
-/** dmtr_push - as demi_push, with a Demeter array. */
+/* dmtr_push: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_push(dmtr_qtoken_t *qtok_out, int qd, const dmtr_sgarray_t *sga)
 {
     demi_sgarray_t d;
@@ -171,16 +165,13 @@ SLUICE_API int dmtr_push(dmtr_qtoken_t *qtok_out, int qd, const dmtr_sgarray_t *
     return demi_push(qtok_out, qd, &d);
 }
 
-/** dmtr_pop - as demi_pop. */
+/* dmtr_pop: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_pop(dmtr_qtoken_t *qt_out, int qd)
 {
     return demi_pop(qt_out, qd);
 }
 
-/** dmtr_poll - one pass of the engine, then: EAGAIN while qt is pending
- * (qt stays valid); on completion the result in *qr_out, the token consumed,
- * and 0 or the failed operation's errno. EINVAL for NULL qr_out or an
- * unknown token; ENOSYS before dmtr_init. */
+/* dmtr_poll: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_poll(dmtr_qresult_t *qr_out, dmtr_qtoken_t qt)
 {
     struct op *op;
@@ -199,8 +190,7 @@ SLUICE_API int dmtr_poll(dmtr_qresult_t *qr_out, dmtr_qtoken_t qt)
     return result_to_dmtr(&qr, qr_out);
 }
 
-/** dmtr_drop - abandons token qt: a pending operation is cancelled, an
- * unread popped array is freed. EINVAL for an unknown token; ENOSYS. */
+/* dmtr_drop: documented in <dmtr/libos.h>. */
 SLUICE_API int dmtr_drop(dmtr_qtoken_t qt)
 {
     struct op *op;
@@ -215,8 +205,7 @@ SLUICE_API int dmtr_drop(dmtr_qtoken_t qt)
     return 0;
 }
 
-/** dmtr_wait - blocks until qt completes; 0, the failed operation's errno,
- * or the errors of demi_wait. */
+/* dmtr_wait: documented in <dmtr/wait.h>. */
 SLUICE_API int dmtr_wait(dmtr_qresult_t *qr_out, dmtr_qtoken_t qt)
 {
     demi_qresult_t qr;
@@ -230,7 +219,7 @@ SLUICE_API int dmtr_wait(dmtr_qresult_t *qr_out, dmtr_qtoken_t qt)
     return rc ? rc : result_to_dmtr(&qr, qr_out);
 }
 
-/** dmtr_wait_any - blocks until one of qts completes; as demi_wait_any. */
+/* dmtr_wait_any: documented in <dmtr/wait.h>. */
 SLUICE_API int dmtr_wait_any(dmtr_qresult_t *qr_out, int *ready_offset, dmtr_qtoken_t qts[], int num_qts)
 {
     demi_qresult_t qr;
@@ -244,8 +233,7 @@ SLUICE_API int dmtr_wait_any(dmtr_qresult_t *qr_out, int *ready_offset, dmtr_qto
     return rc ? rc : result_to_dmtr(&qr, qr_out);
 }
 
-/** dmtr_sgaalloc - as demi_sgaalloc, into *sga_out: 0; EINVAL for NULL
- * sga_out or a bad size; ENOMEM; ENOSYS. */
+/* dmtr_sgaalloc: documented in <dmtr/sga.h>. */
 SLUICE_API int dmtr_sgaalloc(dmtr_sgarray_t *sga_out, size_t size)
 {
     demi_sgarray_t d;
@@ -261,7 +249,7 @@ SLUICE_API int dmtr_sgaalloc(dmtr_sgarray_t *sga_out, size_t size)
     return 0;
 }
 
-/** dmtr_sgafree - as demi_sgafree. */
+/* dmtr_sgafree: documented in <dmtr/sga.h>. */
 SLUICE_API int dmtr_sgafree(dmtr_sgarray_t *sga)
 {
     demi_sgarray_t d;

@@ -3,9 +3,10 @@
  *
  * A push copies its bytes into one fresh contiguous array and completes at
  * once: the pusher may reuse its memory as soon as the push completes (the
- * seeds' rule), and the popper owns what it pops, whatever the pusher does
- * next. Items leave in the order they came (FIFO; docs/DESIGN.md "Decisions":
- * a LIFO, as the Demeter documentation says, breaks producer/consumer programs). A pop that finds the queue
+ * Demikernel API's rule), and the popper owns what it pops, whatever the
+ * pusher does next. Items leave in the order they came (FIFO;
+ * docs/DESIGN.md "Decisions": a LIFO, as the Demeter documentation says,
+ * breaks producer/consumer programs). A pop that finds the queue
  * empty waits; the next push hands its item straight to the oldest waiting
  * pop.
  */

@@ -197,32 +197,25 @@ static void all_counters(const struct stack *s, struct stack_counters *c)
     c->fault_delayed = g_fault_ctr.fault_delayed;
 }
 
-/**
- * sluice_stats - the counters of the network stack (see sluice/stats.h):
- * names[i] (static strings) and values[i] for i < min(max, count).
- * Returns the number of counters, or -1 with errno ENOSYS before demi_init,
- * ENETDOWN before the network started (the first socket starts it), EINVAL
- * for max < 0 or NULL arrays with max > 0.
- */
-SLUICE_API int sluice_stats(const char **names, uint64_t *values, int max)
+/* sluice_stats: documented in <sluice/stats.h>. */
+SLUICE_API int sluice_stats(const char **names, uint64_t *values, int max, int *count_out)
 {
     struct stack_counters c;
     const uint64_t *v = (const uint64_t *)&c;
 
-    if (runtime_check() != 0 || g_stack == NULL) {
-        errno = runtime_check() != 0 ? ENOSYS : ENETDOWN;
-        return -1;
-    }
-    if (max < 0 || (max > 0 && (names == NULL || values == NULL))) {
-        errno = EINVAL;
-        return -1;
-    }
+    if (runtime_check() != 0)
+        return ENOSYS;
+    if (g_stack == NULL)
+        return ENETDOWN;
+    if (count_out == NULL || max < 0 || (max > 0 && (names == NULL || values == NULL)))
+        return EINVAL;
     all_counters(g_stack, &c);
     for (int i = 0; i < max && (size_t)i < STACK_COUNTER_COUNT; i++) {
         names[i] = stack_counter_names[i];
         values[i] = v[i];
     }
-    return (int)STACK_COUNTER_COUNT;
+    *count_out = (int)STACK_COUNTER_COUNT;
+    return 0;
 }
 
 static void log_counters(const struct stack *s)

@@ -3,7 +3,7 @@
  * processes (like a TCP connection), on shm_pipe rings.
  *
  * A push completes when all its bytes are in the ring (it reads the pushed
- * memory until then, so the seeds' rule "do not modify until the push
+ * memory until then, so the API's rule "do not modify until the push
  * completes" is what makes this safe). A pop completes with the bytes
  * waiting, up to one mbuf data room, in a new array the popper owns. When
  * the other end has closed and every byte has been popped, a pop completes
@@ -35,9 +35,9 @@ static bool push_step(struct queue *q, struct shm_pipe *p)
         return true;
     }
     seg = &op->sga.sga_segs[0];
-    op->done_bytes += shm_pipe_write(p, (const char *)seg->sgaseg_buf + op->done_bytes,
-                                     seg->sgaseg_len - op->done_bytes);
-    if (op->done_bytes < seg->sgaseg_len)
+    op->pipe_written += shm_pipe_write(p, (const char *)seg->sgaseg_buf + op->pipe_written,
+                                       seg->sgaseg_len - op->pipe_written);
+    if (op->pipe_written < seg->sgaseg_len)
         return false;
     op->result.qr_opcode = DEMI_OPC_PUSH;
     op->result.qr_value.sga = op->sga;

@@ -31,10 +31,14 @@ struct op {
     TAILQ_ENTRY(op) q_link;    /* in q->push_ops / q->pop_ops while pending */
     TAILQ_ENTRY(op) done_link; /* in the completion list while done */
     demi_qresult_t result;
-    /* push: what to send, how far it got, the mbuf reference it holds */
+    /* push: what to send and the mbuf reference it holds */
     demi_sgarray_t sga;
     struct rte_mbuf *ref;
-    size_t done_bytes;
+    /* push on a pipe: bytes of sga already written into the ring */
+    size_t pipe_written;
+    /* push on a TCP socket: the stream offset (bytes since the connection
+     * opened) at which its bytes end; done once the peer acknowledged it */
+    uint64_t push_end;
     uint32_t next_free;
 };
 

@@ -55,9 +55,6 @@
  * mbuf's buf_len and data_len are 16 bits. */
 #define PUSH_PIECE_MAX 61440u
 
-/* The end offset of a push lives in op->done_bytes. */
-_Static_assert(sizeof(size_t) >= sizeof(uint64_t), "op->done_bytes must hold a 64-bit stream offset");
-
 struct tsock {
     struct tcp_conn *c;
     struct queue *q;
@@ -112,7 +109,7 @@ static int dead_error(const struct tsock *ts, int if_none)
 {
     int err;
 
-    if (tcp_conn_state(ts->c) != TCP_CLOSED)
+    if (tcp_conn_state(ts->c) != TCPS_CLOSED)
         return 0;
     err = tcp_error(ts->c);
     return err != 0 ? err : if_none;
@@ -203,7 +200,7 @@ static int push_steps(struct tsock *ts)
     int done = 0, err;
 
     while ((op = TAILQ_FIRST(&ts->q->push_ops)) != NULL) {
-        if (acked >= (uint64_t)op->done_bytes)
+        if (acked >= op->push_end)
             err = 0;
         else if ((err = dead_error(ts, EPIPE)) == 0)
             break;
@@ -281,7 +278,7 @@ static bool pop_step(struct tsock *ts, struct op *op, uint64_t now_ns)
     }
     /* a listener or a never-connected socket has nothing to read (Linux:
      * ENOTCONN); a dead connection fails with its error */
-    err = tcp_conn_state(ts->c) == TCP_LISTEN ? ENOTCONN : dead_error(ts, ENOTCONN);
+    err = tcp_conn_state(ts->c) == TCPS_LISTEN ? ENOTCONN : dead_error(ts, ENOTCONN);
     if (err == 0)
         return false;
     qtoken_complete(op, err);
@@ -313,7 +310,7 @@ static int connect_step(struct tsock *ts)
         qtoken_complete(op, 0);
         return 1;
     }
-    if (st != TCP_CLOSED)
+    if (st != TCPS_CLOSED)
         return 0;
     qtoken_complete(op, dead_error(ts, ECONNABORTED));
     return 1;
@@ -405,7 +402,7 @@ static int tcp_q_push(struct queue *q, struct op *op)
         return 0;
     }
     ts->pushed += len;
-    op->done_bytes = ts->pushed;
+    op->push_end = ts->pushed;
     queue_enqueue_op(q, op);
     tcp_q_poll(q);
     return 0;
@@ -446,15 +443,15 @@ int tsock_new(struct stack *st, int *qd_out)
     int rc;
 
     if (ts == NULL)
-        return ENOMEM;
+        return -ENOMEM;
     rc = tcp_open(st, on_tcp_event, ts, &ts->c);
     if (rc) {
         free(ts);
-        return -rc;
+        return rc;
     }
     ts->q = queue_new(QUEUE_SOCKET, &tcp_queue_ops, ts);
     if (ts->q == NULL) {
-        rc = errno;
+        rc = -errno;
         tcp_close(ts->c, engine_now_ns());
         free(ts);
         return rc;
@@ -465,23 +462,23 @@ int tsock_new(struct stack *st, int *qd_out)
 
 int tsock_bind(struct tsock *ts, rte_be32_t addr, rte_be16_t port)
 {
-    return -tcp_bind(ts->c, addr, port);
+    return tcp_bind(ts->c, addr, port);
 }
 
 int tsock_listen(struct tsock *ts, int backlog)
 {
-    return -tcp_listen(ts->c, backlog);
+    return tcp_listen(ts->c, backlog);
 }
 
 int tsock_accept(struct tsock *ts, demi_qtoken_t *qt_out)
 {
     struct op *op;
 
-    if (tcp_conn_state(ts->c) != TCP_LISTEN)
-        return EINVAL; /* Linux accept(2) on a socket that does not listen */
+    if (tcp_conn_state(ts->c) != TCPS_LISTEN)
+        return -EINVAL; /* Linux accept(2) on a socket that does not listen */
     op = qtoken_new(OPK_ACCEPT, ts->q->qd);
     if (op == NULL)
-        return EAGAIN;
+        return -EAGAIN;
     op->result.qr_opcode = DEMI_OPC_ACCEPT;
     queue_enqueue_op(ts->q, op);
     *qt_out = qtoken_of(op);
@@ -495,11 +492,11 @@ int tsock_connect(struct tsock *ts, rte_be32_t addr, rte_be16_t port, demi_qtoke
     int rc;
 
     if (op == NULL)
-        return EAGAIN;
+        return -EAGAIN;
     rc = tcp_connect(ts->c, addr, port, engine_now_ns());
     if (rc) {
         qtoken_drop(op);
-        return -rc;
+        return rc;
     }
     op->result.qr_opcode = DEMI_OPC_CONNECT;
     queue_enqueue_op(ts->q, op);
@@ -513,7 +510,7 @@ int tsock_pushto(struct tsock *ts, const demi_sgarray_t *sga, demi_qtoken_t *qt_
     struct op *op = qtoken_new(OPK_PUSH, ts->q->qd);
 
     if (op == NULL)
-        return EAGAIN;
+        return -EAGAIN;
     op->sga = *sga;
     *qt_out = qtoken_of(op);
     return tcp_q_push(ts->q, op);
@@ -521,12 +518,12 @@ int tsock_pushto(struct tsock *ts, const demi_sgarray_t *sga, demi_qtoken_t *qt_
 
 int tsock_setsockopt(struct tsock *ts, int level, int optname, const void *optval, socklen_t optlen)
 {
-    return -tcp_setsockopt(ts->c, level, optname, optval, optlen);
+    return tcp_setsockopt(ts->c, level, optname, optval, optlen);
 }
 
 int tsock_getsockopt(struct tsock *ts, int level, int optname, void *optval, socklen_t *optlen)
 {
-    return -tcp_getsockopt(ts->c, level, optname, optval, optlen);
+    return tcp_getsockopt(ts->c, level, optname, optval, optlen);
 }
 
 void tsock_local(const struct tsock *ts, rte_be32_t *addr, rte_be16_t *port)
@@ -539,12 +536,12 @@ int tsock_shutdown(struct tsock *ts, bool rd, bool wr)
     int rc = tcp_shutdown(ts->c, rd, wr, engine_now_ns());
 
     if (rc)
-        return -rc;
+        return rc;
     tcp_q_poll(ts->q);
     return 0;
 }
 
 int tsock_peer(const struct tsock *ts, rte_be32_t *addr, rte_be16_t *port)
 {
-    return -tcp_peer(ts->c, addr, port);
+    return tcp_peer(ts->c, addr, port);
 }

@@ -112,7 +112,8 @@ void stats_at_exit(void)
     if (!g_started || getpid() != g_started_pid)
         return;
     t_inside++;
-    n = sluice_stats(names, values, 256);
+    if (sluice_stats(names, values, 256, &n) != 0)
+        n = 0;
     t_inside--;
     for (int i = 0; i < n && i < 256; i++)
         if (values[i] != 0)

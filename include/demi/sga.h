@@ -10,12 +10,22 @@
 extern "C" {
 #endif
 
-/* Allocates one contiguous segment of size bytes (1 .. 1 GiB). On failure
- * the result has sga_numsegs == 0 and errno says why (ENOSYS before
- * demi_init, EINVAL for a bad size, ENOMEM when the pool is empty). */
+/*
+ * Allocates one contiguous segment of size bytes
+ * (1..1 GiB) backed by the mbuf pool (larger than one data room: an
+ * external buffer attached to an mbuf). The caller owns it until
+ * demi_sgafree or a push that it then frees.
+ * On failure sga_numsegs is 0 and errno is ENOSYS (before demi_init),
+ * EINVAL (size 0 or above 1 GiB) or ENOMEM (pool or memory exhausted).
+ * Source: Demikernel's demi_sgaalloc(3); Sluice's choices: docs/queue-api.md.
+ */
 demi_sgarray_t demi_sgaalloc(size_t size);
-/* Releases an array from demi_sgaalloc() or from a completed pop.
- * EINVAL for NULL, an array Sluice did not hand out, or one already freed. */
+/*
+ * Gives back an array from demi_sgaalloc or a completed pop.
+ * Returns 0; EINVAL for NULL, an array Sluice did not hand out, or one
+ * already freed; ENOSYS before demi_init.
+ * Source: Demikernel's demi_sgafree(3); Sluice's choices: docs/queue-api.md.
+ */
 int demi_sgafree(demi_sgarray_t *sga);
 
 #ifdef __cplusplus

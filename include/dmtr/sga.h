@@ -9,10 +9,18 @@
 extern "C" {
 #endif
 
-/* Allocates one contiguous segment of size bytes into *sga_out.
- * ENOSYS before dmtr_init, EINVAL for NULL or a bad size, ENOMEM. */
+/*
+ * As demi_sgaalloc, into *sga_out: 0; EINVAL for NULL
+ * sga_out or a bad size; ENOMEM; ENOSYS.
+ * Source: the Demeter dmtr API; Sluice's choices: docs/queue-api.md
+ * ("Demeter differences").
+ */
 int dmtr_sgaalloc(dmtr_sgarray_t *sga_out, size_t size);
-/* Releases an array from dmtr_sgaalloc() or a completed pop. EINVAL if it is not one. */
+/*
+ * As demi_sgafree.
+ * Source: the Demeter dmtr API; Sluice's choices: docs/queue-api.md
+ * ("Demeter differences").
+ */
 int dmtr_sgafree(dmtr_sgarray_t *sga);
 
 #ifdef __cplusplus

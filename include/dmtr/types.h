@@ -1,5 +1,5 @@
 /*
- * dmtr/types.h - data types of the older Demeter API (../seeds dmtr-api),
+ * dmtr/types.h - data types of the older Demeter API (dmtr_* documentation),
  * kept in their historical shapes: not packed, no qr_ret, one segment.
  * Every dmtr_* call is a thin wrapper over the same core as demi_*.
  */

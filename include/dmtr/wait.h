@@ -8,10 +8,18 @@
 extern "C" {
 #endif
 
-/* Blocks until qt completes and consumes it. Returns 0, or the errno of a
- * failed operation (qr_opcode DMTR_OPC_FAILED), or EINVAL for a bad token. */
+/*
+ * Blocks until qt completes; 0, the failed operation's errno,
+ * or the errors of demi_wait.
+ * Source: the Demeter dmtr API; Sluice's choices: docs/queue-api.md
+ * ("Demeter differences").
+ */
 int dmtr_wait(dmtr_qresult_t *qr_out, dmtr_qtoken_t qt);
-/* Blocks until one of qts completes; *ready_offset is its index. */
+/*
+ * Blocks until one of qts completes; as demi_wait_any.
+ * Source: the Demeter dmtr API; Sluice's choices: docs/queue-api.md
+ * ("Demeter differences").
+ */
 int dmtr_wait_any(dmtr_qresult_t *qr_out, int *ready_offset, dmtr_qtoken_t qts[], int num_qts);
 
 #ifdef __cplusplus

@@ -9,7 +9,8 @@
 extern "C" {
 #endif
 
-/* shutdown(2) on the TCP socket queue qd; how is SHUT_RD, SHUT_WR or
+/*
+ * shutdown(2) on the TCP socket queue qd; how is SHUT_RD, SHUT_WR or
  * SHUT_RDWR from <sys/socket.h>.
  *  - SHUT_WR: a FIN goes out after the bytes already pushed (RFC 9293
  *    §3.6: the connection is half-closed, ESTABLISHED -> FIN-WAIT-1 or
@@ -22,7 +23,9 @@ extern "C" {
  * attempt (RFC 9293 §3.10.4); its connect fails.
  * Errors: ENOSYS before demi_init; EINVAL for another how; EBADF when qd
  * is not a socket; EOPNOTSUPP for a datagram socket; ENOTCONN when the
- * socket is not connected (never connected, listening, or closed). */
+ * socket is not connected (never connected, listening, or closed).
+ * Source: shutdown(2) as Linux does it; RFC 9293 §3.6 and §3.10.4.
+ */
 int sluice_shutdown(int qd, int how);
 
 #ifdef __cplusplus

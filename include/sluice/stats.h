@@ -13,12 +13,20 @@
 extern "C" {
 #endif
 
-/* Copies the first max counters: names[i] (static strings, not to be freed)
- * and values[i]. Returns how many counters there are (call with max 0 and
- * NULL arrays to size them), or -1 with errno ENOSYS (before demi_init),
- * ENETDOWN (the network has not started: the first socket starts it) or
- * EINVAL (max < 0, or NULL arrays with max > 0). */
-int sluice_stats(const char **names, uint64_t *values, int max);
+/*
+ * Copies the first max counters into the caller's arrays: names[i] (static
+ * strings owned by the library, not to be freed) and values[i] (packets,
+ * bytes or drops since the network started), for i < min(max, *count_out),
+ * and sets *count_out to how many counters there are (call with max 0 and
+ * NULL arrays to size them). Nothing is allocated.
+ * Returns 0, or a positive errno like every public call
+ * (<sluice/socket.h>), *count_out then untouched:
+ *   ENOSYS    before demi_init;
+ *   ENETDOWN  the network has not started (the first socket starts it);
+ *   EINVAL    count_out NULL, max < 0, or NULL arrays with max > 0.
+ * Source: Sluice's own call (docs/network.md "Counters").
+ */
+int sluice_stats(const char **names, uint64_t *values, int max, int *count_out);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,9 @@
 /*
  * stack.h - the network stack as the queue core sees it: create, poll,
  * UDP sockets, counters. One of the three headers of the stack's interface
- * (with tcp.h and netdev.h); every other header of stack/ is private. No queue descriptors or tokens here (docs/DESIGN.md
- * "Layers": arrows point down only).
+ * (with tcp.h and netdev.h); every other header of stack/ is private. No
+ * queue descriptors or tokens here (docs/DESIGN.md "Layers": arrows point
+ * down only).
  */
 #ifndef SLUICE_STACK_H
 #define SLUICE_STACK_H

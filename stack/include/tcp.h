@@ -37,22 +37,22 @@ struct tcp_conn;
 /* RFC 9293 §3.3.2 states, ordered so that ranges mean something
  * (tcp_state_is_synchronized: everything from ESTABLISHED on). */
 enum tcp_state {
-    TCP_CLOSED = 0,
-    TCP_LISTEN,
-    TCP_SYN_SENT,
-    TCP_SYN_RECEIVED,
-    TCP_ESTABLISHED,
-    TCP_CLOSE_WAIT,
-    TCP_FIN_WAIT_1,
-    TCP_CLOSING,
-    TCP_LAST_ACK,
-    TCP_FIN_WAIT_2,
-    TCP_TIME_WAIT,
+    TCPS_CLOSED = 0,
+    TCPS_LISTEN,
+    TCPS_SYN_SENT,
+    TCPS_SYN_RECEIVED,
+    TCPS_ESTABLISHED,
+    TCPS_CLOSE_WAIT,
+    TCPS_FIN_WAIT_1,
+    TCPS_CLOSING,
+    TCPS_LAST_ACK,
+    TCPS_FIN_WAIT_2,
+    TCPS_TIME_WAIT,
 };
 
 static inline bool tcp_state_is_synchronized(enum tcp_state st)
 {
-    return st >= TCP_ESTABLISHED;
+    return st >= TCPS_ESTABLISHED;
 }
 
 /* The state's name as RFC 9293 writes it ("SYN-SENT"). */

@@ -54,10 +54,10 @@ void tcp_params_defaults(struct tcp_params *p)
 const char *tcp_state_name(enum tcp_state st)
 {
     static const char *const names[] = {
-        [TCP_CLOSED] = "CLOSED",         [TCP_LISTEN] = "LISTEN",         [TCP_SYN_SENT] = "SYN-SENT",
-        [TCP_SYN_RECEIVED] = "SYN-RECEIVED", [TCP_ESTABLISHED] = "ESTABLISHED", [TCP_CLOSE_WAIT] = "CLOSE-WAIT",
-        [TCP_FIN_WAIT_1] = "FIN-WAIT-1", [TCP_CLOSING] = "CLOSING",       [TCP_LAST_ACK] = "LAST-ACK",
-        [TCP_FIN_WAIT_2] = "FIN-WAIT-2", [TCP_TIME_WAIT] = "TIME-WAIT",
+        [TCPS_CLOSED] = "CLOSED",         [TCPS_LISTEN] = "LISTEN",         [TCPS_SYN_SENT] = "SYN-SENT",
+        [TCPS_SYN_RECEIVED] = "SYN-RECEIVED", [TCPS_ESTABLISHED] = "ESTABLISHED", [TCPS_CLOSE_WAIT] = "CLOSE-WAIT",
+        [TCPS_FIN_WAIT_1] = "FIN-WAIT-1", [TCPS_CLOSING] = "CLOSING",       [TCPS_LAST_ACK] = "LAST-ACK",
+        [TCPS_FIN_WAIT_2] = "FIN-WAIT-2", [TCPS_TIME_WAIT] = "TIME-WAIT",
     };
 
     return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
@@ -234,7 +234,7 @@ struct tcp_conn *tcp_conn_alloc(struct stack *s)
         return NULL;
     }
     c->s = s;
-    c->state = TCP_CLOSED;
+    c->state = TCPS_CLOSED;
     c->sndbuf = t->p.sndbuf;
     c->rcvbuf = t->p.rcvbuf;
     c->keepidle_ns = t->p.keepidle_ns;
@@ -357,11 +357,11 @@ void tcp_conn_set_state(struct tcp_conn *c, enum tcp_state st)
     enum tcp_state old = c->state;
 
     c->state = st;
-    if (st == TCP_ESTABLISHED && old < TCP_ESTABLISHED)
+    if (st == TCPS_ESTABLISHED && old < TCPS_ESTABLISHED)
         c->s->ctr.tcp_conns_opened++;
-    if (st == TCP_TIME_WAIT)
+    if (st == TCPS_TIME_WAIT)
         port_unstrict(c);
-    if (st == TCP_CLOSED) {
+    if (st == TCPS_CLOSED) {
         hash_del(c);
         tcp_timers_cancel(c);
         if (conn_unowned(c))
@@ -378,12 +378,12 @@ void tcp_conn_drop(struct tcp_conn *c, int err)
         c->s->ctr.tcp_conns_reset++;
     if (err == ETIMEDOUT)
         c->s->ctr.tcp_conns_timedout++;
-    if (c->state == TCP_CLOSED) {
+    if (c->state == TCPS_CLOSED) {
         if (conn_unowned(c))
             conn_kill(c);
         return;
     }
-    tcp_conn_set_state(c, TCP_CLOSED);
+    tcp_conn_set_state(c, TCPS_CLOSED);
 }
 
 void tcp_conn_child_established(struct tcp_conn *c)
@@ -462,7 +462,7 @@ int tcp_bind(struct tcp_conn *c, rte_be32_t addr, rte_be16_t port)
     struct tcp_table *t = c->s->tcp;
     int p = rte_be_to_cpu_16(port);
 
-    if ((c->flags & TF_BOUND) || c->state != TCP_CLOSED)
+    if ((c->flags & TF_BOUND) || c->state != TCPS_CLOSED)
         return -EINVAL;
     if (addr != 0 && addr != c->s->addr)
         return -EADDRNOTAVAIL;
@@ -490,11 +490,11 @@ int tcp_listen(struct tcp_conn *c, int backlog)
 
     if (b > t->p.backlog_max)
         b = t->p.backlog_max;
-    if (c->state == TCP_LISTEN) {
+    if (c->state == TCPS_LISTEN) {
         c->backlog = b;
         return 0;
     }
-    if (c->state != TCP_CLOSED || c->so_error != 0 || (c->flags & TF_FIN_QUEUED))
+    if (c->state != TCPS_CLOSED || c->so_error != 0 || (c->flags & TF_FIN_QUEUED))
         return -EINVAL;
     if (!(c->flags & TF_BOUND) && (rc = tcp_bind(c, 0, 0)) != 0)
         return rc;
@@ -508,7 +508,7 @@ int tcp_listen(struct tcp_conn *c, int backlog)
         c->flags |= TF_STRICT_PORT;
     }
     c->backlog = b;
-    c->state = TCP_LISTEN;
+    c->state = TCPS_LISTEN;
     return 0;
 }
 
@@ -516,7 +516,7 @@ int tcp_accept(struct tcp_conn *l, struct tcp_conn **out)
 {
     struct tcp_conn *c;
 
-    if (l->state != TCP_LISTEN)
+    if (l->state != TCPS_LISTEN)
         return -EINVAL;
     c = TAILQ_FIRST(&l->accept_q);
     if (c == NULL)
@@ -533,7 +533,7 @@ int tcp_accept(struct tcp_conn *l, struct tcp_conn **out)
 
 bool tcp_accept_ready(const struct tcp_conn *c)
 {
-    return c->state == TCP_LISTEN && !TAILQ_EMPTY(&c->accept_q);
+    return c->state == TCPS_LISTEN && !TAILQ_EMPTY(&c->accept_q);
 }
 
 void tcp_conn_start(struct tcp_conn *c, uint64_t now_ns)
@@ -557,10 +557,10 @@ int tcp_connect(struct tcp_conn *c, rte_be32_t addr, rte_be16_t port, uint64_t n
     int rc;
 
     s->now_ns = now_ns;
-    if (c->state == TCP_SYN_SENT)
+    if (c->state == TCPS_SYN_SENT)
         return -EALREADY;
-    if (c->state != TCP_CLOSED)
-        return c->state == TCP_LISTEN ? -EINVAL : -EISCONN;
+    if (c->state != TCPS_CLOSED)
+        return c->state == TCPS_LISTEN ? -EINVAL : -EISCONN;
     if (c->so_error != 0 || (c->flags & TF_FIN_QUEUED) || c->sv.iss != 0 || c->bytes_queued != 0)
         return -EINVAL; /* a socket that already had a connection */
     if (addr == 0 || addr == RTE_BE32(0xffffffff) || port == 0 || stack_addr_is_local(s, addr))
@@ -576,7 +576,7 @@ int tcp_connect(struct tcp_conn *c, rte_be32_t addr, rte_be16_t port, uint64_t n
     tcp_conn_start(c, now_ns);
     c->flags |= (s->tcp->p.timestamps ? TF_TS_OK : 0) | (s->tcp->p.sack ? TF_SACK_OK : 0) |
                 (s->tcp->p.wscale ? TF_WS_OK : 0);
-    c->state = TCP_SYN_SENT;
+    c->state = TCPS_SYN_SENT;
     rc = tcp_send_ctl(c, RTE_TCP_SYN_FLAG, c->sv.iss);
     c->sv.snd_nxt = c->sv.snd_max = c->sv.iss + 1;
     tcp_timer_rexmt_arm(c);
@@ -621,9 +621,9 @@ int tcp_send(struct tcp_conn *c, struct rte_mbuf *payload, uint64_t now_ns)
         rc = -c->so_error;
     else if (c->flags & TF_FIN_QUEUED)
         rc = -EPIPE;
-    else if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
+    else if (c->state == TCPS_CLOSED || c->state == TCPS_LISTEN)
         rc = c->sv.iss == 0 ? -ENOTCONN : -EPIPE;
-    else if (c->state > TCP_CLOSE_WAIT)
+    else if (c->state > TCPS_CLOSE_WAIT)
         rc = -EPIPE;
     else if (!sndq_merge(c, payload) && mbuf_fifo_push(&c->sndq, payload, 0) != 0)
         rc = -ENOBUFS;
@@ -755,10 +755,10 @@ static void queue_fin(struct tcp_conn *c)
     if (c->flags & TF_FIN_QUEUED)
         return;
     c->flags |= TF_FIN_QUEUED;
-    if (c->state == TCP_ESTABLISHED || c->state == TCP_SYN_RECEIVED)
-        c->state = TCP_FIN_WAIT_1;
-    else if (c->state == TCP_CLOSE_WAIT)
-        c->state = TCP_LAST_ACK;
+    if (c->state == TCPS_ESTABLISHED || c->state == TCPS_SYN_RECEIVED)
+        c->state = TCPS_FIN_WAIT_1;
+    else if (c->state == TCPS_CLOSE_WAIT)
+        c->state = TCPS_LAST_ACK;
     tcp_output(c);
     stack_tx_flush(c->s);
 }
@@ -766,8 +766,8 @@ static void queue_fin(struct tcp_conn *c)
 int tcp_shutdown(struct tcp_conn *c, bool rd, bool wr, uint64_t now_ns)
 {
     c->s->now_ns = now_ns;
-    if (c->state == TCP_CLOSED || c->state == TCP_LISTEN || c->state == TCP_SYN_SENT) {
-        if (c->state == TCP_SYN_SENT && wr) {
+    if (c->state == TCPS_CLOSED || c->state == TCPS_LISTEN || c->state == TCPS_SYN_SENT) {
+        if (c->state == TCPS_SYN_SENT && wr) {
             /* RFC 9293 §3.10.4: CLOSE in SYN-SENT deletes the TCB */
             tcp_conn_drop(c, 0);
             return 0;
@@ -779,7 +779,7 @@ int tcp_shutdown(struct tcp_conn *c, bool rd, bool wr, uint64_t now_ns)
         mbuf_fifo_free(&c->rcvq);
         c->rcvq_bytes = 0;
     }
-    if (wr && c->state <= TCP_CLOSE_WAIT)
+    if (wr && c->state <= TCPS_CLOSE_WAIT)
         queue_fin(c);
     tcp_conn_notify(c);
     return 0;
@@ -789,11 +789,11 @@ int tcp_shutdown(struct tcp_conn *c, bool rd, bool wr, uint64_t now_ns)
  * (if synchronized), everything dropped. */
 static void conn_abort(struct tcp_conn *c)
 {
-    if (c->state >= TCP_SYN_RECEIVED && c->state != TCP_TIME_WAIT) {
+    if (c->state >= TCPS_SYN_RECEIVED && c->state != TCPS_TIME_WAIT) {
         tcp_send_ctl(c, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, c->sv.snd_nxt);
         c->s->ctr.tcp_conns_reset++;
     }
-    tcp_conn_set_state(c, TCP_CLOSED);
+    tcp_conn_set_state(c, TCPS_CLOSED);
 }
 
 static void close_listener(struct tcp_conn *l)
@@ -805,7 +805,7 @@ static void close_listener(struct tcp_conn *l)
         tcp_conn_child_unlink(c);
         conn_abort(c);
     }
-    l->state = TCP_CLOSED;
+    l->state = TCPS_CLOSED;
     conn_kill(l);
 }
 
@@ -814,10 +814,10 @@ void tcp_close(struct tcp_conn *c, uint64_t now_ns)
     c->s->now_ns = now_ns;
     c->flags |= TF_ORPHAN;
     c->on_event = NULL;
-    if (c->state == TCP_LISTEN) {
+    if (c->state == TCPS_LISTEN) {
         close_listener(c);
-    } else if (c->state == TCP_CLOSED || c->state == TCP_SYN_SENT) {
-        tcp_conn_set_state(c, TCP_CLOSED);
+    } else if (c->state == TCPS_CLOSED || c->state == TCPS_SYN_SENT) {
+        tcp_conn_set_state(c, TCPS_CLOSED);
         conn_kill(c);
     } else if (((c->flags & TF_LINGER) && c->linger_s == 0) || c->rcvq_bytes > 0) {
         /* RFC 1122 4.2.2.13 / RFC 2525 §2.17: data the application never
@@ -826,9 +826,9 @@ void tcp_close(struct tcp_conn *c, uint64_t now_ns)
     } else {
         mbuf_fifo_free(&c->rcvq);
         c->flags |= TF_RD_SHUT;
-        if (c->state <= TCP_CLOSE_WAIT)
+        if (c->state <= TCPS_CLOSE_WAIT)
             queue_fin(c);
-        if (c->state == TCP_FIN_WAIT_2)
+        if (c->state == TCPS_FIN_WAIT_2)
             tcp_timer_keep_deadline(c, 2 * c->s->tcp->p.msl_ns);
     }
     stack_tx_flush(c->s);
@@ -842,9 +842,9 @@ void tcp_local(const struct tcp_conn *c, rte_be32_t *addr, rte_be16_t *port)
 
 int tcp_peer(const struct tcp_conn *c, rte_be32_t *addr, rte_be16_t *port)
 {
-    if (c->raddr == 0 || c->state == TCP_LISTEN || (c->state == TCP_CLOSED && c->so_error == 0 && c->sv.iss == 0))
+    if (c->raddr == 0 || c->state == TCPS_LISTEN || (c->state == TCPS_CLOSED && c->so_error == 0 && c->sv.iss == 0))
         return -ENOTCONN;
-    if (c->state == TCP_CLOSED || c->state == TCP_SYN_SENT)
+    if (c->state == TCPS_CLOSED || c->state == TCPS_SYN_SENT)
         return -ENOTCONN;
     *addr = c->raddr;
     *port = c->rport;
@@ -885,7 +885,7 @@ void tcp_icmp_error(struct stack *s, rte_be16_t local_port, rte_be32_t dst, rte_
         return;
     /* RFC 5927 §4 / RFC 1122 4.2.3.9: only a connection still opening
      * gives up on an ICMP error; an established one notes it */
-    if (c->state == TCP_SYN_SENT) {
+    if (c->state == TCPS_SYN_SENT) {
         tcp_conn_drop(c, err);
         return;
     }

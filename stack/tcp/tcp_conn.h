@@ -20,6 +20,7 @@
 #include <sys/queue.h>
 
 #include <rte_byteorder.h>
+#include <rte_tcp.h>
 
 #include "mbuf_fifo.h"
 #include "stack_priv.h"
@@ -185,7 +186,7 @@ struct tcp_seg {
 /* Sequence space a segment occupies (RFC 9293 §3.4 SEG.LEN). */
 static inline uint32_t tcp_seg_seqlen(const struct tcp_seg *sg)
 {
-    return sg->len + ((sg->flags & 0x02) ? 1 : 0) + ((sg->flags & 0x01) ? 1 : 0);
+    return sg->len + ((sg->flags & RTE_TCP_SYN_FLAG) ? 1 : 0) + ((sg->flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
 }
 
 /* ---- tcp_conn.c ---- */

@@ -28,11 +28,6 @@
 #include "tcp_conn.h"
 #include "tcp_recovery.h"
 
-#define F_FIN RTE_TCP_FIN_FLAG
-#define F_SYN RTE_TCP_SYN_FLAG
-#define F_RST RTE_TCP_RST_FLAG
-#define F_PSH RTE_TCP_PSH_FLAG
-#define F_ACK RTE_TCP_ACK_FLAG
 
 #define CHALLENGE_ACKS_PER_S 10 /* RFC 5961 §7: "a configurable number of challenge ACKs" per second */
 #define COALESCE_MAX 512        /* received segments up to this size share an mbuf in the queue */
@@ -59,8 +54,10 @@ static struct rte_mbuf *parse(struct stack *s, struct rte_mbuf *m, const struct 
         return NULL;
     }
     th = rte_pktmbuf_read(m, 0, hlen, buf);
-    sg->flags = th->tcp_flags & (F_FIN | F_SYN | F_RST | F_PSH | F_ACK | RTE_TCP_URG_FLAG);
-    if (tcp_opts_parse((const uint8_t *)(th + 1), hlen - sizeof(*th), (sg->flags & F_SYN) != 0, &sg->opts) != 0) {
+    sg->flags = th->tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG | RTE_TCP_PSH_FLAG |
+                                 RTE_TCP_ACK_FLAG | RTE_TCP_URG_FLAG);
+    if (tcp_opts_parse((const uint8_t *)(th + 1), hlen - sizeof(*th), (sg->flags & RTE_TCP_SYN_FLAG) != 0,
+                       &sg->opts) != 0) {
         stack_drop(s, m, &s->ctr.tcp_drop_bad_options);
         return NULL;
     }
@@ -92,7 +89,7 @@ static void challenge_ack(struct tcp_conn *c)
         return;
     c->challenge_acks++;
     c->s->ctr.tcp_challenge_acks++;
-    tcp_send_ctl(c, F_ACK, c->sv.snd_nxt);
+    tcp_send_ctl(c, RTE_TCP_ACK_FLAG, c->sv.snd_nxt);
 }
 
 static void drop_and_ack(struct tcp_conn *c, struct rte_mbuf *m, uint64_t *counter)
@@ -172,7 +169,7 @@ static struct tcp_conn *new_child(struct tcp_conn *l, const struct tcp_seg *sg)
     }
     c->listener = l;
     c->child_q = TCP_CHILD_SYN_Q;
-    c->state = TCP_SYN_RECEIVED;
+    c->state = TCPS_SYN_RECEIVED;
     TAILQ_INSERT_TAIL(&l->syn_q, c, child_link);
     l->syn_q_len++;
     tcp_conn_start(c, s->now_ns);
@@ -190,7 +187,7 @@ static struct tcp_conn *new_child(struct tcp_conn *l, const struct tcp_seg *sg)
 
 static void send_synack(struct tcp_conn *c)
 {
-    tcp_send_ctl(c, F_SYN | F_ACK, c->sv.iss);
+    tcp_send_ctl(c, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, c->sv.iss);
     c->sv.snd_nxt = c->sv.snd_max = c->sv.iss + 1;
     tcp_timer_rexmt_arm(c);
 }
@@ -200,7 +197,7 @@ static void send_cookie(struct tcp_conn *l, const struct tcp_seg *sg)
 {
     struct stack *s = l->s;
     struct tcp_conn tmp;
-    uint16_t peer_mss = (sg->opts.present & TCP_OPT_MSS) ? sg->opts.mss : TCP_MSS_DEFAULT, mss;
+    uint16_t peer_mss = (sg->opts.present & TCP_OPT_MSS) ? sg->opts.mss : TCP_DEFAULT_SMSS, mss;
 
     /* a throwaway TCB on the stack to build the SYN-ACK with */
     memset(&tmp, 0, sizeof(tmp));
@@ -229,7 +226,7 @@ static void send_cookie(struct tcp_conn *l, const struct tcp_seg *sg)
     }
     s->ctr.tcp_syncookies_sent++;
     s->tcp->last_cookie_ns = s->now_ns;
-    tcp_send_ctl(&tmp, F_SYN | F_ACK, tmp.sv.iss);
+    tcp_send_ctl(&tmp, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, tmp.sv.iss);
 }
 
 /* An ACK at a listener may complete a cookie handshake. Returns the new
@@ -242,7 +239,7 @@ static struct tcp_conn *cookie_ack(struct tcp_conn *l, const struct tcp_seg *sg)
     struct tcp_seg syn = *sg;
 
     if (!s->tcp->p.syncookies || s->now_ns - s->tcp->last_cookie_ns > 2 * TCP_SYNCOOKIE_PERIOD_NS ||
-        (sg->flags & (F_SYN | F_RST)) || l->accept_q_len >= l->backlog)
+        (sg->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) || l->accept_q_len >= l->backlog)
         return NULL;
     if (tcp_syncookie_check(&s->tcp->cookie_key, sg->dst, sg->dport, sg->src, sg->sport, sg->seq - 1, sg->ack - 1,
                             s->now_ns, &mss) != 0)
@@ -287,11 +284,11 @@ static void listen_input(struct tcp_conn *l, struct rte_mbuf *m, struct tcp_seg 
     struct stack *s = l->s;
     struct tcp_conn *c;
 
-    if (sg->flags & F_RST) {
+    if (sg->flags & RTE_TCP_RST_FLAG) {
         stack_drop(s, m, &s->ctr.tcp_drop_listen); /* "An incoming RST should be ignored" */
         return;
     }
-    if (sg->flags & F_ACK) {
+    if (sg->flags & RTE_TCP_ACK_FLAG) {
         c = cookie_ack(l, sg);
         if (c == NULL) {
             no_conn(s, m, sg); /* "<SEQ=SEG.ACK><CTL=RST>" */
@@ -300,11 +297,11 @@ static void listen_input(struct tcp_conn *l, struct rte_mbuf *m, struct tcp_seg 
         synchronized_input(c, m, sg);
         /* a cookie ACK that did not complete the handshake (PAWS, say)
          * leaves nothing behind: no timer would ever end that child */
-        if (c->state == TCP_SYN_RECEIVED)
+        if (c->state == TCPS_SYN_RECEIVED)
             tcp_conn_drop(c, 0);
         return;
     }
-    if (!(sg->flags & F_SYN)) {
+    if (!(sg->flags & RTE_TCP_SYN_FLAG)) {
         stack_drop(s, m, &s->ctr.tcp_drop_listen);
         return;
     }
@@ -333,13 +330,13 @@ static void listen_input(struct tcp_conn *l, struct rte_mbuf *m, struct tcp_seg 
 static void syn_sent_input(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg)
 {
     struct stack *s = c->s;
-    bool ack_ok = (sg->flags & F_ACK) && seq_gt(sg->ack, c->sv.iss) && seq_leq(sg->ack, c->sv.snd_max);
+    bool ack_ok = (sg->flags & RTE_TCP_ACK_FLAG) && seq_gt(sg->ack, c->sv.iss) && seq_leq(sg->ack, c->sv.snd_max);
 
-    if ((sg->flags & F_ACK) && !ack_ok) {
+    if ((sg->flags & RTE_TCP_ACK_FLAG) && !ack_ok) {
         no_conn(s, m, sg); /* RST unless it is one */
         return;
     }
-    if (sg->flags & F_RST) {
+    if (sg->flags & RTE_TCP_RST_FLAG) {
         if (ack_ok) {
             tcp_conn_drop(c, ECONNREFUSED); /* "error: connection reset" */
             rte_pktmbuf_free(m);            /* taken: it did its job */
@@ -348,7 +345,7 @@ static void syn_sent_input(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_se
         stack_drop(s, m, &s->ctr.tcp_drop_syn_state);
         return;
     }
-    if (!(sg->flags & F_SYN)) {
+    if (!(sg->flags & RTE_TCP_SYN_FLAG)) {
         stack_drop(s, m, &s->ctr.tcp_drop_syn_state);
         return;
     }
@@ -363,8 +360,8 @@ static void syn_sent_input(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_se
     tcp_conn_negotiated(c, &sg->opts);
     if (!ack_ok) {
         /* simultaneous open: "enter SYN-RECEIVED, form a SYN,ACK segment" */
-        c->state = TCP_SYN_RECEIVED;
-        tcp_send_ctl(c, F_SYN | F_ACK, c->sv.iss);
+        c->state = TCPS_SYN_RECEIVED;
+        tcp_send_ctl(c, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, c->sv.iss);
         tcp_timer_rexmt_arm(c);
         stack_drop(s, m, &s->ctr.tcp_drop_dup);
         return;
@@ -374,7 +371,7 @@ static void syn_sent_input(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_se
         tcp_rtt_sample(&c->rtt, (uint64_t)(tcp_ts_now(c, s->now_ns) - sg->opts.ts_ecr) * NS_PER_MS);
     c->rexmt_count = 0;
     tcp_timer_rexmt_stop(c);
-    tcp_conn_set_state(c, TCP_ESTABLISHED);
+    tcp_conn_set_state(c, TCPS_ESTABLISHED);
     tcp_timer_keep_reset(c);
     c->flags |= TF_ACK_NOW;
     tcp_conn_pending(c);
@@ -415,8 +412,8 @@ static void trim_to_window(struct tcp_conn *c, struct rte_mbuf **mp, struct tcp_
     uint32_t wnd = rcv_wnd_adv(c);
 
     if (before > 0) {
-        if (sg->flags & F_SYN) {
-            sg->flags &= (uint8_t)~F_SYN;
+        if (sg->flags & RTE_TCP_SYN_FLAG) {
+            sg->flags &= (uint8_t)~RTE_TCP_SYN_FLAG;
             sg->seq++;
             before--;
         }
@@ -426,18 +423,18 @@ static void trim_to_window(struct tcp_conn *c, struct rte_mbuf **mp, struct tcp_
         sg->seq += cut;
         sg->len -= cut;
         if ((uint32_t)before > cut)
-            sg->flags &= (uint8_t)~F_FIN; /* the FIN too was old */
+            sg->flags &= (uint8_t)~RTE_TCP_FIN_FLAG; /* the FIN too was old */
     }
     if (sg->len > wnd && seq_diff(sg->seq, c->sv.rcv_nxt) >= 0) {
         uint32_t keep = wnd - (uint32_t)seq_diff(sg->seq, c->sv.rcv_nxt);
         mbuf_chain_trim_back(*mp, sg->len - keep);
         sg->len = keep;
-        sg->flags &= (uint8_t)~F_FIN;
+        sg->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
     } else if (seq_gt(sg->seq + sg->len, c->sv.rcv_nxt + wnd)) {
         uint32_t keep = (uint32_t)seq_diff(c->sv.rcv_nxt + wnd, sg->seq);
         mbuf_chain_trim_back(*mp, sg->len - keep);
         sg->len = keep;
-        sg->flags &= (uint8_t)~F_FIN;
+        sg->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
     }
 }
 
@@ -446,7 +443,7 @@ static bool rst_check(struct tcp_conn *c, struct rte_mbuf *m, const struct tcp_s
 {
     struct stack *s = c->s;
 
-    if (!(sg->flags & F_RST))
+    if (!(sg->flags & RTE_TCP_RST_FLAG))
         return false;
     if (sg->seq != c->sv.rcv_nxt) {
         challenge_ack(c);
@@ -454,13 +451,13 @@ static bool rst_check(struct tcp_conn *c, struct rte_mbuf *m, const struct tcp_s
         return true;
     }
     switch (c->state) {
-    case TCP_SYN_RECEIVED:
+    case TCPS_SYN_RECEIVED:
         /* a passive child goes away quietly; an active one was refused */
         tcp_conn_drop(c, c->listener != NULL ? 0 : ECONNREFUSED);
         break;
-    case TCP_CLOSING:
-    case TCP_LAST_ACK:
-    case TCP_TIME_WAIT:
+    case TCPS_CLOSING:
+    case TCPS_LAST_ACK:
+    case TCPS_TIME_WAIT:
         tcp_conn_drop(c, 0);
         break;
     default:
@@ -552,11 +549,11 @@ static bool ack_check(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg
 {
     struct stack *s = c->s;
 
-    if (!(sg->flags & F_ACK)) {
+    if (!(sg->flags & RTE_TCP_ACK_FLAG)) {
         stack_drop(s, m, &s->ctr.tcp_drop_bad_flags); /* "if the ACK bit is off, drop the segment" */
         return false;
     }
-    if (c->state == TCP_SYN_RECEIVED) {
+    if (c->state == TCPS_SYN_RECEIVED) {
         if (!seq_between_oc(sg->ack, c->sv.snd_una, c->sv.snd_max)) {
             no_conn(s, m, sg); /* "<SEQ=SEG.ACK><CTL=RST>" */
             return false;
@@ -571,7 +568,7 @@ static bool ack_check(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg
         rtt_from_ack(c, sg);
         if (c->flags & TF_SYN_TIMEDOUT)
             tcp_rtt_syn_fallback(&c->rtt);
-        tcp_conn_set_state(c, (c->flags & TF_FIN_QUEUED) ? TCP_FIN_WAIT_1 : TCP_ESTABLISHED);
+        tcp_conn_set_state(c, (c->flags & TF_FIN_QUEUED) ? TCPS_FIN_WAIT_1 : TCPS_ESTABLISHED);
         tcp_conn_child_established(c);
         tcp_timer_keep_reset(c);
         return true;
@@ -604,18 +601,18 @@ static bool ack_check(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg
     if (seq_geq(sg->ack, c->sv.snd_una))
         window_update(c, sg);
     switch (c->state) {
-    case TCP_FIN_WAIT_1:
+    case TCPS_FIN_WAIT_1:
         if (fin_acked(c)) {
-            tcp_conn_set_state(c, TCP_FIN_WAIT_2);
+            tcp_conn_set_state(c, TCPS_FIN_WAIT_2);
             if (c->flags & TF_ORPHAN)
                 tcp_timer_keep_deadline(c, 2 * s->tcp->p.msl_ns);
         }
         break;
-    case TCP_CLOSING:
+    case TCPS_CLOSING:
         if (fin_acked(c))
             tcp_timer_time_wait(c);
         break;
-    case TCP_LAST_ACK:
+    case TCPS_LAST_ACK:
         if (fin_acked(c)) {
             tcp_conn_drop(c, 0);
             stack_drop(s, m, &s->ctr.tcp_drop_dup);
@@ -672,7 +669,7 @@ static uint32_t full_sized(struct tcp_conn *c, uint32_t len)
 
     if (len > c->rcv_seg_max)
         c->rcv_seg_max = len;
-    return RTE_MIN(mss, RTE_MAX(c->rcv_seg_max, (uint32_t)TCP_MSS_DEFAULT));
+    return RTE_MIN(mss, RTE_MAX(c->rcv_seg_max, (uint32_t)TCP_DEFAULT_SMSS));
 }
 
 /* Seventh: the segment text. Returns true when a FIN is now in order
@@ -680,7 +677,7 @@ static uint32_t full_sized(struct tcp_conn *c, uint32_t len)
 static bool take_text(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg)
 {
     struct stack *s = c->s;
-    bool fin = (sg->flags & F_FIN) != 0;
+    bool fin = (sg->flags & RTE_TCP_FIN_FLAG) != 0;
 
     if (sg->seq != c->sv.rcv_nxt) {
         /* out of order: hold it, and ACK at once so the sender sees the
@@ -728,17 +725,17 @@ static void take_fin(struct tcp_conn *c)
     c->sv.rcv_nxt++;
     c->flags |= TF_RCVD_FIN | TF_ACK_NOW;
     switch (c->state) {
-    case TCP_SYN_RECEIVED:
-    case TCP_ESTABLISHED:
-        tcp_conn_set_state(c, TCP_CLOSE_WAIT);
+    case TCPS_SYN_RECEIVED:
+    case TCPS_ESTABLISHED:
+        tcp_conn_set_state(c, TCPS_CLOSE_WAIT);
         break;
-    case TCP_FIN_WAIT_1:
+    case TCPS_FIN_WAIT_1:
         if (fin_acked(c))
             tcp_timer_time_wait(c);
         else
-            tcp_conn_set_state(c, TCP_CLOSING);
+            tcp_conn_set_state(c, TCPS_CLOSING);
         break;
-    case TCP_FIN_WAIT_2:
+    case TCPS_FIN_WAIT_2:
         tcp_timer_time_wait(c);
         break;
     default:
@@ -755,8 +752,8 @@ static bool time_wait_reopen(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_
     struct tcp_conn *l = c->s->tcp->listeners[rte_be_to_cpu_16(sg->dport)];
     bool newer;
 
-    if (c->state != TCP_TIME_WAIT || (sg->flags & (F_ACK | F_RST | F_FIN)) != 0 || !(sg->flags & F_SYN) ||
-        l == NULL || l->state != TCP_LISTEN)
+    if (c->state != TCPS_TIME_WAIT || (sg->flags & (RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG | RTE_TCP_FIN_FLAG)) != 0 ||
+        !(sg->flags & RTE_TCP_SYN_FLAG) || l == NULL || l->state != TCPS_LISTEN)
         return false;
     if ((c->flags & TF_TS_OK) && (sg->opts.present & TCP_OPT_TS))
         newer = seq_gt(sg->opts.ts_val, c->sv.ts_recent);
@@ -774,10 +771,10 @@ static bool time_wait_reopen(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_
  * (RFC 2525 §2.17); a half-closed reader's bytes are ACKed and dropped. */
 static bool refuse_data(struct tcp_conn *c, struct rte_mbuf *m, const struct tcp_seg *sg)
 {
-    if (sg->len == 0 || !(c->flags & (TF_ORPHAN | TF_RD_SHUT)) || c->state > TCP_FIN_WAIT_2)
+    if (sg->len == 0 || !(c->flags & (TF_ORPHAN | TF_RD_SHUT)) || c->state > TCPS_FIN_WAIT_2)
         return false;
     if (c->flags & TF_ORPHAN) {
-        tcp_send_ctl(c, F_RST | F_ACK, c->sv.snd_nxt);
+        tcp_send_ctl(c, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, c->sv.snd_nxt);
         tcp_conn_drop(c, ECONNRESET);
         stack_drop(c->s, m, &c->s->ctr.tcp_drop_rcv_closed);
         return true;
@@ -794,20 +791,22 @@ static void synchronized_input(struct tcp_conn *c, struct rte_mbuf *m, struct tc
 
     if (time_wait_reopen(c, m, sg))
         return;
-    if (c->state == TCP_SYN_RECEIVED && (sg->flags & (F_SYN | F_ACK | F_RST)) == F_SYN && sg->seq == c->sv.irs) {
+    if (c->state == TCPS_SYN_RECEIVED &&
+        (sg->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) == RTE_TCP_SYN_FLAG &&
+        sg->seq == c->sv.irs) {
         /* the peer did not hear our SYN-ACK: say it again */
-        tcp_send_ctl(c, F_SYN | F_ACK, c->sv.iss);
+        tcp_send_ctl(c, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, c->sv.iss);
         stack_drop(s, m, &s->ctr.tcp_drop_dup);
         return;
     }
     /* RFC 7323 §5.3 R1: PAWS, before the sequence check */
-    if ((c->flags & TF_TS_OK) && (sg->opts.present & TCP_OPT_TS) && !(sg->flags & F_RST) &&
+    if ((c->flags & TF_TS_OK) && (sg->opts.present & TCP_OPT_TS) && !(sg->flags & RTE_TCP_RST_FLAG) &&
         seq_lt(sg->opts.ts_val, c->sv.ts_recent)) {
         drop_and_ack(c, m, &s->ctr.tcp_drop_paws);
         return;
     }
     if (!acceptable(c, sg)) {
-        if (sg->flags & F_RST)
+        if (sg->flags & RTE_TCP_RST_FLAG)
             stack_drop(s, m, &s->ctr.tcp_drop_out_of_window);
         else
             drop_and_ack(c, m, sg->len > 0 && seq_lt(sg->seq, c->sv.rcv_nxt) ? &s->ctr.tcp_drop_dup
@@ -818,7 +817,7 @@ static void synchronized_input(struct tcp_conn *c, struct rte_mbuf *m, struct tc
      * together with old data, yet RFC 5961 §4 (RFC 9293 §3.10.7.4,
      * fourth) wants a challenge ACK for any SYN "irrespective of the
      * sequence number", and the segment dropped, new data and all */
-    bool syn = (sg->flags & F_SYN) != 0;
+    bool syn = (sg->flags & RTE_TCP_SYN_FLAG) != 0;
     trim_to_window(c, &m, sg);
     if (rst_check(c, m, sg))
         return;
@@ -834,14 +833,14 @@ static void synchronized_input(struct tcp_conn *c, struct rte_mbuf *m, struct tc
     c->last_recv_ns = s->now_ns;
     tcp_timer_keep_reset(c);
     c->st.segs_in++;
-    if (c->state == TCP_CLOSED) {
+    if (c->state == TCPS_CLOSED) {
         stack_drop(s, m, &s->ctr.tcp_drop_dup);
         return;
     }
-    if (c->state >= TCP_CLOSE_WAIT && c->state != TCP_FIN_WAIT_1 && c->state != TCP_FIN_WAIT_2) {
+    if (c->state >= TCPS_CLOSE_WAIT && c->state != TCPS_FIN_WAIT_1 && c->state != TCPS_FIN_WAIT_2) {
         /* the peer's FIN came already: text and FIN are only repeats
          * ("This should not occur"); a FIN in TIME-WAIT restarts it */
-        if ((sg->flags & F_FIN) && c->state == TCP_TIME_WAIT) {
+        if ((sg->flags & RTE_TCP_FIN_FLAG) && c->state == TCPS_TIME_WAIT) {
             c->flags |= TF_ACK_NOW;
             tcp_timer_time_wait(c);
         }
@@ -871,20 +870,21 @@ void tcp_input(struct stack *s, struct rte_mbuf *m, const struct ipv4_meta *ip)
         stack_drop(s, m, &s->ctr.tcp_drop_no_conn); /* broadcasts are not TCP's (RFC 1122 4.2.3.10) */
         return;
     }
-    if ((sg.flags & (F_SYN | F_FIN)) == (F_SYN | F_FIN) || (sg.flags & (F_SYN | F_RST)) == (F_SYN | F_RST)) {
+    if ((sg.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) == (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG) ||
+        (sg.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) == (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) {
         stack_drop(s, m, &s->ctr.tcp_drop_bad_flags);
         return;
     }
     c = tcp_conn_lookup(s, ip->dst, sg.dport, ip->src, sg.sport);
     if (c == NULL) {
         struct tcp_conn *l = s->tcp->listeners[rte_be_to_cpu_16(sg.dport)];
-        if (l != NULL && l->state == TCP_LISTEN && (l->laddr == 0 || l->laddr == ip->dst))
+        if (l != NULL && l->state == TCPS_LISTEN && (l->laddr == 0 || l->laddr == ip->dst))
             listen_input(l, m, &sg);
         else
             no_conn(s, m, &sg);
         return;
     }
-    if (c->state == TCP_SYN_SENT)
+    if (c->state == TCPS_SYN_SENT)
         syn_sent_input(c, m, &sg);
     else
         synchronized_input(c, m, &sg);

@@ -334,7 +334,7 @@ uint16_t tcp_effective_mss(const struct tcp_opts *peer, uint16_t our_mtu)
     /* RFC 9293 §3.7.1: SendMSS is the peer's option, or 536 when it sent
      * none (MUST-15); Eff.snd.MSS is the smaller of it and what our IP
      * layer sends unfragmented (MUST-16). */
-    uint16_t mss = TCP_MSS_DEFAULT;
+    uint16_t mss = TCP_DEFAULT_SMSS;
     uint16_t limit = tcp_mss_for_mtu(our_mtu);
 
     if (peer != NULL && (peer->present & TCP_OPT_MSS))

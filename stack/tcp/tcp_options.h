@@ -41,7 +41,7 @@
 /* RFC 7323 §2.3: the largest window shift. */
 #define TCP_WSCALE_MAX 14
 /* RFC 9293 §3.7.1 (MUST-15): the IPv4 send MSS when the peer sent none. */
-#define TCP_MSS_DEFAULT 536
+#define TCP_DEFAULT_SMSS 536
 /* Our floor for any MSS we use or announce (see tcp_effective_mss). */
 #define TCP_MSS_MIN 64
 

@@ -551,11 +551,11 @@ void tcp_output(struct tcp_conn *c)
     bool sent = false;
 
     switch (c->state) {
-    case TCP_CLOSED:
-    case TCP_LISTEN:
-    case TCP_SYN_SENT:
+    case TCPS_CLOSED:
+    case TCPS_LISTEN:
+    case TCPS_SYN_SENT:
         return; /* handshake segments go out from input and the timer */
-    case TCP_SYN_RECEIVED:
+    case TCPS_SYN_RECEIVED:
         /* the SYN,ACK goes out from input and the timer; an ACK asked for
          * goes here: RFC 9293 §3.10.7.4 answers an unacceptable segment
          * with <SEQ=SND.NXT><ACK=RCV.NXT>, and in a simultaneous open
@@ -564,7 +564,7 @@ void tcp_output(struct tcp_conn *c)
         if (c->flags & TF_ACK_NOW)
             tcp_send_ctl(c, RTE_TCP_ACK_FLAG, c->sv.snd_nxt);
         return;
-    case TCP_TIME_WAIT:
+    case TCPS_TIME_WAIT:
         if (c->flags & TF_ACK_NOW)
             tcp_send_ctl(c, RTE_TCP_ACK_FLAG, c->sv.snd_nxt);
         return;

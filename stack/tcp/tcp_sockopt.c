@@ -12,12 +12,10 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <linux/tcp.h> /* not netinet/tcp.h: its state enum clashes with ours */
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 
-/* linux/tcp.h says TCP_MSS_DEFAULT too (536U); ours is the same rule */
-#undef TCP_MSS_DEFAULT
 #include "tcp_conn.h"
 
 #define SOCKOPT_NS_PER_S 1000000000ull
@@ -189,7 +187,7 @@ static int get_socket_level(struct tcp_conn *c, int optname, void *optval, sockl
     case SO_TYPE:
         return put_int(optval, optlen, SOCK_STREAM);
     case SO_ACCEPTCONN:
-        return put_int(optval, optlen, c->state == TCP_LISTEN);
+        return put_int(optval, optlen, c->state == TCPS_LISTEN);
     case SO_LINGER:
         lg.l_onoff = (c->flags & TF_LINGER) != 0;
         lg.l_linger = (int)c->linger_s;
@@ -203,9 +201,9 @@ static int get_socket_level(struct tcp_conn *c, int optname, void *optval, sockl
 static uint8_t linux_state(enum tcp_state st)
 {
     static const uint8_t map[] = {
-        [TCP_ESTABLISHED] = 1, [TCP_SYN_SENT] = 2, [TCP_SYN_RECEIVED] = 3, [TCP_FIN_WAIT_1] = 4,
-        [TCP_FIN_WAIT_2] = 5,  [TCP_TIME_WAIT] = 6, [TCP_CLOSED] = 7,       [TCP_CLOSE_WAIT] = 8,
-        [TCP_LAST_ACK] = 9,    [TCP_LISTEN] = 10,   [TCP_CLOSING] = 11,
+        [TCPS_ESTABLISHED] = 1, [TCPS_SYN_SENT] = 2, [TCPS_SYN_RECEIVED] = 3, [TCPS_FIN_WAIT_1] = 4,
+        [TCPS_FIN_WAIT_2] = 5,  [TCPS_TIME_WAIT] = 6, [TCPS_CLOSED] = 7,       [TCPS_CLOSE_WAIT] = 8,
+        [TCPS_LAST_ACK] = 9,    [TCPS_LISTEN] = 10,   [TCPS_CLOSING] = 11,
     };
 
     return map[st];
@@ -249,7 +247,7 @@ static int get_tcp_level(struct tcp_conn *c, int optname, void *optval, socklen_
     case TCP_KEEPCNT:
         return put_int(optval, optlen, (int)c->keepcnt);
     case TCP_MAXSEG:
-        return put_int(optval, optlen, c->sv.snd_mss ? c->sv.snd_mss : TCP_MSS_DEFAULT);
+        return put_int(optval, optlen, c->sv.snd_mss ? c->sv.snd_mss : TCP_DEFAULT_SMSS);
     case TCP_INFO:
         return get_info(c, optval, optlen);
     case TCP_CONGESTION: {

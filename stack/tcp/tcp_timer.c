@@ -55,7 +55,7 @@ void tcp_timers_cancel(struct tcp_conn *c)
  * retransmission); it costs one segment. */
 static bool tlp_allowed(const struct tcp_conn *c)
 {
-    if (c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT)
+    if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT)
         return false;
     if (!(c->flags & TF_SACK_OK) || (c->flags & (TF_TLP_OUT | TF_FIN_SENT)) || !c->rtt.has_sample)
         return false;
@@ -135,14 +135,14 @@ void tcp_timer_time_wait(struct tcp_conn *c)
 {
     tcp_timer_rexmt_stop(c);
     tcp_timer_delack_stop(c);
-    if (c->state != TCP_TIME_WAIT)
-        tcp_conn_set_state(c, TCP_TIME_WAIT);
+    if (c->state != TCPS_TIME_WAIT)
+        tcp_conn_set_state(c, TCPS_TIME_WAIT);
     timer_arm(&c->s->timers, &c->keep_timer, c->s->now_ns + 2 * c->s->tcp->p.msl_ns);
 }
 
 void tcp_timer_keep_reset(struct tcp_conn *c)
 {
-    if (!(c->flags & TF_KEEPALIVE) || !tcp_state_is_synchronized(c->state) || c->state == TCP_TIME_WAIT)
+    if (!(c->flags & TF_KEEPALIVE) || !tcp_state_is_synchronized(c->state) || c->state == TCPS_TIME_WAIT)
         return;
     c->keep_probes = 0;
     timer_arm(&c->s->timers, &c->keep_timer, c->s->now_ns + c->keepidle_ns);
@@ -158,7 +158,7 @@ void tcp_timer_keep_deadline(struct tcp_conn *c, uint64_t ns)
 static void handshake_timeout(struct tcp_conn *c)
 {
     struct tcp_params *p = &c->s->tcp->p;
-    unsigned max = c->state == TCP_SYN_SENT ? p->syn_retries : p->synack_retries;
+    unsigned max = c->state == TCPS_SYN_SENT ? p->syn_retries : p->synack_retries;
 
     if (c->rexmt_count >= max) {
         tcp_conn_drop(c, ETIMEDOUT);
@@ -169,7 +169,7 @@ static void handshake_timeout(struct tcp_conn *c)
     tcp_rtt_backoff(&c->rtt);
     c->st.retransmits++;
     c->s->ctr.tcp_retransmits++;
-    if (c->state == TCP_SYN_SENT)
+    if (c->state == TCPS_SYN_SENT)
         tcp_send_ctl(c, RTE_TCP_SYN_FLAG, c->sv.iss);
     else
         tcp_send_ctl(c, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, c->sv.iss);
@@ -208,11 +208,11 @@ static void rexmt_fire(struct timer *t, void *ctx, uint64_t now_ns)
 
     (void)t;
     c->s->now_ns = now_ns;
-    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) {
+    if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED) {
         handshake_timeout(c);
         return;
     }
-    if (!tcp_state_is_synchronized(c->state) || c->state == TCP_TIME_WAIT)
+    if (!tcp_state_is_synchronized(c->state) || c->state == TCPS_TIME_WAIT)
         return;
     if (c->flags & TF_TLP_ARMED) {
         c->flags &= ~TF_TLP_ARMED;
@@ -287,7 +287,7 @@ static void keep_fire(struct timer *t, void *ctx, uint64_t now_ns)
 
     (void)t;
     c->s->now_ns = now_ns;
-    if (c->state == TCP_TIME_WAIT || (c->state == TCP_FIN_WAIT_2 && (c->flags & TF_ORPHAN))) {
+    if (c->state == TCPS_TIME_WAIT || (c->state == TCPS_FIN_WAIT_2 && (c->flags & TF_ORPHAN))) {
         /* 2*MSL passed (RFC 9293 §3.10.8), or an orphan waited that long
          * for the peer's FIN (Linux's tcp_fin_timeout) */
         tcp_conn_drop(c, 0);

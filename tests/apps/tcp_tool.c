@@ -624,15 +624,15 @@ static void timers(uint64_t hold_until)
 
 static void print_stats(void)
 {
-    int n = sluice_stats(NULL, NULL, 0);
+    int n = 0, rc = sluice_stats(NULL, NULL, 0, &n);
 
-    if (n < 0) {
-        fail("sluice_stats", errno);
+    if (rc != 0) {
+        fail("sluice_stats", rc);
         return;
     }
     const char **names = calloc((size_t)n, sizeof(*names));
     uint64_t *values = calloc((size_t)n, sizeof(*values));
-    if (names == NULL || values == NULL || sluice_stats(names, values, n) < 0) {
+    if (names == NULL || values == NULL || sluice_stats(names, values, n, &n) != 0) {
         free(names);
         free(values);
         return;

@@ -26,6 +26,7 @@
  * aborts (ASan/UBSan catch the rest). FUZZ_TCP_TRACE=1 prints each record
  * and the segments both ways, to read a reproducer.
  */
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,20 +58,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NS_PER_MS 1000000ull
 #define MAX_PAYLOAD 1448
 
-/* tcp(7) option numbers: netinet/tcp.h's state enum and linux/tcp.h's
- * TCP_MSS_DEFAULT clash with the stack's headers */
-#ifndef TCP_NODELAY
-#define TCP_NODELAY 1
-#define TCP_KEEPIDLE 4
-#define TCP_KEEPINTVL 5
-#define TCP_KEEPCNT 6
-#endif
-
-#define F_FIN RTE_TCP_FIN_FLAG
-#define F_SYN RTE_TCP_SYN_FLAG
-#define F_RST RTE_TCP_RST_FLAG
-#define F_PSH RTE_TCP_PSH_FLAG
-#define F_ACK RTE_TCP_ACK_FLAG
 
 enum {
     OP_CLOCK,   /* 1 byte: advance the clock */
@@ -195,14 +182,14 @@ static void observe(struct run *r, const struct rte_mbuf *m)
         return;
     uint32_t seq = rte_be_to_cpu_32(th->sent_seq), len = (uint32_t)(tlen - hl);
     uint8_t flags = th->tcp_flags;
-    if ((flags & F_SYN) && !r->have_iss) {
+    if ((flags & RTE_TCP_SYN_FLAG) && !r->have_iss) {
         r->our_iss = seq; /* the passive open's SYN-ACK */
         r->have_iss = true;
         r->seen_max = seq + 1;
     }
-    if ((flags & F_SYN) && seq != r->our_iss)
+    if ((flags & RTE_TCP_SYN_FLAG) && seq != r->our_iss)
         r->reopened = true; /* TIME-WAIT reopened: a new incarnation, not checked */
-    if ((flags & F_RST) || r->reopened)
+    if ((flags & RTE_TCP_RST_FLAG) || r->reopened)
         return;
     if (len > 0) {
         /* our bytes at their offset, inside what the application queued */
@@ -217,10 +204,10 @@ static void observe(struct run *r, const struct rte_mbuf *m)
     if (trace)
         fprintf(stderr, "  us:   flags %#x seq %u ack +%d len %u\n", flags, seq,
                 (int)(rte_be_to_cpu_32(th->recv_ack) - (PEER_ISN + 1)), len);
-    uint32_t end = seq + len + ((flags & F_SYN) ? 1 : 0) + ((flags & F_FIN) ? 1 : 0);
+    uint32_t end = seq + len + ((flags & RTE_TCP_SYN_FLAG) ? 1 : 0) + ((flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
     if (seq_gt(end, r->seen_max))
         r->seen_max = end;
-    if (flags & F_ACK) {
+    if (flags & RTE_TCP_ACK_FLAG) {
         uint32_t ack = rte_be_to_cpu_32(th->recv_ack);
         if (seq_gt(ack, r->peer_ctl_max))
             fail("ACKed sequence numbers the peer never sent");
@@ -295,8 +282,8 @@ static void peer_segment(struct run *r, uint8_t flags, uint32_t seq, uint32_t ac
                          size_t len)
 {
     uint8_t opts[TCP_OPT_MAX_LEN];
-    size_t ol = peer_opts(r, (flags & F_SYN) != 0, sel, ack, opts);
-    uint32_t first = seq + ((flags & F_SYN) ? 1 : 0);
+    size_t ol = peer_opts(r, (flags & RTE_TCP_SYN_FLAG) != 0, sel, ack, opts);
+    uint32_t first = seq + ((flags & RTE_TCP_SYN_FLAG) ? 1 : 0);
 
     inject(r, flags, seq, ack, wnd, opts, ol, first - (PEER_ISN + 1), len);
     if (trace)
@@ -304,7 +291,7 @@ static void peer_segment(struct run *r, uint8_t flags, uint32_t seq, uint32_t ac
                 (int)(seq - (PEER_ISN + 1)), ack, wnd, len, ol);
     if (len > 0 && seq_gt(first + (uint32_t)len, r->peer_max))
         r->peer_max = first + (uint32_t)len;
-    uint32_t end = first + (uint32_t)len + ((flags & F_FIN) ? 1 : 0);
+    uint32_t end = first + (uint32_t)len + ((flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
     if (seq_gt(end, r->peer_ctl_max))
         r->peer_ctl_max = end;
     pass(r);
@@ -348,20 +335,20 @@ static void establish(struct run *r)
         r->have_iss = true;
         r->seen_max = r->our_iss + 1;
         pass(r);
-        peer_segment(r, F_SYN | F_ACK, PEER_ISN, r->our_iss + 1, 65535, 0, 0);
+        peer_segment(r, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, PEER_ISN, r->our_iss + 1, 65535, 0, 0);
     } else {
         r->lport = LISTEN_PORT;
         if (tcp_open(r->s, NULL, NULL, &r->l) != 0 || tcp_bind(r->l, 0, RTE_BE16(LISTEN_PORT)) != 0 ||
             tcp_listen(r->l, 4) != 0)
             fail("listen");
-        peer_segment(r, F_SYN, PEER_ISN, 0, 65535, 0, 0);
+        peer_segment(r, RTE_TCP_SYN_FLAG, PEER_ISN, 0, 65535, 0, 0);
         if (!r->have_iss)
             fail("no SYN-ACK");
-        peer_segment(r, F_ACK, PEER_ISN + 1, r->our_iss + 1, 65535, 1, 0);
+        peer_segment(r, RTE_TCP_ACK_FLAG, PEER_ISN + 1, r->our_iss + 1, 65535, 1, 0);
         if (tcp_accept(r->l, &r->c) != 0)
             fail("accept");
     }
-    if (tcp_conn_state(r->c) != TCP_ESTABLISHED)
+    if (tcp_conn_state(r->c) != TCPS_ESTABLISHED)
         fail("handshake did not establish");
     r->rcvbuf_max = r->c->rcvbuf;
 }
@@ -460,7 +447,7 @@ static void check(struct run *r)
     if (tcp_bytes_acked(c) > r->app_queued)
         fail("more bytes acknowledged than queued");
     if (tcp_bytes_acked(c) + tcp_send_buffered(c) != r->app_queued &&
-        !(tcp_conn_state(c) == TCP_CLOSED || tcp_error(c) != 0))
+        !(tcp_conn_state(c) == TCPS_CLOSED || tcp_error(c) != 0))
         fail("acknowledged + buffered != queued");
     if (c->rcvq_bytes + c->reass.bytes > r->rcvbuf_max)
         fail("the receive side holds more than its buffer");
@@ -509,9 +496,9 @@ static size_t step(struct run *r, const uint8_t *d, size_t n)
         else if (op == OP_CALL)
             app_call(r, d[1]);
         else if (op == OP_DATA)
-            peer_segment(r, F_ACK | F_PSH, r->seen_ack, r->seen_max, 65535, 1, (size_t)d[1] * 6);
+            peer_segment(r, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, r->seen_ack, r->seen_max, 65535, 1, (size_t)d[1] * 6);
         else
-            peer_segment(r, F_ACK, r->seen_ack, r->seen_max, (uint16_t)(d[1] * 256u), 1, 0);
+            peer_segment(r, RTE_TCP_ACK_FLAG, r->seen_ack, r->seen_max, (uint16_t)(d[1] * 256u), 1, 0);
         pass(r);
         break;
     default:

@@ -159,8 +159,8 @@ void tp_connect(struct tcp_pair *p, struct tcp_conn **cli, struct tcp_conn **srv
     g_accept_from = *lst;
     cr_assert(tp_run_until(p, accept_ready, NULL, 5000 * ST_NS_PER_MS), "no connection to accept");
     cr_assert_eq(tcp_accept(*lst, srv), 0);
-    cr_assert_eq(tcp_conn_state(*cli), TCP_ESTABLISHED);
-    cr_assert_eq(tcp_conn_state(*srv), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(*cli), TCPS_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(*srv), TCPS_ESTABLISHED);
 }
 
 void tp_send_pattern(struct tcp_pair *p, struct tcp_conn *c, uint64_t *state, size_t len)

@@ -1,5 +1,5 @@
 /* test_errors.c - every call returns exactly the error its man page lists
- * (seeds): ENOSYS before demi_init, EEXIST on a second init, EINVAL for NULL
+ * (the Demikernel man pages): ENOSYS before demi_init, EEXIST on a second init, EINVAL for NULL
  * out-pointers, bad arrays, addresses and sizes, EBADF for a descriptor
  * that is not open or not of the right kind, ETIMEDOUT on expiry, ENOMEM
  * when the pool is empty, EMFILE when queues.max are open. */

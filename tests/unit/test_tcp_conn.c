@@ -211,11 +211,11 @@ Test(tcp_conn, client_fin_first_goes_through_time_wait)
     tp_create(&p, &sp, NULL);
     tp_connect(&p, &cli, &srv, &lst);
     cr_assert_eq(tcp_shutdown(cli, false, true, p.now), 0);
-    tp_wait_state(&p, srv, TCP_CLOSE_WAIT, 1000 * MS);
+    tp_wait_state(&p, srv, TCPS_CLOSE_WAIT, 1000 * MS);
     cr_assert(tcp_recv_eof(srv));
-    tp_wait_state(&p, cli, TCP_FIN_WAIT_2, 1000 * MS);
+    tp_wait_state(&p, cli, TCPS_FIN_WAIT_2, 1000 * MS);
     tcp_close(srv, p.now); /* srv belongs to the stack now: LAST-ACK, then freed */
-    tp_wait_state(&p, cli, TCP_TIME_WAIT, 1000 * MS);
+    tp_wait_state(&p, cli, TCPS_TIME_WAIT, 1000 * MS);
     tp_run(&p, 10 * MS);
     cr_assert_eq(tcp_conn_count(p.b), 1, "only the listener is left on B");
     cr_assert(tcp_recv_eof(cli));
@@ -242,10 +242,10 @@ Test(tcp_conn, simultaneous_close_ends_in_time_wait_on_both)
     /* both FINs leave before either arrives */
     tcp_shutdown(cli, false, true, p.now);
     tcp_shutdown(srv, false, true, p.now);
-    cr_assert_eq(tcp_conn_state(cli), TCP_FIN_WAIT_1);
-    cr_assert_eq(tcp_conn_state(srv), TCP_FIN_WAIT_1);
-    tp_wait_state(&p, cli, TCP_TIME_WAIT, 1000 * MS);
-    tp_wait_state(&p, srv, TCP_TIME_WAIT, 1000 * MS);
+    cr_assert_eq(tcp_conn_state(cli), TCPS_FIN_WAIT_1);
+    cr_assert_eq(tcp_conn_state(srv), TCPS_FIN_WAIT_1);
+    tp_wait_state(&p, cli, TCPS_TIME_WAIT, 1000 * MS);
+    tp_wait_state(&p, srv, TCPS_TIME_WAIT, 1000 * MS);
     tcp_close(cli, p.now);
     tcp_close(srv, p.now);
     tp_run(&p, 250 * MS);
@@ -265,7 +265,7 @@ Test(tcp_conn, zero_linger_close_resets_the_peer)
     tp_connect(&p, &cli, &srv, &lst);
     cr_assert_eq(tcp_setsockopt(cli, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
     tcp_close(cli, p.now);
-    tp_wait_state(&p, srv, TCP_CLOSED, 1000 * MS);
+    tp_wait_state(&p, srv, TCPS_CLOSED, 1000 * MS);
     cr_assert_eq(tcp_error(srv), ECONNRESET);
     cr_assert_eq(tcp_conn_count(p.a), 0);
     tcp_close(srv, p.now);
@@ -281,7 +281,7 @@ Test(tcp_conn, connect_to_a_closed_port_is_refused)
     tp_create(&p, NULL, NULL);
     cr_assert_eq(tcp_open(p.a, NULL, NULL, &cli), 0);
     cr_assert_eq(tcp_connect(cli, B_IP, RTE_BE16(81), p.now), 0);
-    tp_wait_state(&p, cli, TCP_CLOSED, 1000 * MS);
+    tp_wait_state(&p, cli, TCPS_CLOSED, 1000 * MS);
     cr_assert_eq(tcp_error(cli), ECONNREFUSED);
     tcp_close(cli, p.now);
     tp_finish(&p);
@@ -302,7 +302,7 @@ Test(tcp_conn, syn_retries_back_off_then_time_out)
     cr_assert_eq(tcp_open(p.a, NULL, NULL, &cli), 0);
     uint64_t start = p.now;
     cr_assert_eq(tcp_connect(cli, B_IP, RTE_BE16(80), p.now), 0);
-    tp_wait_state(&p, cli, TCP_CLOSED, 60000 * MS);
+    tp_wait_state(&p, cli, TCPS_CLOSED, 60000 * MS);
     cr_assert_eq(tcp_error(cli), ETIMEDOUT);
     /* 1 + 2 + 4 + 8 s: the SYN and three retries, doubling (RFC 6298 5.5) */
     uint64_t took = p.now - start;

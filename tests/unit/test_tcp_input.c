@@ -91,7 +91,7 @@ static void fx_establish(struct fx *f)
     fx_send(f, &ack);
     st_expect_no_tx(f->dev);
     cr_assert_eq(tcp_accept(f->l, &f->c), 0);
-    cr_assert_eq(tcp_conn_state(f->c), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(f->c), TCPS_ESTABLISHED);
 }
 
 static void fx_finish(struct fx *f)
@@ -412,7 +412,7 @@ Test(tcp_input, rst_in_window_but_not_exact_gets_a_challenge_ack)
     struct st_tcp_seg a = fx_take(&f);
     cr_assert_eq(a.flags, ACK);
     cr_assert_eq(a.ack, PEER_ISN + 1);
-    cr_assert_eq(tcp_conn_state(f.c), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(f.c), TCPS_ESTABLISHED);
     cr_assert_eq(CTR(&f, tcp_challenge_acks), 1);
     fx_finish(&f);
 }
@@ -446,7 +446,7 @@ Test(tcp_input, exact_rst_resets_the_connection)
     struct st_tcp_seg r = seg_of(&f, RST);
     fx_send(&f, &r);
     st_expect_no_tx(f.dev);
-    cr_assert_eq(tcp_conn_state(f.c), TCP_CLOSED);
+    cr_assert_eq(tcp_conn_state(f.c), TCPS_CLOSED);
     cr_assert_eq(tcp_error(f.c), ECONNRESET);
     fx_finish(&f);
 }
@@ -462,7 +462,7 @@ Test(tcp_input, syn_in_established_gets_a_challenge_ack)
     struct st_tcp_seg a = fx_take(&f);
     cr_assert_eq(a.flags, ACK);
     cr_assert_eq(a.ack, PEER_ISN + 1);
-    cr_assert_eq(tcp_conn_state(f.c), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(f.c), TCPS_ESTABLISHED);
     fx_finish(&f);
 }
 
@@ -545,7 +545,7 @@ Test(tcp_input, fin_moves_to_close_wait_and_reads_end)
     fx_send(&f, &s);
     struct st_tcp_seg a = fx_take(&f);
     cr_assert_eq(a.ack, PEER_ISN + 2, "the FIN takes a sequence number");
-    cr_assert_eq(tcp_conn_state(f.c), TCP_CLOSE_WAIT);
+    cr_assert_eq(tcp_conn_state(f.c), TCPS_CLOSE_WAIT);
     cr_assert(tcp_recv_eof(f.c));
     tcp_close(f.c, f.now);
     f.c = NULL;
@@ -574,7 +574,7 @@ Test(tcp_input, bogus_sack_blocks_are_ignored)
     s.optlen = sizeof(opts);
     fx_send(&f, &s);
     st_expect_no_tx(f.dev);
-    cr_assert_eq(tcp_conn_state(f.c), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(f.c), TCPS_ESTABLISHED);
     /* data still flows */
     cr_assert_eq(tcp_send(f.c, st_mbuf("ok", 2), f.now), 0);
     struct st_tcp_seg d = fx_take(&f);

@@ -122,7 +122,7 @@ static void lx_init(struct lx *f)
     f->una = sa.seq + 1;
     lx_ack(f, f->una, 65535, 0, NULL);
     cr_assert_eq(tcp_accept(f->l, &f->c), 0);
-    cr_assert_eq(tcp_conn_state(f->c), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(f->c), TCPS_ESTABLISHED);
 
     lx_push(f, 1, f->una);
     f->now += MS;

@@ -12,6 +12,7 @@
  */
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +27,6 @@
 #include "tcp_syncookie.h"
 #include "tcp_tap.h"
 #include "netdev_fake.h"
-
-/* tcp(7) option numbers: neither netinet/tcp.h (its state enum) nor
- * linux/tcp.h (TCP_MSS_DEFAULT) can be included next to the stack's headers */
-#ifndef TCP_KEEPIDLE
-#define TCP_KEEPIDLE 4
-#define TCP_KEEPINTVL 5
-#define TCP_KEEPCNT 6
-#endif
 
 #define MS ST_NS_PER_MS
 #define SEC (1000 * MS)
@@ -115,7 +108,7 @@ Test(tcp_rules, keepalive_probes_answered_keep_and_unanswered_time_out)
     run_to(&p, t0 + 20 * SEC);
     cr_assert_eq(expect_probe(tap, &cur, snd_nxt), t0 + 20 * SEC);
     cr_assert(tt_next(tap, &cur, false, &ans, NULL), "B did not answer the second probe");
-    cr_assert_eq(tcp_conn_state(cli), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(cli), TCPS_ESTABLISHED);
 
     /* the peer vanishes: probes every TCP_KEEPINTVL, then ETIMEDOUT after
      * TCP_KEEPCNT unanswered ones */
@@ -126,9 +119,9 @@ Test(tcp_rules, keepalive_probes_answered_keep_and_unanswered_time_out)
     cr_assert_eq(expect_probe(tap, &cur, snd_nxt), t0 + 32 * SEC);
     cr_assert_eq(expect_probe(tap, &cur, snd_nxt), t0 + 34 * SEC);
     run_to(&p, t0 + 36 * SEC - MS);
-    cr_assert_eq(tcp_conn_state(cli), TCP_ESTABLISHED, "three probes unanswered, the fourth interval not over");
+    cr_assert_eq(tcp_conn_state(cli), TCPS_ESTABLISHED, "three probes unanswered, the fourth interval not over");
     run_to(&p, t0 + 36 * SEC);
-    cr_assert_eq(tcp_conn_state(cli), TCP_CLOSED);
+    cr_assert_eq(tcp_conn_state(cli), TCPS_CLOSED);
     cr_assert_eq(tcp_error(cli), ETIMEDOUT);
     cr_assert_eq(CTR(p.a, tcp_conns_timedout), 1);
     cr_assert_eq(tcp_send(cli, st_mbuf("x", 1), p.now), -ETIMEDOUT, "the next operation fails ETIMEDOUT");
@@ -146,9 +139,9 @@ static uint64_t enter_time_wait(struct tcp_pair *p, struct tcp_tap *tap, struct 
     size_t cur = tt_count(tap);
 
     cr_assert_eq(tcp_shutdown(cli, false, true, p->now), 0);
-    tp_wait_state(p, srv, TCP_CLOSE_WAIT, 1000 * MS);
+    tp_wait_state(p, srv, TCPS_CLOSE_WAIT, 1000 * MS);
     tcp_close(srv, p->now);
-    tp_wait_state(p, cli, TCP_TIME_WAIT, 1000 * MS);
+    tp_wait_state(p, cli, TCPS_TIME_WAIT, 1000 * MS);
     while (tt_next(tap, &cur, false, &sg, &ns))
         if (sg.flags & FIN)
             fin_ns = ns;
@@ -191,13 +184,13 @@ Test(tcp_rules, time_wait_ends_exactly_after_2msl_and_frees_the_4tuple)
     uint64_t t_tw = enter_time_wait(&p, tap, cli, srv);
 
     run_to(&p, t_tw + 500 * MS - MS);
-    cr_assert_eq(tcp_conn_state(cli), TCP_TIME_WAIT, "1 ms before 2 MSL: still TIME-WAIT");
+    cr_assert_eq(tcp_conn_state(cli), TCPS_TIME_WAIT, "1 ms before 2 MSL: still TIME-WAIT");
     cr_assert_eq(reconnect_from(&p, port, &again), -EADDRINUSE, "the 4-tuple is held");
     run_to(&p, t_tw + 500 * MS);
-    cr_assert_eq(tcp_conn_state(cli), TCP_CLOSED, "2 MSL after B's FIN: gone");
+    cr_assert_eq(tcp_conn_state(cli), TCPS_CLOSED, "2 MSL after B's FIN: gone");
     cr_assert_eq(tcp_error(cli), 0);
     cr_assert_eq(reconnect_from(&p, port, &again), 0, "the 4-tuple is free again");
-    tp_wait_state(&p, again, TCP_ESTABLISHED, 1000 * MS);
+    tp_wait_state(&p, again, TCPS_ESTABLISHED, 1000 * MS);
     tp_run(&p, MS);
     cr_assert_eq(tcp_accept(lst, &srv2), 0);
     tcp_close(cli, p.now);
@@ -226,19 +219,19 @@ Test(tcp_rules, time_wait_ends_at_2msl_with_a_sub_ms_clock)
     p.now += MS / 2; /* from here on the clock is half a ms off the ticks */
     cr_assert_eq(tcp_shutdown(cli, false, true, p.now), 0);
     tp_run_steps(&p, 5 * MS, step);
-    cr_assert_eq(tcp_conn_state(srv), TCP_CLOSE_WAIT);
+    cr_assert_eq(tcp_conn_state(srv), TCPS_CLOSE_WAIT);
     size_t cur = tt_count(tap);
     tcp_close(srv, p.now);
     tp_run_steps(&p, step, step);
-    cr_assert_eq(tcp_conn_state(cli), TCP_TIME_WAIT);
+    cr_assert_eq(tcp_conn_state(cli), TCPS_TIME_WAIT);
     while (tt_next(tap, &cur, false, &sg, &ns))
         if (sg.flags & FIN)
             fin_ns = ns;
     cr_assert_neq(fin_ns % MS, 0, "the FIN should arrive inside a tick");
     tp_run_steps(&p, fin_ns + 500 * MS - step - p.now, step);
-    cr_assert_eq(tcp_conn_state(cli), TCP_TIME_WAIT, "before 2 MSL");
+    cr_assert_eq(tcp_conn_state(cli), TCPS_TIME_WAIT, "before 2 MSL");
     tp_run_steps(&p, MS + step, step);
-    cr_assert_eq(tcp_conn_state(cli), TCP_CLOSED, "TIME-WAIT outlived 2 MSL + one 1 ms tick (%llu us after the FIN)",
+    cr_assert_eq(tcp_conn_state(cli), TCPS_CLOSED, "TIME-WAIT outlived 2 MSL + one 1 ms tick (%llu us after the FIN)",
                  (unsigned long long)((p.now - fin_ns) / 1000));
     tcp_close(cli, p.now);
     tcp_close(lst, p.now);
@@ -395,7 +388,7 @@ Test(tcp_rules, syn_cookie_from_a_full_syn_queue_makes_a_working_connection)
     st_expect_no_tx(r.dev);
     cr_assert_eq(CTR(r.s, tcp_syncookies_ok), 1);
     cr_assert_eq(tcp_accept(l, &c), 0);
-    cr_assert_eq(tcp_conn_state(c), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(c), TCPS_ESTABLISHED);
     struct tcp_conn_stats st;
     tcp_conn_stats(c, &st);
     cr_assert_eq(st.snd_mss, 1460, "the MSS came back from the cookie");
@@ -560,7 +553,7 @@ static struct tcp_conn *tw_accept(struct tw *t, uint32_t isn, uint32_t ts, uint3
     rig_send(&t->r, &ack);
     st_expect_no_tx(t->r.dev);
     cr_assert_eq(tcp_accept(t->l, &c), 0);
-    cr_assert_eq(tcp_conn_state(c), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(c), TCPS_ESTABLISHED);
     return c;
 }
 
@@ -585,7 +578,7 @@ static void tw_setup(struct tw *t, bool ts)
     struct st_tcp_seg a = rig_take(&t->r);
     cr_assert_eq(a.flags, ACK);
     cr_assert_eq(a.ack, PEER_ISN + 2);
-    cr_assert_eq(tcp_conn_state(t->c), TCP_TIME_WAIT);
+    cr_assert_eq(tcp_conn_state(t->c), TCPS_TIME_WAIT);
 }
 
 /* A SYN for the TIME-WAIT 4-tuple with sequence number isn and TSval ts. */
@@ -613,14 +606,14 @@ static struct tcp_conn *tw_expect_reopened(struct tw *t, uint32_t isn, uint32_t 
 
     cr_assert_eq(sa.flags, SYN | ACK, "the new SYN was not taken: flags %#x", sa.flags);
     cr_assert_eq(sa.ack, isn + 1);
-    cr_assert_eq(tcp_conn_state(t->c), TCP_CLOSED, "the old incarnation is gone");
+    cr_assert_eq(tcp_conn_state(t->c), TCPS_CLOSED, "the old incarnation is gone");
     cr_assert_eq(tcp_error(t->c), 0);
     struct st_tcp_seg ack = {.sport = 40000, .dport = 80, .seq = isn + 1, .ack = sa.seq + 1, .flags = ACK,
                              .wnd = 65535};
     tw_opts(t, &ack, ts + 1, t->ts ? opts_of(&sa).ts_val : 0);
     rig_send(&t->r, &ack);
     cr_assert_eq(tcp_accept(t->l, &n), 0);
-    cr_assert_eq(tcp_conn_state(n), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(n), TCPS_ESTABLISHED);
     return n;
 }
 
@@ -633,7 +626,7 @@ static void tw_expect_ack(struct tw *t)
     cr_assert_eq(a.seq, t->iss + 2);
     cr_assert_eq(a.ack, PEER_ISN + 2);
     st_expect_no_tx(t->r.dev);
-    cr_assert_eq(tcp_conn_state(t->c), TCP_TIME_WAIT);
+    cr_assert_eq(tcp_conn_state(t->c), TCPS_TIME_WAIT);
 }
 
 Test(tcp_rules, time_wait_reopened_by_higher_syn_with_timestamps)
@@ -698,14 +691,14 @@ static struct tcp_conn *active_time_wait(struct rig *r, uint32_t *iss)
                             .wnd = 65535};
     rig_send(r, &sa);
     cr_assert_eq(rig_take(r).ack, 7001);
-    cr_assert_eq(tcp_conn_state(x), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(x), TCPS_ESTABLISHED);
     cr_assert_eq(tcp_shutdown(x, false, true, r->now), 0);
     cr_assert_eq(rig_take(r).flags, FIN | ACK);
     struct st_tcp_seg pf = {.sport = 40000, .dport = 5000, .seq = 7001, .ack = *iss + 2, .flags = FIN | ACK,
                             .wnd = 65535};
     rig_send(r, &pf);
     cr_assert_eq(rig_take(r).ack, 7002);
-    cr_assert_eq(tcp_conn_state(x), TCP_TIME_WAIT);
+    cr_assert_eq(tcp_conn_state(x), TCPS_TIME_WAIT);
     return x;
 }
 
@@ -745,7 +738,7 @@ Test(tcp_rules, failed_connect_then_close_keeps_the_time_wait_entry)
     cr_assert_eq(a.flags, ACK, "flags %#x: the TIME-WAIT entry is gone", a.flags);
     cr_assert_eq(a.seq, iss + 2);
     cr_assert_eq(a.ack, 7002);
-    cr_assert_eq(tcp_conn_state(x), TCP_TIME_WAIT);
+    cr_assert_eq(tcp_conn_state(x), TCPS_TIME_WAIT);
     /* and the 4-tuple is still refused */
     failed_connect_then_close(&r);
     tcp_close(x, r.now);
@@ -807,10 +800,10 @@ Test(tcp_rules, simultaneous_open_crossing_syns_reach_established_on_both)
     cr_assert_eq(tcp_connect(ca, B_IP, RTE_BE16(6000), p.now), 0);
     cr_assert_eq(tcp_connect(cb, A_IP, RTE_BE16(5000), p.now), 0);
     tp_run(&p, 10 * MS);
-    if (tcp_conn_state(ca) != TCP_ESTABLISHED || tcp_conn_state(cb) != TCP_ESTABLISHED)
+    if (tcp_conn_state(ca) != TCPS_ESTABLISHED || tcp_conn_state(cb) != TCPS_ESTABLISHED)
         tt_dump(tap);
-    cr_assert_eq(tcp_conn_state(ca), TCP_ESTABLISHED, "A: %s", tcp_state_name(tcp_conn_state(ca)));
-    cr_assert_eq(tcp_conn_state(cb), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(ca), TCPS_ESTABLISHED, "A: %s", tcp_state_name(tcp_conn_state(ca)));
+    cr_assert_eq(tcp_conn_state(cb), TCPS_ESTABLISHED);
 
     /* B's SYN is the first B->A frame; A's the first A->B frame */
     struct st_tcp_seg first;
@@ -945,7 +938,7 @@ Test(tcp_rules, persist_probes_a_zero_window_with_backoff_and_resumes)
     while (next_zero_window(tap, &bcur, &sg, NULL))
         answers += sg.ack == una;
     cr_assert_geq(answers, 7, "zero-window ACKs: %u", answers);
-    cr_assert_eq(tcp_conn_state(cli), TCP_ESTABLISHED, "never aborted while probes are answered");
+    cr_assert_eq(tcp_conn_state(cli), TCPS_ESTABLISHED, "never aborted while probes are answered");
     cr_assert_eq(tcp_error(cli), 0);
 
     /* the reader drains: the window opens and the rest flows */
@@ -1062,7 +1055,7 @@ Test(tcp_rules, syn_cookie_ack_carrying_data_establishes_and_delivers)
     cookie_peer_segment(&r, cookie, tsv, 1001, 430, "GET /"); /* the client's retransmission */
     cr_assert_eq(CTR(r.s, tcp_syncookies_ok), 1);
     cr_assert_eq(tcp_accept(l, &c), 0, "the connection never left SYN-RECEIVED");
-    cr_assert_eq(tcp_conn_state(c), TCP_ESTABLISHED);
+    cr_assert_eq(tcp_conn_state(c), TCPS_ESTABLISHED);
     cr_assert_eq(read_all(&r, c, got, sizeof(got)), 5);
     cr_assert_eq(memcmp(got, "GET /", 5), 0);
     rig_close_and_finish(&r, c, l);
@@ -1213,7 +1206,7 @@ Test(tcp_rules, fin_retransmission_covering_held_data_empties_the_reassembly_que
     all.data = data;
     all.len = 1000;
     rig_send(&r, &all);
-    cr_assert_eq(tcp_conn_state(c), TCP_CLOSE_WAIT);
+    cr_assert_eq(tcp_conn_state(c), TCPS_CLOSE_WAIT);
     cr_assert_eq(tcp_recv_avail(c), 1000);
     cr_assert_eq(c->reass.n, 0, "%u segment(s), %u bytes still held below RCV.NXT", c->reass.n, c->reass.bytes);
     cr_assert_eq(c->reass.bytes, 0);

@@ -1,11 +1,11 @@
 /*
- * socket.c - the socket calls of demi/libos.h (demi_socket, demi_bind,
+ * udp_socket.c - the socket calls of demi/libos.h (demi_socket, demi_bind,
  * demi_listen, demi_accept, demi_connect, demi_pushto, the option and name
  * calls) and the socket queue kind.
  *
  * Every call checks its own arguments, then finds the socket and goes to
  * its kind: UDP sockets are here (on stack/udp.c), stream sockets in
- * tcp_socket.c (on stack/tcp.h). Errors per the seed man pages: EINVAL for
+ * tcp_socket.c (on stack/tcp.h). Errors per the Demikernel man pages: EINVAL for
  * a bad pointer, address or size, EBADF when sockqd is not a socket queue;
  * the rest as Linux returns them for the same call (EOPNOTSUPP for listen
  * on a datagram socket, ENOPROTOOPT for an option we do not implement,
@@ -63,7 +63,7 @@ static int sock_find(int qd, struct sock **u, struct tsock **t)
 }
 
 /* An IPv4 socket address: non-NULL, size at least sizeof(struct
- * sockaddr_in), family AF_INET. 0 or EINVAL (seeds: "does not point to a
+ * sockaddr_in), family AF_INET. 0 or EINVAL (demi_bind(3): "does not point to a
  * valid socket address structure", "size is not valid"). */
 static int check_sockaddr(const struct sockaddr *addr, socklen_t size)
 {
@@ -236,19 +236,19 @@ static int udp_socket_new(int *qd_out)
     int rc;
 
     if (st == NULL)
-        return errno;
+        return -errno;
     sk = calloc(1, sizeof(*sk));
     if (sk == NULL)
-        return ENOMEM;
+        return -ENOMEM;
     sk->type = SOCK_DGRAM;
     rc = udp_open(st, on_udp_event, sk, &sk->u);
     if (rc) {
         free(sk);
-        return -rc;
+        return rc;
     }
     sk->q = queue_new(QUEUE_SOCKET, &udp_queue_ops, sk);
     if (sk->q == NULL) {
-        rc = errno;
+        rc = -errno;
         udp_close(sk->u);
         free(sk);
         return rc;
@@ -259,16 +259,7 @@ static int udp_socket_new(int *qd_out)
 
 /* ---- the calls ---- */
 
-/**
- * demi_socket - creates a socket queue. domain AF_INET; type SOCK_STREAM or
- * SOCK_DGRAM; protocol 0 or the one of the type (IPPROTO_TCP, IPPROTO_UDP).
- * The first socket starts the network (net.devargs).
- * Returns EINVAL for NULL sockqd_out, EAFNOSUPPORT for another domain,
- * EPROTONOSUPPORT for another type or protocol, ENETDOWN when the network
- * does not start (logged with the fix), EMFILE (queues.max queues open),
- * ENFILE (tcp.max_conns connections exist), ENOMEM, ENOSYS before
- * demi_init.
- */
+/* demi_socket: documented in <demi/libos.h>. */
 SLUICE_API int demi_socket(int *sockqd_out, int domain, int type, int protocol)
 {
     struct stack *st;
@@ -282,21 +273,14 @@ SLUICE_API int demi_socket(int *sockqd_out, int domain, int type, int protocol)
         return EAFNOSUPPORT;
     if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) {
         st = net_stack();
-        return st == NULL ? errno : tsock_new(st, sockqd_out);
+        return st == NULL ? errno : -tsock_new(st, sockqd_out);
     }
     if (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))
-        return udp_socket_new(sockqd_out);
+        return -udp_socket_new(sockqd_out);
     return EPROTONOSUPPORT;
 }
 
-/**
- * demi_bind - binds socket sockqd to addr (struct sockaddr_in, size bytes;
- * address 0 or ours, port 0 for an ephemeral one). EINVAL for a bad address
- * or size, a socket already bound (a stream socket: or not in CLOSED) or an
- * address not ours (UDP); EADDRNOTAVAIL for an address not ours (TCP, as
- * Linux); EADDRINUSE; EAGAIN when no ephemeral port is free; EBADF if
- * sockqd is not a socket; ENOSYS before demi_init.
- */
+/* demi_bind: documented in <demi/libos.h>. */
 SLUICE_API int demi_bind(int sockqd, const struct sockaddr *addr, socklen_t size)
 {
     struct sock *sk;
@@ -312,19 +296,11 @@ SLUICE_API int demi_bind(int sockqd, const struct sockaddr *addr, socklen_t size
     if (rc)
         return rc;
     if (ts != NULL)
-        return tsock_bind(ts, sin_of(addr)->sin_addr.s_addr, sin_of(addr)->sin_port);
+        return -tsock_bind(ts, sin_of(addr)->sin_addr.s_addr, sin_of(addr)->sin_port);
     return -udp_bind(sk->u, sin_of(addr)->sin_addr.s_addr, sin_of(addr)->sin_port);
 }
 
-/**
- * demi_listen - marks stream socket sockqd as listening, with a queue of
- * backlog connections ready to accept (capped at tcp.backlog_max; 0 means
- * 1); binds an ephemeral port first if it is unbound; on a listener, only
- * changes the backlog. EINVAL for backlog < 0 or a socket that is connected
- * or connecting; EADDRINUSE (another listener has the port); EAGAIN (no
- * ephemeral port); EBADF if sockqd is not a socket; EOPNOTSUPP for a
- * datagram socket; ENOSYS before demi_init.
- */
+/* demi_listen: documented in <demi/libos.h>. */
 SLUICE_API int demi_listen(int sockqd, int backlog)
 {
     struct sock *sk;
@@ -338,20 +314,10 @@ SLUICE_API int demi_listen(int sockqd, int backlog)
     rc = sock_find(sockqd, &sk, &ts);
     if (rc)
         return rc;
-    return ts != NULL ? tsock_listen(ts, backlog) : EOPNOTSUPP;
+    return ts != NULL ? -tsock_listen(ts, backlog) : EOPNOTSUPP;
 }
 
-/**
- * demi_accept - starts accepting one connection on listening socket sockqd.
- * The token completes DEMI_OPC_ACCEPT with qr_value.ares.qd = a new socket
- * queue for the connection (the caller closes it) and ares.addr = its
- * peer; or DEMI_OPC_FAILED with EMFILE or ENOMEM when no queue can be made
- * (the connection waits for the next accept). Accepts complete in the
- * order they were made.
- * Returns EINVAL for NULL qt_out or a stream socket that does not listen;
- * EBADF if sockqd is not a socket; EOPNOTSUPP for a datagram socket; EAGAIN
- * when no token is free; ENOSYS before demi_init.
- */
+/* demi_accept: documented in <demi/libos.h>. */
 SLUICE_API int demi_accept(demi_qtoken_t *qt_out, int sockqd)
 {
     struct sock *sk;
@@ -365,25 +331,10 @@ SLUICE_API int demi_accept(demi_qtoken_t *qt_out, int sockqd)
     rc = sock_find(sockqd, &sk, &ts);
     if (rc)
         return rc;
-    return ts != NULL ? tsock_accept(ts, qt_out) : EOPNOTSUPP;
+    return ts != NULL ? -tsock_accept(ts, qt_out) : EOPNOTSUPP;
 }
 
-/**
- * demi_connect - connects socket sockqd to addr.
- * A datagram socket: sets its peer at once; the token completes
- * DEMI_OPC_CONNECT, or FAILED with udp_bind's errors.
- * A stream socket: sends the SYN (binding an ephemeral port first); the
- * token completes DEMI_OPC_CONNECT when the handshake is done, or FAILED
- * with ECONNREFUSED (RST), ETIMEDOUT (no answer after tcp.syn_retries),
- * ENETUNREACH, EHOSTUNREACH (ICMP, or ARP failed), ECONNABORTED. What
- * Linux's connect(2) refuses at once is returned by the call: EISCONN
- * (connected), EALREADY (connecting), EINVAL (listening), EADDRINUSE (the
- * 4-tuple is in use), EADDRNOTAVAIL (no ephemeral port), ENETUNREACH
- * (address 0, broadcast, no route).
- * Returns also EINVAL for NULL qt_out or a bad address or size; EBADF if
- * sockqd is not a socket; EAGAIN when no token is free; ENOSYS before
- * demi_init.
- */
+/* demi_connect: documented in <demi/libos.h>. */
 SLUICE_API int demi_connect(demi_qtoken_t *qt_out, int sockqd, const struct sockaddr *addr, socklen_t size)
 {
     struct sock *sk;
@@ -402,7 +353,7 @@ SLUICE_API int demi_connect(demi_qtoken_t *qt_out, int sockqd, const struct sock
     if (rc)
         return rc;
     if (ts != NULL)
-        return tsock_connect(ts, sin_of(addr)->sin_addr.s_addr, sin_of(addr)->sin_port, qt_out);
+        return -tsock_connect(ts, sin_of(addr)->sin_addr.s_addr, sin_of(addr)->sin_port, qt_out);
     op = qtoken_new(OPK_CONNECT, sockqd);
     if (op == NULL)
         return EAGAIN;
@@ -412,19 +363,7 @@ SLUICE_API int demi_connect(demi_qtoken_t *qt_out, int sockqd, const struct sock
     return 0;
 }
 
-/**
- * demi_pushto - sends sga on socket sockqd.
- * A datagram socket: one datagram to dest_addr; the token completes when
- * the datagram is handed to the device (an array of ours is sent zero-copy
- * and kept alive as long as the device needs it). Completes FAILED with
- * EMSGSIZE (over 65507 bytes), ENETUNREACH, ENOBUFS.
- * A stream socket: exactly demi_push (dest_addr is checked, then ignored,
- * as Linux ignores the address of sendto(2) on a connection-mode socket;
- * on a socket that never connected the push fails with ENOTCONN).
- * Returns EINVAL for NULL qt_out, a bad sga (as demi_push), a bad address
- * or size; EBADF if sockqd is not a socket; EAGAIN; ENOSYS before
- * demi_init.
- */
+/* demi_pushto: documented in <demi/libos.h>. */
 SLUICE_API int demi_pushto(demi_qtoken_t *qt_out, int sockqd, const demi_sgarray_t *sga,
                            const struct sockaddr *dest_addr, socklen_t size)
 {
@@ -445,7 +384,7 @@ SLUICE_API int demi_pushto(demi_qtoken_t *qt_out, int sockqd, const demi_sgarray
     if (rc)
         return rc;
     if (ts != NULL)
-        return tsock_pushto(ts, sga, qt_out);
+        return -tsock_pushto(ts, sga, qt_out);
     op = qtoken_new(OPK_PUSH, sockqd);
     if (op == NULL)
         return EAGAIN;
@@ -455,17 +394,7 @@ SLUICE_API int demi_pushto(demi_qtoken_t *qt_out, int sockqd, const demi_sgarray
     return 0;
 }
 
-/**
- * demi_setsockopt - sets option optname at level (optlen bytes at optval)
- * on socket qd. A stream socket takes, with Linux's rules: SOL_SOCKET
- * SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_SNDBUF, SO_RCVBUF (stored
- * doubled, as Linux), SO_LINGER (on with 0 s: demi_close resets);
- * IPPROTO_TCP TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
- * TCP_CONGESTION. A datagram socket has no option yet.
- * Returns EINVAL for NULL optval, optlen 0, an int option with optlen <
- * sizeof(int) or a value out of range; ENOPROTOOPT for any other option
- * (never a silent 0); EBADF if qd is not a socket; ENOSYS before demi_init.
- */
+/* demi_setsockopt: documented in <demi/libos.h>. */
 SLUICE_API int demi_setsockopt(int qd, int level, int optname, const void *optval, socklen_t optlen)
 {
     struct sock *sk;
@@ -479,18 +408,10 @@ SLUICE_API int demi_setsockopt(int qd, int level, int optname, const void *optva
     rc = sock_find(qd, &sk, &ts);
     if (rc)
         return rc;
-    return ts != NULL ? tsock_setsockopt(ts, level, optname, optval, optlen) : ENOPROTOOPT;
+    return ts != NULL ? -tsock_setsockopt(ts, level, optname, optval, optlen) : ENOPROTOOPT;
 }
 
-/**
- * demi_getsockopt - reads option optname at level of socket qd into optval
- * (*optlen bytes of room in, bytes written out; truncated as Linux does).
- * A stream socket has the options of demi_setsockopt plus SO_ERROR (taken:
- * it clears), SO_TYPE, TCP_MAXSEG and TCP_INFO. A datagram socket has none
- * yet. Returns EINVAL for NULL optval or optlen or a bad *optlen;
- * ENOPROTOOPT for any other option; EBADF if qd is not a socket; ENOSYS
- * before demi_init.
- */
+/* demi_getsockopt: documented in <demi/libos.h>. */
 SLUICE_API int demi_getsockopt(int qd, int level, int optname, void *optval, socklen_t *optlen)
 {
     struct sock *sk;
@@ -504,7 +425,7 @@ SLUICE_API int demi_getsockopt(int qd, int level, int optname, void *optval, soc
     rc = sock_find(qd, &sk, &ts);
     if (rc)
         return rc;
-    return ts != NULL ? tsock_getsockopt(ts, level, optname, optval, optlen) : ENOPROTOOPT;
+    return ts != NULL ? -tsock_getsockopt(ts, level, optname, optval, optlen) : ENOPROTOOPT;
 }
 
 /* Writes an AF_INET address into (addr, *addrlen) as getsockname(2) does:
@@ -529,13 +450,7 @@ static int name_call(int qd, struct sockaddr *addr, socklen_t *addrlen, struct s
     return sock_find(qd, sk, ts);
 }
 
-/**
- * demi_getpeername - the peer address of connected socket qd, into addr
- * (*addrlen bytes in, the address's size out). EINVAL for NULL addr or
- * addrlen; EBADF if qd is not a socket; ENOTCONN if it has no peer (a
- * stream socket that is not connected or connecting, a listener); ENOSYS
- * before demi_init.
- */
+/* demi_getpeername: documented in <demi/libos.h>. */
 SLUICE_API int demi_getpeername(int qd, struct sockaddr *addr, socklen_t *addrlen)
 {
     struct sock *sk;
@@ -547,7 +462,7 @@ SLUICE_API int demi_getpeername(int qd, struct sockaddr *addr, socklen_t *addrle
     if (rc)
         return rc;
     if (ts != NULL)
-        rc = tsock_peer(ts, &a, &p);
+        rc = -tsock_peer(ts, &a, &p);
     else if (udp_peer(sk->u, &a, &p) != 0)
         rc = ENOTCONN;
     if (rc)
@@ -556,13 +471,7 @@ SLUICE_API int demi_getpeername(int qd, struct sockaddr *addr, socklen_t *addrle
     return 0;
 }
 
-/**
- * sluice_shutdown - shutdown(2) on TCP socket qd (<sluice/socket.h>): FIN
- * after the pushed bytes for SHUT_WR, end of stream for SHUT_RD. EINVAL
- * for another how; EBADF if qd is not a socket; EOPNOTSUPP for a datagram
- * socket; ENOTCONN if not connected; ENOSYS before demi_init. RFC 9293
- * §3.6 (half-close), §3.10.4 (CLOSE in SYN-SENT).
- */
+/* sluice_shutdown: documented in <sluice/socket.h>. */
 SLUICE_API int sluice_shutdown(int qd, int how)
 {
     struct sock *sk;
@@ -578,13 +487,10 @@ SLUICE_API int sluice_shutdown(int qd, int how)
         return rc;
     if (ts == NULL)
         return EOPNOTSUPP;
-    return tsock_shutdown(ts, how != SHUT_WR, how != SHUT_RD);
+    return -tsock_shutdown(ts, how != SHUT_WR, how != SHUT_RD);
 }
 
-/**
- * demi_getsockname - the local address of socket qd (0.0.0.0:0 before it is
- * bound), as demi_getpeername.
- */
+/* demi_getsockname: documented in <demi/libos.h>. */
 SLUICE_API int demi_getsockname(int qd, struct sockaddr *addr, socklen_t *addrlen)
 {
     struct sock *sk;
