@@ -4,7 +4,8 @@
 #   1. the Criterion unit tests of the normal build (hugepages when the
 #      machine has them),
 #   2. `meson install` into build/prefix and a native program of
-#      tests/apps/ built against it with pkg-config alone,
+#      tests/apps/ built against it with pkg-config alone; every exported
+#      function has an installed man page (scripts/check_man.sh),
 #   3. the integration tests: Sluice against the Linux kernel in a network
 #      namespace (ping, ARP, UDP echo both ways, ICMP), two Sluice processes
 #      over net_memif (tests/integration/dataplane.sh; needs root), TCP
@@ -65,6 +66,9 @@ if ninja -C build install >/dev/null &&
 else
     failed+=("native program via pkg-config")
 fi
+
+step "man pages: every exported function of libsluice.so has an installed page (scripts/check_man.sh)"
+./scripts/check_man.sh "$ROOT/build/prefix" || failed+=("man pages (scripts/check_man.sh)")
 
 step "integration: DPDK devices (af_packet, tap, memif) in namespaces of their own"
 ./tests/integration/run.sh ./build/tests/test_netdev || failed+=("device integration tests")
