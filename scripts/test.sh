@@ -17,7 +17,10 @@
 #      established connection fed segments, clock steps and app calls
 #      (fuzz_tcp_state), and frames into the stack for 60 s,
 #   5. the Criterion unit tests of the sanitizer build, with DPDK on
-#      --no-huge (so both memory paths are tested). Its summary ends the run.
+#      --no-huge (so both memory paths are tested),
+#   6. a check that no process this run started is still alive (each
+#      carries SLUICE_TEST_RUN in its environment); one that is fails the
+#      run (and is stopped, by PID).
 # Between the builds and the tests, scripts/check_layers.sh checks that no
 # include crosses a layer the wrong way (docs/DESIGN.md "Layers").
 # Exits non-zero if anything failed. Idempotent.
@@ -29,6 +32,22 @@ FUZZ_FRAME_SECONDS=${FUZZ_FRAME_SECONDS:-60}
 failed=()
 
 step() { printf '\n=== %s\n' "$*"; }
+
+# Every process this run starts carries this mark in its environment (also
+# after it is reparented, e.g. a peer left in a namespace that was
+# deleted); the last step looks for marked processes still alive.
+export SLUICE_TEST_RUN="test.sh.$$.$(date +%s%N)"
+
+# PIDs of live processes carrying this run's mark (the grep itself runs
+# without it; forked subshells of this script show its original
+# environment, which has no mark).
+marked_processes() {
+    local f
+    for f in $(env -u SLUICE_TEST_RUN grep -lzx "SLUICE_TEST_RUN=$SLUICE_TEST_RUN" /proc/[0-9]*/environ 2>/dev/null); do
+        f=${f#/proc/}
+        echo "${f%/environ}"
+    done
+}
 
 ./scripts/setup.sh || exit 1
 
@@ -107,6 +126,20 @@ fi
 
 step "unit tests (ASan+UBSan build, DPDK --no-huge)"
 SLUICE_EAL_HUGEPAGES=off ./build-asan/tests/sluice-unit --jobs=2 || failed+=("unit tests (sanitizer build)")
+
+step "no process this run started is still alive"
+sleep 1 # processes that are exiting right now
+left=$(marked_processes)
+if [ -n "$left" ]; then
+    echo "test.sh: processes started by this run outlived it:" >&2
+    for pid in $left; do
+        ps -o pid=,ppid=,etime=,args= -p "$pid" >&2
+    done
+    for pid in $left; do kill -TERM "$pid" 2>/dev/null; done # by PID: ours alone
+    failed+=("processes left running: $(echo $left)")
+else
+    echo "test.sh: none left"
+fi
 
 if [ ${#failed[@]} -gt 0 ]; then
     printf '\nFAILED: %s\n' "${failed[@]}" >&2

@@ -10,6 +10,9 @@
 #include <demi/sga.h>
 #include <demi/wait.h>
 
+/* Seconds a test may run unless it sets its own .timeout (suites.c). */
+#define T_SUITE_TIMEOUT_S 60
+
 /* demi_init(NULL), asserting success. */
 void t_init(void);
 /* Free mbufs in the pool (including per-core caches). */

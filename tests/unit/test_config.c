@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "harness.h"
 
 static const char *const env_vars[] = {
     "SLUICE_CONFIG",        "SLUICE_LOG",        "SLUICE_EAL_HUGEPAGES", "SLUICE_EAL_MEMORY_MB",
@@ -47,8 +48,8 @@ static void teardown(void)
         unlink(tmp_path);
 }
 
-TestSuite(config, .init = setup, .fini = teardown);
-TestSuite(log, .init = setup, .fini = teardown);
+TestSuite(config, .init = setup, .fini = teardown, .timeout = T_SUITE_TIMEOUT_S);
+TestSuite(log, .init = setup, .fini = teardown, .timeout = T_SUITE_TIMEOUT_S);
 
 static int parse(const char *yaml)
 {

@@ -410,7 +410,7 @@ Test(shm_pipe, concurrent_openers_one_winner)
 {
     enum { N = 8 };
     char name[64], alias[N][64];
-    int gate[2];
+    int gate[2], tried[2];
     pid_t kids[N];
     struct shm_pipe *c = NULL;
 
@@ -423,6 +423,7 @@ Test(shm_pipe, concurrent_openers_one_winner)
         alias_pipe(name, alias[i]);
     }
     cr_assert_eq(pipe(gate), 0);
+    cr_assert_eq(pipe(tried), 0);
     for (int i = 0; i < N; i++) {
         kids[i] = fork();
         cr_assert_geq(kids[i], 0);
@@ -435,14 +436,21 @@ Test(shm_pipe, concurrent_openers_one_winner)
         struct shm_pipe *o = NULL;
         int rc = shm_pipe_open(alias[i], &o);
         if (rc == 0) {
-            /* Stay attached a little so losers overlap with the winner. */
-            usleep(20000);
+            /* Stay attached until every child has tried (the last one
+             * closes the write end: EOF), so that the losers overlap with
+             * the winner - a handshake, not a guess at how long that is. */
+            close(tried[1]);
+            while (read(tried[0], &go, 1) > 0)
+                ;
             shm_pipe_close(o);
             _exit(0);
         }
+        close(tried[1]); /* "I have tried" */
         _exit(rc == -EBUSY ? 1 : 20);
     }
     close(gate[0]);
+    close(tried[0]);
+    close(tried[1]);
     close(gate[1]); /* releases all children at once */
 
     int winners = 0, busy = 0;

@@ -120,7 +120,7 @@ static void expect_blocks(const struct tcp_reass *r, unsigned max, unsigned n, c
     }
 }
 
-TestSuite(tcp_reass, .init = setup);
+TestSuite(tcp_reass, .init = setup, .timeout = T_SUITE_TIMEOUT_S);
 
 /* ---- empty queue ---- */
 
