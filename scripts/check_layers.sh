@@ -9,7 +9,8 @@
 #      netdev.h);
 #   4. the build's include directories make a private header of stack/
 #      unreachable from core/: compiling `#include "tcp_conn.h"` with core's
-#      flags (from build/compile_commands.json) must fail.
+#      flags (from build/compile_commands.json) must fail;
+#   5. every comment citing docs/DESIGN.md names a section it has.
 # Usage: scripts/check_layers.sh [BUILD_DIR]   (default build; step 4 is
 # skipped with a note when the build directory has no compile_commands.json)
 set -uo pipefail
@@ -119,8 +120,17 @@ else
     echo "check_layers: no $cc_json: include-directory probe skipped"
 fi
 
+# 5. every comment that cites a section of docs/DESIGN.md names one that
+#    exists (a citation may wrap: `docs/DESIGN.md` at a line's end, the
+#    quoted section at the start of the next)
+sections=$(sed -n 's/^## //p' docs/DESIGN.md)
+while IFS= read -r cited; do
+    grep -qxF -- "$cited" <<<"$sections" || fail "a comment cites docs/DESIGN.md \"$cited\", which has no such section"
+done < <(find core stack preload include tests -name '*.[ch]' -exec cat {} + |
+    tr '\n' ' ' | grep -oE 'docs/DESIGN\.md[[:space:]*]*"[^"]+"' | sed 's/.*"\(.*\)"/\1/' | sort -u)
+
 if [ $bad -ne 0 ]; then
     echo "check_layers: FAILED (see docs/DESIGN.md \"Layers\")" >&2
     exit 1
 fi
-echo "check_layers: ok (stack/ includes nothing of core/ or preload/; preload/ only system, its own and include/ headers; core/ only the stack's interface; private stack headers unreachable from core/)"
+echo "check_layers: ok (stack/ includes nothing of core/ or preload/; preload/ only system, its own and include/ headers; core/ only the stack's interface; private stack headers unreachable from core/; design citations resolve)"
