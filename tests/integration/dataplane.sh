@@ -85,7 +85,9 @@ stop_server "$server"
 result "Linux -> Sluice echo: $N datagrams of 1..1472 bytes, byte-exact" $((st | $?))
 
 # 2. Linux serves, Sluice sends (and resolves 10.0.0.1 by ARP itself).
-in_peer python3 "$PEER" echo 7 0 >"$LOG/linux-server.log" 2>&1 &
+# ip netns exec execs python3: $! is the server itself (a function in the
+# background would be a subshell, and stopping it would orphan the server)
+ip netns exec "$SLUICE_NET_NS" python3 "$PEER" echo 7 0 >"$LOG/linux-server.log" 2>&1 &
 lserver=$!
 pids+=($lserver)
 wait_line "$LOG/linux-server.log" "echoing on" 20

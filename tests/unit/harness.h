@@ -12,6 +12,8 @@
 
 /* Seconds a test may run unless it sets its own .timeout (suites.c). */
 #define T_SUITE_TIMEOUT_S 60
+/* Arms that limit for the current test (the .init of every suite). */
+void t_default_timeout(void);
 
 /* demi_init(NULL), asserting success. */
 void t_init(void);

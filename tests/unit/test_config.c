@@ -34,6 +34,7 @@ static char tmp_path[64];
  * variable in the developer's shell cannot change a result. */
 static void setup(void)
 {
+    t_default_timeout();
     for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
         unsetenv(env_vars[i]);
     sluice_config_defaults(&cfg);
@@ -48,8 +49,8 @@ static void teardown(void)
         unlink(tmp_path);
 }
 
-TestSuite(config, .init = setup, .fini = teardown, .timeout = T_SUITE_TIMEOUT_S);
-TestSuite(log, .init = setup, .fini = teardown, .timeout = T_SUITE_TIMEOUT_S);
+TestSuite(config, .init = setup, .fini = teardown);
+TestSuite(log, .init = setup, .fini = teardown);
 
 static int parse(const char *yaml)
 {

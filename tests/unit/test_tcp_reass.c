@@ -26,6 +26,7 @@ static unsigned avail0;
 
 static void setup(void)
 {
+    t_default_timeout();
     t_init();
     avail0 = t_pool_avail();
 }
@@ -120,7 +121,7 @@ static void expect_blocks(const struct tcp_reass *r, unsigned max, unsigned n, c
     }
 }
 
-TestSuite(tcp_reass, .init = setup, .timeout = T_SUITE_TIMEOUT_S);
+TestSuite(tcp_reass, .init = setup);
 
 /* ---- empty queue ---- */
 
