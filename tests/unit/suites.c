@@ -19,6 +19,7 @@
 #include <criterion/criterion.h>
 
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,9 +40,23 @@ static void timed_out(int sig)
     raise(SIGALRM);
 }
 
+/* The current test's own .timeout (s), 0 if none. Criterion keeps a test's
+ * data packed in a section of its own, where the struct may sit
+ * misaligned: copied out, not read through a member access (UBSan). */
+static double own_timeout(void)
+{
+    double t = 0;
+
+    if (criterion_current_test != NULL && criterion_current_test->data != NULL)
+        memcpy(&t,
+               (const char *)criterion_current_test->data + offsetof(struct criterion_test_extra_data, timeout),
+               sizeof(t));
+    return t;
+}
+
 void t_default_timeout(void)
 {
-    if (criterion_current_test != NULL && criterion_current_test->data->timeout > 0)
+    if (own_timeout() > 0)
         return; /* the test's own .timeout rules */
     signal(SIGALRM, timed_out);
     alarm(T_SUITE_TIMEOUT_S);
