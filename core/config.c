@@ -75,6 +75,8 @@ static const struct key_desc keys[] = {
     {"net.link_timeout_ms", "SLUICE_NET_LINK_TIMEOUT_MS", KIND_U32, 0, 600000, 5000, FIELD(net_link_timeout_ms),
      NULL},
     {"net.arp_static", "SLUICE_NET_ARP_STATIC", KIND_STRING, 0, SLUICE_DEVARGS_MAX - 1, 0, FIELD(net_arp_static), ""},
+    {"net.pcap", "SLUICE_PCAP", KIND_STRING, 0, 255, 0, FIELD(net_pcap), ""},
+    {"eal.telemetry", "SLUICE_EAL_TELEMETRY", KIND_U32, 0, 1, 1, FIELD(eal_telemetry), NULL},
     {"fault.seed", "SLUICE_FAULT_SEED", KIND_U32, 0, 4294967295u, 1, FIELD(fault_seed), NULL},
     {"fault.rx_loss_ppm", "SLUICE_FAULT_RX_LOSS_PPM", KIND_U32, 0, 1000000, 0, FIELD(fault_rx_loss_ppm), NULL},
     {"fault.rx_duplicate_ppm", "SLUICE_FAULT_RX_DUPLICATE_PPM", KIND_U32, 0, 1000000, 0, FIELD(fault_rx_duplicate_ppm), NULL},

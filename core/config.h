@@ -78,6 +78,10 @@ struct sluice_config {
     uint32_t tcp_syn_retries, tcp_synack_retries, tcp_retries, tcp_ooo_max_segs;
     uint32_t tcp_sack, tcp_timestamps, tcp_wscale, tcp_syncookies; /* 0 or 1 */
     char tcp_cc[16]; /* "cubic" or "newreno" */
+    uint32_t eal_telemetry;              /* key eal.telemetry: 0 or 1; env SLUICE_EAL_TELEMETRY; default 1
+                                          * (DPDK's telemetry socket, which sluice-stat talks to) */
+    char net_pcap[256];                  /* key net.pcap: a file every frame in and out is written to
+                                          * (pcapng); env SLUICE_PCAP; default "" (none) */
 };
 
 /* Sets every field to its default. Does not free eal_argv: call

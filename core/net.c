@@ -14,17 +14,21 @@
 #include "log.h"
 #include "export.h"
 #include "netdev.h"
+#include "observe.h"
 #include "runtime.h"
 #include "stack.h"
 #include "tcp.h"
 
 static struct stack *g_stack;
+static struct netdev_capture *g_capture; /* the device's capture point */
+static uint32_t g_addr;                  /* the stack's address, network order */
 /* The fault injector counts here: it wraps the device before the stack
  * (and its counters) exists. Merged into what stack counters report. */
 static struct stack_counters g_fault_ctr;
 
 static int poll_stack(void *ctx, uint64_t now_ns)
 {
+    observe_poll(ctx); /* a request of sluice-stat's, answered between passes */
     return stack_poll(ctx, now_ns);
 }
 
@@ -169,8 +173,18 @@ struct stack *net_stack(void)
         errno = ENETDOWN;
         return NULL;
     }
+    /* the capture sits at the device (what the wire carries), under the
+     * fault injector */
+    rc = netdev_capture_wrap(dev, &dev, &g_capture);
+    if (rc) {
+        SLOG_ERR("network device: no capture point: %s", strerror(-rc));
+        netdev_close(dev);
+        errno = ENETDOWN;
+        return NULL;
+    }
     if (wrap_faults(&dev) != 0) {
         netdev_close(dev);
+        g_capture = NULL;
         errno = ENETDOWN;
         return NULL;
     }
@@ -178,10 +192,14 @@ struct stack *net_stack(void)
     if (rc) {
         SLOG_ERR("network stack did not start: %s (check net.addr, net.netmask, net.gateway)", strerror(-rc));
         netdev_close(dev);
+        g_capture = NULL;
         errno = ENETDOWN;
         return NULL;
     }
+    g_addr = p.addr;
     engine_set_poll_hook(poll_stack, g_stack);
+    if (g_rt.cfg.net_pcap[0] != '\0')
+        observe_capture_file(g_rt.cfg.net_pcap); /* a failure is logged; the network runs */
     SLOG_INFO("network up on %s", g_rt.cfg.net_devargs);
     return g_stack;
 }
@@ -237,6 +255,17 @@ void net_stop(void)
         return;
     engine_set_poll_hook(NULL, NULL);
     log_counters(g_stack);
-    stack_destroy(g_stack);
+    stack_destroy(g_stack); /* closes the device: a capture's file is complete */
     g_stack = NULL;
+    g_capture = NULL;
+}
+
+struct netdev_capture *net_capture(void)
+{
+    return g_capture;
+}
+
+uint32_t net_addr(void)
+{
+    return g_addr;
 }

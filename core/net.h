@@ -8,6 +8,8 @@
 #ifndef SLUICE_NET_H
 #define SLUICE_NET_H
 
+#include <stdint.h>
+
 struct stack;
 struct stack_params;
 struct sluice_config;
@@ -25,5 +27,11 @@ struct stack *net_stack(void);
 
 /* Stops the stack (closing its device); logs its counters at info level. */
 void net_stop(void);
+
+struct netdev_capture;
+/* The capture point at the device, NULL before the network started. */
+struct netdev_capture *net_capture(void);
+/* The stack's IPv4 address (network order), 0 before it started. */
+uint32_t net_addr(void);
 
 #endif

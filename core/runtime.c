@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <signal.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
@@ -26,6 +29,7 @@
 #include "log.h"
 #include "mbuf.h"
 #include "net.h"
+#include "observe.h"
 #include "queue.h"
 
 struct runtime g_rt;
@@ -82,6 +86,7 @@ static bool user_names_devices(const struct sluice_config *cfg)
 
 static int eal_push_memory(const struct sluice_config *cfg)
 {
+    static char prefix[64]; /* eal_push keeps the pointer */
     char buf[64];
     bool huge;
     int rc;
@@ -97,18 +102,20 @@ static int eal_push_memory(const struct sluice_config *cfg)
             return -EINVAL;
         }
     }
+    /* a private runtime directory either way: /var/run/dpdk/sluice-PID-NS
+     * holds this process's telemetry socket (sluice-stat finds it by PID) */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(prefix, sizeof(prefix), "--file-prefix=sluice-%ld-%ld", (long)getpid(), (long)ts.tv_nsec);
     if (huge)
-        return eal_push("--in-memory");
+        return (rc = eal_push("--in-memory")) != 0 ? rc : eal_push(prefix);
     SLOG_INFO("no free hugepages: running DPDK with --no-huge (%u MiB)", (unsigned)cfg->eal_memory_mb);
     snprintf(buf, sizeof(buf), "%u", (unsigned)cfg->eal_memory_mb);
     rc = eal_push("--no-huge");
     rc = rc ? rc : eal_push("-m");
     rc = rc ? rc : eal_push(buf);
     rc = rc ? rc : eal_push("--no-shconf");
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    snprintf(buf, sizeof(buf), "--file-prefix=sluice-%ld-%ld", (long)getpid(), (long)ts.tv_nsec);
-    return rc ? rc : eal_push(buf);
+    return rc ? rc : eal_push(prefix);
 }
 
 static int eal_build_args(const struct sluice_config *cfg)
@@ -116,7 +123,8 @@ static int eal_build_args(const struct sluice_config *cfg)
     int rc = eal_push("sluice");
 
     rc = rc ? rc : eal_push_memory(cfg);
-    rc = rc ? rc : eal_push("--no-telemetry");
+    if (!cfg->eal_telemetry)
+        rc = rc ? rc : eal_push("--no-telemetry");
     rc = rc ? rc : eal_push_log_level(cfg->log_level);
     rc = rc ? rc : eal_push_lcores();
     if (rc == 0 && !user_names_devices(cfg))
@@ -138,6 +146,44 @@ static int eal_copy_args(int argc, char **argv)
     return 0;
 }
 
+/* Removes a private runtime directory and the telemetry sockets in it
+ * (nothing else is ever there: --in-memory or --no-shconf). */
+static void remove_runtime_dir(const char *dir)
+{
+    static const char *const files[] = {"dpdk_telemetry.v2", "dpdk_telemetry.v1"};
+    char path[320];
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%.280s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* The runtime directories of Sluice processes that are gone (killed before
+ * their exit handlers ran): removed, so that /var/run/dpdk does not fill
+ * up and sluice-stat does not list them. The directory name carries the
+ * PID (eal_push_memory). */
+static void remove_stale_runtime_dirs(void)
+{
+    DIR *d = opendir("/var/run/dpdk");
+    struct dirent *e;
+    char path[320];
+    long pid;
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (sscanf(e->d_name, "sluice-%ld-", &pid) != 1 || pid <= 0)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive (or not ours to judge) */
+        snprintf(path, sizeof(path), "/var/run/dpdk/%.255s", e->d_name);
+        remove_runtime_dir(path);
+    }
+    closedir(d);
+}
+
 /* Runs at exit in the process that started the EAL (not in forked children,
  * which share its mappings): closes the queues still open, so that a pipe
  * nobody opened does not leave its name in /dev/shm, frees DPDK memory and
@@ -151,7 +197,7 @@ static void runtime_atexit(void)
     g_rt.running = false;
     rte_eal_cleanup();
     if (runtime_dir[0] != '\0')
-        rmdir(runtime_dir);
+        remove_runtime_dir(runtime_dir);
 }
 
 static int pool_create(const struct sluice_config *cfg)
@@ -202,6 +248,7 @@ int runtime_start(int argc, char **argv)
         return rc;
     }
     eal_argv[eal_argc] = NULL;
+    remove_stale_runtime_dirs();
     /* rte_eal_init permutes argv; hand it a copy of the pointer array. */
     char *argv_copy[EAL_ARGS_MAX + 1];
     memcpy(argv_copy, eal_argv, sizeof(argv_copy));
@@ -222,6 +269,8 @@ int runtime_start(int argc, char **argv)
     }
     g_rt.running = true;
     atexit(runtime_atexit);
+    if (g_rt.cfg.eal_telemetry)
+        observe_start(); /* a failure is logged: sluice-stat will not see us */
     rc = pool_create(&g_rt.cfg);
     if (rc) {
         g_rt.running = false;

@@ -290,6 +290,7 @@ int netdev_fault_wrap(struct netdev *inner, const struct fault_params *p, struct
     f->dev.mtu = inner->mtu;
     f->dev.offloads = inner->offloads;
     f->dev.rx_intr_fd = inner->rx_intr_fd;
+    f->dev.port_id = inner->port_id;
     snprintf(f->dev.name, sizeof(f->dev.name), "fault:%.56s", inner->name);
     f->inner = inner;
     f->ctr = ctr != NULL ? ctr : &f->own_ctr;

@@ -549,6 +549,7 @@ static int make_netdev(const struct open_state *st, uint32_t offloads, struct ne
         d->dev.mtu = RTE_ETHER_MTU;
     d->dev.offloads = offloads;
     d->dev.rx_intr_fd = rx_intr_fd(st);
+    d->dev.port_id = st->port_id;
     if (rte_eth_dev_get_name_by_port(st->port_id, d->dev.name) != 0)
         snprintf(d->dev.name, sizeof(d->dev.name), "%s", st->name);
     *out = &d->dev;

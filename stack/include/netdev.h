@@ -45,6 +45,7 @@ struct netdev {
     uint16_t mtu;       /* bytes of IP packet per frame */
     uint32_t offloads;  /* NETDEV_* */
     int rx_intr_fd;     /* an fd that becomes readable on Rx, or -1 */
+    int port_id;        /* the DPDK ethdev port underneath, or -1 (a capture names it) */
     char name[64];      /* for log lines */
     void *priv;
 };
@@ -161,5 +162,52 @@ struct fault_params {
  */
 int netdev_fault_wrap(struct netdev *inner, const struct fault_params *p, struct stack_counters *ctr,
                       struct netdev **out);
+
+/* ---- dev/capture.c: packet capture at the device ----
+ *
+ * A netdev wrapping the real one that, while a capture runs, writes every
+ * frame received and sent (the ones a filter accepts) to a pcapng file
+ * (DPDK's librte_pcapng: timestamp, direction, the ethdev port as the
+ * interface), each frame cut at MTU + Ethernet + two VLAN headers. Off, a
+ * burst costs one load and one branch. Frames are copied into a pool of
+ * the capture's own (made at its first start), so a capture never takes
+ * mbufs the stack needs: when that pool is empty a frame is not written
+ * and counted as dropped.
+ *
+ * Threads: start, stop and the bursts run in the engine's thread (or while
+ * it does not run); netdev_capture_stats may be read from any thread.
+ */
+
+struct netdev_capture;
+
+/* Whether a frame (len bytes, contiguous) passes filter (opaque here: the
+ * owner compiles it, e.g. with libpcap). */
+typedef bool (*netdev_capture_match_fn)(const void *frame, uint32_t len, const void *filter);
+
+struct netdev_capture_stats {
+    bool on;
+    uint64_t written_in, written_out; /* frames written, by direction */
+    uint64_t dev_in, dev_out;         /* frames the device moved while the capture ran */
+    uint64_t dropped;                 /* wanted but not written (no copy buffer) */
+    char error[64];                   /* why the last capture ended early, or "" */
+};
+
+/* Wraps inner; on success inner is taken (closed with the wrapper), *out
+ * copies its mac, mtu, offloads, rx_intr_fd and port_id, and *ctl is the
+ * handle the capture calls take (freed with the wrapper). Returns 0,
+ * -EINVAL (a NULL argument; inner not taken), -ENOMEM (inner not taken). */
+int netdev_capture_wrap(struct netdev *inner, struct netdev **out, struct netdev_capture **ctl);
+/* Starts writing to fd (taken: closed when the capture ends, or at once on
+ * an error) until now_ns reaches until_ns (UINT64_MAX: until stopped).
+ * match/filter: NULL for every frame. appname goes into the file's header.
+ * Returns 0; -EINVAL (ctl NULL or fd < 0); -EBUSY (a capture runs);
+ * -ENOMEM (no pool for the copies); -EIO (the file header could not be
+ * written). */
+int netdev_capture_start(struct netdev_capture *ctl, int fd, netdev_capture_match_fn match, const void *filter,
+                         uint64_t until_ns, const char *appname);
+/* Ends a running capture (the file is complete); nothing if none runs. */
+void netdev_capture_stop(struct netdev_capture *ctl);
+/* The counts of the current or last capture. */
+void netdev_capture_stats(const struct netdev_capture *ctl, struct netdev_capture_stats *out);
 
 #endif

@@ -196,5 +196,14 @@ void udp_local(const struct udp_sock *u, rte_be32_t *addr, rte_be16_t *port);
 int udp_peer(const struct udp_sock *u, rte_be32_t *addr, rte_be16_t *port);
 /* Frees queued datagrams and the port. */
 void udp_close(struct udp_sock *u);
+/* Datagrams waiting in u's receive queue. */
+unsigned udp_recv_queued(const struct udp_sock *u);
+/* Calls fn for every UDP socket of s, by local port (observability: fn
+ * only reads). */
+void stack_udp_foreach(struct stack *s, void (*fn)(const struct udp_sock *u, void *ctx), void *ctx);
+/* Calls fn for every ARP cache entry of s (observability): state 0 while
+ * the address is being resolved, 1 resolved, 2 static. */
+void stack_arp_foreach(struct stack *s, void (*fn)(rte_be32_t addr, const struct rte_ether_addr *mac, int state, void *ctx),
+                       void *ctx);
 
 #endif

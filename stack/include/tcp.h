@@ -199,4 +199,12 @@ void tcp_conn_stats(const struct tcp_conn *c, struct tcp_conn_stats *out);
  * ones still finishing); for leak checks. */
 unsigned tcp_conn_count(const struct stack *s);
 
+/* Calls fn for every connection and listener s holds, oldest first, for
+ * observability (sluice-stat): fn only reads (the getters above); it must
+ * not open, close or send. */
+void stack_tcp_foreach(struct stack *s, void (*fn)(const struct tcp_conn *c, void *ctx), void *ctx);
+/* A listener's completed connections not yet accepted, and its backlog
+ * in *backlog (may be NULL); 0 for a connection that is not listening. */
+unsigned tcp_listen_queue(const struct tcp_conn *c, unsigned *backlog);
+
 #endif

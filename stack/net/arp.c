@@ -568,6 +568,21 @@ void arp_announce(struct stack *s)
     s->ctr.arp_gratuitous_sent++;
 }
 
+void stack_arp_foreach(struct stack *s, void (*fn)(rte_be32_t addr, const struct rte_ether_addr *mac, int state, void *ctx),
+                       void *ctx)
+{
+    const struct arp_table *t = s->arp;
+
+    if (t == NULL)
+        return;
+    for (uint32_t i = 0; i < t->nentries; i++) {
+        const struct arp_entry *e = &t->entries[i];
+        if (e->state == ARP_FREE)
+            continue;
+        fn(e->addr, &e->mac, e->state == ARP_INCOMPLETE ? 0 : e->state == ARP_RESOLVED ? 1 : 2, ctx);
+    }
+}
+
 int arp_lookup(struct stack *s, rte_be32_t addr, struct rte_ether_addr *mac)
 {
     struct arp_entry *e = entry_find(s->arp, addr);

@@ -289,6 +289,20 @@ void udp_local(const struct udp_sock *u, rte_be32_t *addr, rte_be16_t *port)
     *port = u->lport;
 }
 
+unsigned udp_recv_queued(const struct udp_sock *u)
+{
+    return u->rx_len;
+}
+
+void stack_udp_foreach(struct stack *s, void (*fn)(const struct udp_sock *u, void *ctx), void *ctx)
+{
+    if (s->udp == NULL)
+        return;
+    for (unsigned port = 0; port < RTE_DIM(s->udp->ports); port++)
+        if (s->udp->ports[port] != NULL)
+            fn(s->udp->ports[port], ctx);
+}
+
 int udp_peer(const struct udp_sock *u, rte_be32_t *addr, rte_be16_t *port)
 {
     if (!u->connected)

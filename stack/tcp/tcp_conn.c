@@ -877,6 +877,25 @@ unsigned tcp_conn_count(const struct stack *s)
     return s->tcp->nconns;
 }
 
+void stack_tcp_foreach(struct stack *s, void (*fn)(const struct tcp_conn *c, void *ctx), void *ctx)
+{
+    const struct tcp_conn *c;
+
+    if (s->tcp == NULL)
+        return;
+    TAILQ_FOREACH(c, &s->tcp->all, all_link)
+        fn(c, ctx);
+}
+
+unsigned tcp_listen_queue(const struct tcp_conn *c, unsigned *backlog)
+{
+    bool listening = c->state == TCPS_LISTEN;
+
+    if (backlog != NULL)
+        *backlog = listening ? c->backlog : 0;
+    return listening ? c->accept_q_len : 0;
+}
+
 void tcp_icmp_error(struct stack *s, rte_be16_t local_port, rte_be32_t dst, rte_be16_t dst_port, int err)
 {
     struct tcp_conn *c = tcp_conn_lookup(s, s->addr, local_port, dst, dst_port);

@@ -7,6 +7,8 @@
 #     -c 1, -c 50 and -P 16; BGSAVE under load; values of 1 B..1 MiB equal;
 #   redis BLPOP order: two clients blocked on one key are served in the
 #     order their requests arrived (tests/preload/redis_blpop.py);
+#   sluice-stat on that redis-server under load: its connections, counters,
+#     --json, a 10 s capture read back by tcpdump;
 #   nginx (master, 1 worker, daemon): a 100 MiB file with an equal SHA-256,
 #     wrk -c 50 and -c 1000 -d 10s with no socket errors;
 #   memcached -t 2: 10,000 keys set and read back equal;
@@ -128,6 +130,51 @@ in_peer redis-cli -h 10.0.0.2 info persistence >>"$LOG/bgsave.txt" 2>&1
 grep -q 'rdb_last_bgsave_status:ok' "$LOG/bgsave.txt" && [ "$(rps "$LOG/bench-bgsave.txt" | wc -l)" = 1 ] &&
     [ -s "$LOG/sluice.rdb" ] && in_peer redis-cli -h 10.0.0.2 ping >/dev/null
 result "BGSAVE during load: the child saved, every request answered, the server still serves" $((st | $?))
+
+# ---- sluice-stat (tools/sluice-stat) on the running redis-server ----
+# While redis-benchmark -c 50 runs: its 50 connections ESTABLISHED with
+# bytes both ways, counters with rates, --json that parses, two at once; a
+# 10 s capture whose frames tcpdump reads back, as many as the device
+# moved meanwhile; a PID that is not Sluice's, and one that exited.
+STAT=$ROOT/tools/sluice-stat
+ip netns exec "$SLUICE_NET_NS" redis-benchmark -h 10.0.0.2 -c 50 -n 100000000 -t get -q >"$LOG/stat-load.txt" 2>&1 &
+load=$!
+pids+=($load)
+st=0
+estab() { # the ESTABLISHED connections with bytes both ways, per sluice-stat --json
+    "$STAT" "$redis" --json -i 0.2 2>"$LOG/stat-json.err" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(sum(1 for c in d["tcp"] if c["state_name"] == "ESTAB" and c["bytes_acked"] > 0 and c["bytes_received"] > 0))'
+}
+for _ in $(seq 60); do [ "$(estab 2>/dev/null)" = 50 ] && break; sleep 0.5; done
+[ "$(estab)" = 50 ] || st=1
+"$STAT" "$redis" >"$LOG/stat.txt" 2>&1 || st=1
+[ "$(grep -c '^ESTAB' "$LOG/stat.txt")" = 50 ] || st=1
+awk '$1 == "eth_rx_frames" && $3 > 0 {ok = 1} END {exit !ok}' "$LOG/stat.txt" || st=1
+"$STAT" "$redis" --json >"$LOG/stat-a.json" 2>&1 &
+a=$!
+"$STAT" "$redis" --json >"$LOG/stat-b.json" 2>&1 || st=1
+wait "$a" || st=1
+python3 -c 'import json, sys; [json.load(open(f)) for f in sys.argv[1:]]' "$LOG/stat-a.json" "$LOG/stat-b.json" || st=1
+result "sluice-stat on redis-server under load: 50 connections ESTABLISHED with bytes both ways, counters and rates, --json twice at once" $st
+st=0
+"$STAT" "$redis" --capture "$LOG/cap.pcapng" --seconds 10 >"$LOG/cap.txt" 2>&1 || st=1
+written=$(sed -nE 's/.* ([0-9]+) frames written .* of ([0-9]+) the device moved.*/\1/p' "$LOG/cap.txt")
+moved=$(sed -nE 's/.* ([0-9]+) frames written .* of ([0-9]+) the device moved.*/\2/p' "$LOG/cap.txt")
+read_back=$(tcpdump -r "$LOG/cap.pcapng" -n 2>/dev/null | wc -l)
+[ -n "$written" ] && [ "$written" -gt 1000 ] && [ "$written" = "$moved" ] && [ "$read_back" = "$written" ] || st=1
+result "a 10 s capture from sluice-stat: tcpdump reads $read_back frames, the device moved ${moved:-?}" $st
+stop_pid "$load"
+st=0
+"$STAT" $$ >"$LOG/stat-notours.txt" 2>&1 && st=1
+[ "$(wc -l <"$LOG/stat-notours.txt")" = 1 ] && grep -q 'is not a Sluice process' "$LOG/stat-notours.txt" || st=1
+sleep 0 &
+gone=$!
+wait "$gone"
+"$STAT" "$gone" >"$LOG/stat-gone.txt" 2>&1 && st=1
+[ "$(wc -l <"$LOG/stat-gone.txt")" = 1 ] && grep -q 'is not running' "$LOG/stat-gone.txt" || st=1
+result "sluice-stat on a process that is not Sluice's, or has exited: one line, non-zero exit" $st
 
 st=0
 for sz in 1 1000 65536 1048576; do

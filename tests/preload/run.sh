@@ -107,7 +107,7 @@ result "passthrough (rules kernel=*): the same program, equal to the kernel, DPD
 
 # 3. UDP with an unmodified python3, both ways.
 N=2000
-timeout 120 "$RUN" -- "$PY" "$PEER" echo 7 0 >"$LOG/udp-server.log" 2>&1 &
+timeout 120 "$RUN" --pcap "$LOG/udp.pcapng" -- "$PY" "$PEER" echo 7 0 >"$LOG/udp-server.log" 2>&1 &
 pids+=($!)
 server=$!
 wait_line "$LOG/udp-server.log" echoing
@@ -115,6 +115,10 @@ in_peer timeout 120 python3 "$PEER" client 10.0.0.2 7 "$N" 1472 >"$LOG/udp-clien
 st=$?
 stop_server "$server"
 result "python3 UDP echo server under sluice-run, Linux client: $N datagrams of 1..1472 bytes" $((st | $?))
+# sluice-run --pcap wrote every frame: each datagram and its echo
+frames=$(tcpdump -r "$LOG/udp.pcapng" -n 'udp port 7' 2>/dev/null | wc -l)
+[ "$frames" -ge $((2 * N)) ]
+result "sluice-run --pcap: tcpdump reads $frames frames of the echo (at least $((2 * N)))" $?
 ip netns exec "$SLUICE_NET_NS" timeout 120 python3 "$PEER" echo 7 0 >"$LOG/udp-lserver.log" 2>&1 &
 pids+=($!)
 lserver=$!

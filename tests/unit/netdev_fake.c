@@ -78,6 +78,7 @@ struct netdev *netdev_fake_create(const struct rte_ether_addr *mac, uint16_t mtu
     f->dev.mtu = mtu;
     f->dev.offloads = 0;
     f->dev.rx_intr_fd = -1;
+    f->dev.port_id = -1;
     snprintf(f->dev.name, sizeof(f->dev.name), "fake");
     f->tx_limit = UINT16_MAX;
     return &f->dev;
