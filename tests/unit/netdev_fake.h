@@ -26,4 +26,10 @@ void netdev_fake_set_tx_limit(struct netdev *dev, uint16_t n);
 /* Joins two fake devices: what one transmits, the other receives. */
 void netdev_fake_link(struct netdev *a, struct netdev *b);
 
+struct rte_mbuf;
+/* Records frame m (not taken) at virtual time now_ns (ns) in the pcap of
+ * the running test (frames_pcap.c): the file is kept and named when the
+ * test fails. */
+void frames_pcap_record(const struct rte_mbuf *m, uint64_t now_ns);
+
 #endif
