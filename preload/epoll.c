@@ -33,21 +33,11 @@
  * Errors: -1 and errno as epoll_ctl(2) and epoll_wait(2) list them, in
  * Linux's order (its own checks run on the socket's kernel fd first).
  */
-/* Our definitions of pread, sendfile and fcntl must keep their own names
- * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
- * Meson sets); on 64-bit targets off_t is 64 bits either way. */
-#undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-
-#define ENTER() \
-    do { \
-        if (g_fdmax == 0) \
-            preload_init(); \
-    } while (0)
 
 extern uint64_t g_work;
 
@@ -534,15 +524,12 @@ static int ep_wait(int epfd, struct epoll_event *evs, int max, int64_t timeout_n
                 idle_work(&st); /* the program has something to do again */
             return n;
         }
-        uint64_t now = now_ns();
-        if (now >= deadline)
+        struct timespec ts;
+        enum idle_step step = idle_step(&st, deadline, &ts);
+        if (step == IDLE_DONE)
             return 0;
-        uint64_t nap = idle_next(&st);
-        if (nap == 0)
+        if (step == IDLE_SPIN)
             continue;
-        if (nap > deadline - now)
-            nap = deadline - now;
-        struct timespec ts = {.tv_sec = (time_t)(nap / 1000000000u), .tv_nsec = (long)(nap % 1000000000u)};
         if (real.epoll_pwait2 != NULL)
             k = real.epoll_pwait2(epfd, evs, max, &ts, mask);
         else

@@ -4,10 +4,6 @@
  * <sluice/idle.h>, and ps_block, the wait of every blocking call on one
  * socket.
  */
-/* Our definitions of pread, sendfile and fcntl must keep their own names
- * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
- * Meson sets); on 64-bit targets off_t is 64 bits either way. */
-#undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <sched.h>
 #include <time.h>
@@ -49,6 +45,22 @@ uint64_t idle_next(struct idle *st)
     if (nap == 0 && (st->spins & 63) == 0)
         sched_yield();
     return nap;
+}
+
+enum idle_step idle_step(struct idle *st, uint64_t deadline_ns, struct timespec *ts)
+{
+    uint64_t now = now_ns(), nap;
+
+    if (now >= deadline_ns)
+        return IDLE_DONE;
+    nap = idle_next(st);
+    if (nap == 0)
+        return IDLE_SPIN;
+    if (nap > deadline_ns - now)
+        nap = deadline_ns - now;
+    ts->tv_sec = (time_t)(nap / 1000000000u);
+    ts->tv_nsec = (long)(nap % 1000000000u);
+    return IDLE_NAP;
 }
 
 int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeval *timeout)

@@ -3,10 +3,6 @@
  * SLUICE_* environment (saved at start for programs that clear theirs
  * before their first I/O), the fork and exit handlers.
  */
-/* Our definitions of pread, sendfile and fcntl must keep their own names
- * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
- * Meson sets); on 64-bit targets off_t is 64 bits either way. */
-#undef _FILE_OFFSET_BITS
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>

@@ -244,6 +244,13 @@ struct pstats {
 extern struct pstats g_pstats;
 
 void preload_init(void);        /* resolves, sizes the tables; idempotent */
+/* The first thing every interposed call does: the tables exist (a call may
+ * come before the library's constructor ran, from another's). */
+#define ENTER() \
+    do { \
+        if (g_fdmax == 0) \
+            preload_init(); \
+    } while (0)
 /* Puts back the SLUICE_* variables the program started with and has
  * cleared since (the stack reads them when it starts). */
 void restore_env(void);
@@ -388,6 +395,11 @@ void idle_init(struct idle *st);
 void idle_work(struct idle *st);
 /* Nanoseconds the next sleep should last (0: spin again). */
 uint64_t idle_next(struct idle *st);
+/* What a waiter with a deadline (ns, now_ns()'s clock; UINT64_MAX: none)
+ * does next: IDLE_DONE once it has passed, IDLE_SPIN (look again at once),
+ * or IDLE_NAP for *ts (never past the deadline). */
+enum idle_step { IDLE_DONE, IDLE_SPIN, IDLE_NAP };
+enum idle_step idle_step(struct idle *st, uint64_t deadline_ns, struct timespec *ts);
 /* Waits (lock held; dropped while sleeping) until ready(s) or the timeout
  * (NULL = none). 0, -EAGAIN on timeout, -EBADF if s was closed meanwhile. */
 int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeval *timeout);

@@ -24,12 +24,6 @@
 
 #include "internal.h"
 
-#define ENTER() \
-    do { \
-        if (g_fdmax == 0) \
-            preload_init(); \
-    } while (0)
-
 /* A push carries at most this much (larger arrays are rte_malloc'd). */
 #define PUSH_CHUNK (64u * 1024u)
 /* 65535 - 20 - 8 */

@@ -2,10 +2,6 @@
  * log.c - the interposer's log lines, its one lock, its clock and errno
  * helper: what every other file of preload/ uses.
  */
-/* Our definitions of pread, sendfile and fcntl must keep their own names
- * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
- * Meson sets); on 64-bit targets off_t is 64 bits either way. */
-#undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -12,21 +12,11 @@
  * kernel for its kernel part, its ready list for the rest (epoll.c).
  * Errors: -1 and errno as poll(2) and select(2) list them.
  */
-/* Our definitions of pread, sendfile and fcntl must keep their own names
- * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
- * Meson sets); on 64-bit targets off_t is 64 bits either way. */
-#undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-
-#define ENTER() \
-    do { \
-        if (g_fdmax == 0) \
-            preload_init(); \
-    } while (0)
 
 extern uint64_t g_work;
 
@@ -129,15 +119,12 @@ static int poll_common(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const s
             idle_work(&st);
             break;
         }
-        uint64_t now = now_ns();
-        if (now >= deadline)
+        struct timespec ts;
+        enum idle_step step = idle_step(&st, deadline, &ts);
+        if (step == IDLE_DONE)
             break;
-        uint64_t nap = idle_next(&st);
-        if (nap == 0)
+        if (step == IDLE_SPIN)
             continue;
-        if (nap > deadline - now)
-            nap = deadline - now;
-        struct timespec ts = {.tv_sec = (time_t)(nap / 1000000000u), .tv_nsec = (long)(nap % 1000000000u)};
         rc = real.ppoll(k, n, &ts, mask);
         if (rc < 0)
             break;
@@ -256,17 +243,14 @@ static int select_common(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t time
             idle_work(&st);
             break;
         }
-        uint64_t now = now_ns();
-        if (now >= deadline) {
+        struct timespec ts;
+        enum idle_step step = idle_step(&st, deadline, &ts);
+        if (step == IDLE_DONE) {
             rc = 0;
             break;
         }
-        uint64_t nap = idle_next(&st);
-        if (nap == 0)
+        if (step == IDLE_SPIN)
             continue;
-        if (nap > deadline - now)
-            nap = deadline - now;
-        struct timespec ts = {.tv_sec = (time_t)(nap / 1000000000u), .tv_nsec = (long)(nap % 1000000000u)};
         kr = orr;
         kw = ow;
         kx = ox;

@@ -3,10 +3,6 @@
  * process running the stack detaches from it), and the exit handlers (let
  * pushes in flight finish, close every socket, print the statistics).
  */
-/* Our definitions of pread, sendfile and fcntl must keep their own names
- * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
- * Meson sets); on 64-bit targets off_t is 64 bits either way. */
-#undef _FILE_OFFSET_BITS
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

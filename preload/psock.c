@@ -6,10 +6,6 @@
  * SO_SNDBUF), and freed once its last fd is closed and its tokens are back.
  * Design: docs/preload.md.
  */
-/* Our definitions of pread, sendfile and fcntl must keep their own names
- * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
- * Meson sets); on 64-bit targets off_t is 64 bits either way. */
-#undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -33,12 +33,6 @@
 
 #include "internal.h"
 
-#define ENTER() \
-    do { \
-        if (g_fdmax == 0) \
-            preload_init(); \
-    } while (0)
-
 /* An IPv4 address argument that Linux would refuse before looking at the
  * socket (then the kernel fd answers). */
 static bool sin_arg_bad(const struct sockaddr *addr, socklen_t len)

@@ -3,10 +3,6 @@
  * token (a queue descriptor may be reused while results of its old queue
  * are still on their way): open addressing, power-of-two capacity.
  */
-/* Our definitions of pread, sendfile and fcntl must keep their own names
- * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
- * Meson sets); on 64-bit targets off_t is 64 bits either way. */
-#undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <stdlib.h>
 
