@@ -107,6 +107,8 @@ struct udp_sock;
     X(tcp_drop_ack_unsent)     /* ACK of data never sent: ACK sent */                              \
     X(tcp_drop_old_ack)        /* ACK too old (RFC 5961 §5) */                                     \
     X(tcp_drop_listen)         /* at a listener: RST, ACK or a SYN over the backlog */             \
+    X(tcp_drop_accept_full)    /* a handshake's last ACK while the accept queue is full: dropped,    \
+                                * not reset, so the peer's retransmission gets in later (Linux)  */ \
     X(tcp_drop_ooo_full)       /* out-of-order queue full */                                       \
     X(tcp_drop_rcv_closed)     /* data after shutdown(SHUT_RD) or close */                         \
     X(tcp_drop_dup)            /* duplicate data, or a segment that only had old bytes */          \

@@ -230,20 +230,28 @@ static void send_cookie(struct tcp_conn *l, const struct tcp_seg *sg)
 }
 
 /* An ACK at a listener may complete a cookie handshake. Returns the new
- * established connection, or NULL. */
-static struct tcp_conn *cookie_ack(struct tcp_conn *l, const struct tcp_seg *sg)
+ * established connection, or NULL: *full when the cookie was good but the
+ * accept queue has no room (Linux then drops the ACK, tcp_abort_on_overflow
+ * being 0, and the peer's retransmission gets in once there is room; a bad
+ * cookie is answered with RST). */
+static struct tcp_conn *cookie_ack(struct tcp_conn *l, const struct tcp_seg *sg, bool *full)
 {
     struct stack *s = l->s;
     uint16_t mss;
     struct tcp_conn *c;
     struct tcp_seg syn = *sg;
 
+    *full = false;
     if (!s->tcp->p.syncookies || s->now_ns - s->tcp->last_cookie_ns > 2 * TCP_SYNCOOKIE_PERIOD_NS ||
-        (sg->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) || l->accept_q_len >= l->backlog)
+        (sg->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)))
         return NULL;
     if (tcp_syncookie_check(&s->tcp->cookie_key, sg->dst, sg->dport, sg->src, sg->sport, sg->seq - 1, sg->ack - 1,
                             s->now_ns, &mss) != 0)
         return NULL;
+    if (l->accept_q_len >= l->backlog) {
+        *full = true;
+        return NULL;
+    }
     /* rebuild the SYN the cookie stands for */
     syn.seq = sg->seq - 1;
     syn.opts.present = TCP_OPT_MSS;
@@ -289,7 +297,12 @@ static void listen_input(struct tcp_conn *l, struct rte_mbuf *m, struct tcp_seg 
         return;
     }
     if (sg->flags & RTE_TCP_ACK_FLAG) {
-        c = cookie_ack(l, sg);
+        bool full;
+        c = cookie_ack(l, sg, &full);
+        if (c == NULL && full) {
+            stack_drop(s, m, &s->ctr.tcp_drop_accept_full);
+            return;
+        }
         if (c == NULL) {
             no_conn(s, m, sg); /* "<SEQ=SEG.ACK><CTL=RST>" */
             return;
@@ -556,6 +569,13 @@ static bool ack_check(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg *sg
     if (c->state == TCPS_SYN_RECEIVED) {
         if (!seq_between_oc(sg->ack, c->sv.snd_una, c->sv.snd_max)) {
             no_conn(s, m, sg); /* "<SEQ=SEG.ACK><CTL=RST>" */
+            return false;
+        }
+        if (c->listener != NULL && c->listener->accept_q_len >= c->listener->backlog) {
+            /* no room to accept it: as Linux (tcp_abort_on_overflow 0), the
+             * ACK is dropped and the child stays, its SYN-ACK retransmitted,
+             * until the peer's next ACK finds room */
+            stack_drop(s, m, &s->ctr.tcp_drop_accept_full);
             return false;
         }
         c->sv.snd_una = sg->ack;

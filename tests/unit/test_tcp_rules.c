@@ -427,6 +427,75 @@ Test(tcp_rules, syn_cookie_from_a_full_syn_queue_makes_a_working_connection)
     rig_close_and_finish(&r, c, l);
 }
 
+/* The peer's half of a handshake: SYN from sport with ISN isn; returns
+ * our SYN-ACK (a cookie or a child's). */
+static struct st_tcp_seg peer_syn(struct rig *r, uint16_t sport, uint32_t isn)
+{
+    struct st_tcp_seg syn = {.sport = sport, .dport = 80, .seq = isn, .flags = SYN, .wnd = 65535};
+
+    rig_send(r, &syn);
+    struct st_tcp_seg sa = rig_take(r);
+    cr_assert_eq(sa.flags, SYN | ACK);
+    cr_assert_eq(sa.ack, isn + 1);
+    return sa;
+}
+
+static void peer_final_ack(struct rig *r, uint16_t sport, uint32_t isn, const struct st_tcp_seg *sa)
+{
+    struct st_tcp_seg ack = {.sport = sport, .dport = 80, .seq = isn + 1, .ack = sa->seq + 1, .flags = ACK,
+                             .wnd = 65535};
+    rig_send(r, &ack);
+}
+
+/* Linux (tcp_abort_on_overflow = 0): the last ACK of a handshake that
+ * finds the accept queue full is dropped, never answered with RST; the
+ * peer, which thinks it is connected, sends it again and gets in once the
+ * program accepts. Both ways in: a child of the SYN queue, and a SYN
+ * cookie (python's http.server listens with a backlog of 5: ab -c 10
+ * aborted on the first reset). */
+Test(tcp_rules, last_ack_to_a_full_accept_queue_is_dropped_not_reset)
+{
+    struct rig r;
+    struct tcp_conn *l, *a, *b, *c;
+
+    rig_init(&r);
+    l = rig_listen(&r, 80, 1);
+    /* B waits in the SYN queue; A comes in on a cookie (the SYN queue is full) */
+    struct st_tcp_seg sb = peer_syn(&r, 40001, 2000);
+    struct st_tcp_seg sa = peer_syn(&r, 40000, 1000);
+    cr_assert_eq(CTR(r.s, tcp_syncookies_sent), 1);
+    peer_final_ack(&r, 40000, 1000, &sa);
+    cr_assert_eq(CTR(r.s, tcp_syncookies_ok), 1);
+    /* the accept queue (backlog 1) is full: B's last ACK is dropped */
+    peer_final_ack(&r, 40001, 2000, &sb);
+    st_expect_no_tx(r.dev);
+    cr_assert_eq(CTR(r.s, tcp_drop_accept_full), 1);
+    cr_assert_eq(tcp_accept(l, &a), 0);
+    cr_assert_eq(tcp_accept(l, &b), -EAGAIN, "B is not in until its ACK comes again");
+    /* a cookie for C (B still fills the SYN queue), then B's ACK again fills the accept queue */
+    struct st_tcp_seg sc = peer_syn(&r, 40002, 3000);
+    cr_assert_eq(CTR(r.s, tcp_syncookies_sent), 2);
+    peer_final_ack(&r, 40001, 2000, &sb);
+    st_expect_no_tx(r.dev);
+    /* C's good cookie finds no room: dropped, not reset */
+    uint64_t no_conn = CTR(r.s, tcp_drop_no_conn);
+    peer_final_ack(&r, 40002, 3000, &sc);
+    st_expect_no_tx(r.dev);
+    cr_assert_eq(CTR(r.s, tcp_drop_accept_full), 2);
+    cr_assert_eq(CTR(r.s, tcp_drop_no_conn), no_conn);
+    cr_assert_eq(tcp_accept(l, &b), 0);
+    cr_assert_eq(tcp_conn_state(b), TCPS_ESTABLISHED);
+    /* C sends its ACK again: in */
+    peer_final_ack(&r, 40002, 3000, &sc);
+    st_expect_no_tx(r.dev);
+    cr_assert_eq(tcp_accept(l, &c), 0);
+    cr_assert_eq(tcp_conn_state(c), TCPS_ESTABLISHED);
+    cr_assert_eq(CTR(r.s, tcp_syncookies_ok), 2);
+    tcp_close(a, r.now);
+    tcp_close(b, r.now);
+    rig_close_and_finish(&r, c, l);
+}
+
 /* n distinct spoofed SYNs, each sent `rounds` times (as a flood that
  * replays a fixed set of frames); returns the SYN-ACKs sent. */
 static unsigned replay_flood(struct rig *r, unsigned n, unsigned rounds)
