@@ -161,7 +161,7 @@ static void arp_row(rte_be32_t addr, const struct rte_ether_addr *mac, int state
 }
 
 /* Starts or stops the capture as asked (engine thread). */
-static int capture_apply(struct stack *s, enum req_kind k)
+static int capture_apply(enum req_kind k)
 {
     struct netdev_capture *cap = net_capture();
 
@@ -171,7 +171,6 @@ static int capture_apply(struct stack *s, enum req_kind k)
         netdev_capture_stop(cap);
         return 0;
     }
-    (void)s;
     int rc = -netdev_capture_start(cap, cap_fd, cap_has_filter ? observe_filter_match : NULL,
                                    cap_has_filter ? &cap_prog : NULL, cap_until_ns, prog_name);
     cap_fd = -1; /* the capture owns it now, or closed it */
@@ -202,7 +201,7 @@ static void answer(struct stack *s)
         break;
     case REQ_CAPTURE_START:
     case REQ_CAPTURE_STOP:
-        req_err = capture_apply(s, req_kind);
+        req_err = capture_apply(req_kind);
         break;
     case REQ_NONE:
         break;
@@ -410,6 +409,11 @@ static const char *capture_start(const char *params)
     unsigned long secs;
     int n = 0, fd;
 
+    struct netdev_capture_stats st = {0};
+    if (net_capture() != NULL)
+        netdev_capture_stats(net_capture(), &st);
+    if (st.on) /* its filter is in use by the engine: never recompiled under it */
+        return "a capture is running already: stop it first";
     if (sscanf(params, "start %lu %255s %n", &secs, file, &n) < 2 || secs == 0)
         return "usage: start SECONDS FILE [FILTER]";
     const char *why = compile_filter(params + n);

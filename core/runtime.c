@@ -86,8 +86,7 @@ static bool user_names_devices(const struct sluice_config *cfg)
 
 static int eal_push_memory(const struct sluice_config *cfg)
 {
-    static char prefix[64]; /* eal_push keeps the pointer */
-    char buf[64];
+    char buf[64], prefix[64];
     bool huge;
     int rc;
 

@@ -270,26 +270,25 @@ static int ep_send_events(struct epset *e, struct epoll_event *evs, int max, boo
 
 /* ---- epoll_create ---- */
 
-PRELOAD_API int epoll_create(int size)
+/* A new epoll fd of the program (not DPDK's) is marked as one, so that
+ * added to another set it is known as a set. */
+static int epoll_fd_made(int fd)
 {
-    int fd;
-
-    ENTER();
-    fd = real.epoll_create(size);
     if (fd >= 0 && !t_inside)
         fd_mark_epoll(fd, true);
     return fd;
 }
 
+PRELOAD_API int epoll_create(int size)
+{
+    ENTER();
+    return epoll_fd_made(real.epoll_create(size));
+}
+
 PRELOAD_API int epoll_create1(int flags)
 {
-    int fd;
-
     ENTER();
-    fd = real.epoll_create1(flags);
-    if (fd >= 0 && !t_inside)
-        fd_mark_epoll(fd, true);
-    return fd;
+    return epoll_fd_made(real.epoll_create1(flags));
 }
 
 /* ---- epoll_ctl ---- */

@@ -88,9 +88,9 @@ static uint64_t wall_ns(void)
 /* Sets the timestamp of the Enhanced Packet Block rte_pcapng_copy made
  * (pcapng: block type, length, interface id, then the timestamp's high and
  * low 32 bits, in the ns resolution DPDK declares for each interface).
- * DPDK 22.11 converts TSC cycles to time as delta * 10^9 / hz in 64 bits,
- * which overflows some seconds after the process started: every frame of a
- * long-running server got a timestamp in 1972. */
+ * With the DPDK installed here (Debian's 22.11.11), the timestamps it
+ * wrote for a server that had run a few minutes read as 1972 in tcpdump
+ * (-tt: 64068397 s); the wall clock written here reads right. */
 static void epb_set_time(struct rte_mbuf *cp, uint64_t ns)
 {
     uint32_t *epb = rte_pktmbuf_mtod(cp, uint32_t *);
@@ -141,12 +141,10 @@ static void cap_write(struct netdev_capture *c, struct rte_mbuf **copies, const 
         c->st.dev_out += went;
     if (w == 0)
         return;
-    unsigned before = rte_mempool_avail_count(c->pool);
     ssize_t rc = rte_pcapng_write_packets(c->pcap, copies, w);
-    /* DPDK 22.11 writes without freeing (its header says otherwise; later
-     * releases free): give back what is still out */
-    if (rte_mempool_avail_count(c->pool) < before + w)
-        rte_pktmbuf_free_bulk(copies, w);
+    /* DPDK 22.11 writes without freeing the copies, whatever its header
+     * says (lib/pcapng/rte_pcapng.c at v22.11.11) */
+    rte_pktmbuf_free_bulk(copies, w);
     if (rc < 0) {
         cap_close(c, "writing the capture file failed");
         return;
@@ -172,15 +170,14 @@ static uint16_t cap_rx(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n, u
 {
     struct capture *w = dev->priv;
     struct rte_mbuf *copies[CAP_BURST];
-    uint16_t idx[CAP_BURST], got = netdev_rx(w->inner, pkts, n, now_ns), k;
+    uint16_t idx[CAP_BURST], got = netdev_rx(w->inner, pkts, n, now_ns);
 
     if (got == 0 || !cap_running(&w->ctl, now_ns))
         return got;
-    for (uint16_t off = 0; off < got; off += k) {
+    for (uint16_t off = 0; off < got; off += CAP_BURST) {
         uint16_t chunk = (uint16_t)RTE_MIN((unsigned)(got - off), CAP_BURST);
-        k = chunk;
-        uint16_t c = cap_copy(&w->ctl, pkts + off, chunk, RTE_PCAPNG_DIRECTION_IN, copies, idx);
-        cap_write(&w->ctl, copies, idx, c, chunk, RTE_PCAPNG_DIRECTION_IN);
+        uint16_t k = cap_copy(&w->ctl, pkts + off, chunk, RTE_PCAPNG_DIRECTION_IN, copies, idx);
+        cap_write(&w->ctl, copies, idx, k, chunk, RTE_PCAPNG_DIRECTION_IN);
     }
     return got;
 }
