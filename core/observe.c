@@ -58,6 +58,11 @@ struct page {
     uint64_t rows[PAGE_ROWS][ROW_FIELDS_MAX];
 };
 
+/* One request at a time, from asking to reading the answer: req_mu alone
+ * is released while the asker waits, and a second client's request would
+ * overwrite the page before the first one read it (telemetry serves each
+ * client in a thread of its own). */
+static pthread_mutex_t ask_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t req_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t req_cv;
 static int req_pending;          /* atomic: the engine has something to answer */
@@ -287,8 +292,9 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
     return 0;
 }
 
-/* A page of table k from row params (a decimal number, default 0). */
-static int cmd_table(enum req_kind k, const char *params, struct rte_tel_data *d)
+/* A page of table k from row params (a decimal number, default 0);
+ * ask_mu held. */
+static int table_page(enum req_kind k, const char *params, struct rte_tel_data *d)
 {
     unsigned long start = params != NULL && *params != '\0' ? strtoul(params, NULL, 10) : 0;
     struct rte_tel_data *fields;
@@ -327,6 +333,14 @@ static int cmd_table(enum req_kind k, const char *params, struct rte_tel_data *d
     }
     pthread_mutex_unlock(&req_mu);
     return 0;
+}
+
+static int cmd_table(enum req_kind k, const char *params, struct rte_tel_data *d)
+{
+    pthread_mutex_lock(&ask_mu);
+    int rc = table_page(k, params, d);
+    pthread_mutex_unlock(&ask_mu);
+    return rc;
 }
 
 static int cmd_tcp(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -438,11 +452,22 @@ static const char *capture_start(const char *params)
     return NULL;
 }
 
+static int capture_cmd(const char *params, struct rte_tel_data *d);
+
 static int cmd_capture(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+    (void)cmd;
+    pthread_mutex_lock(&ask_mu);
+    int rc = capture_cmd(params, d);
+    pthread_mutex_unlock(&ask_mu);
+    return rc;
+}
+
+/* /sluice/capture's work (ask_mu held). */
+static int capture_cmd(const char *params, struct rte_tel_data *d)
 {
     const char *why = NULL;
 
-    (void)cmd;
     if (params == NULL)
         params = "status";
     pthread_mutex_lock(&req_mu);
