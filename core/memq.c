@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "mbuf.h"
@@ -42,13 +43,13 @@ static uint32_t memq_len(const struct memq *mq)
 static int memq_grow(struct memq *mq)
 {
     uint32_t cap = mq->cap ? mq->cap * 2 : 16;
-    struct item *items = malloc(cap * sizeof(*items));
+    struct item *items = rte_malloc("sluice_core", cap * sizeof(*items), 0);
 
     if (items == NULL)
         return -ENOMEM;
     for (uint32_t i = 0; i < memq_len(mq); i++)
         items[i] = mq->items[(mq->head + i) & (mq->cap - 1)];
-    free(mq->items);
+    rte_free(mq->items);
     mq->tail = memq_len(mq);
     mq->head = 0;
     mq->items = items;
@@ -121,8 +122,8 @@ static void memq_destroy(struct queue *q)
 
     while (memq_len(mq) > 0)
         rte_pktmbuf_free(mq->items[mq->head++ & (mq->cap - 1)].m);
-    free(mq->items);
-    free(mq);
+    rte_free(mq->items);
+    rte_free(mq);
 }
 
 static const struct queue_ops memq_ops = {
@@ -134,7 +135,7 @@ static const struct queue_ops memq_ops = {
 
 int memq_open(void)
 {
-    struct memq *mq = calloc(1, sizeof(*mq));
+    struct memq *mq = rte_zmalloc("sluice_core", sizeof(*mq), 0);
     struct queue *q;
 
     if (mq == NULL)
@@ -142,7 +143,7 @@ int memq_open(void)
     q = queue_new(QUEUE_MEMQ, &memq_ops, mq);
     if (q == NULL) {
         int err = errno;
-        free(mq);
+        rte_free(mq);
         return -err;
     }
     return q->qd;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_malloc.h>
+
 #include <sluice/stats.h>
 
 #include "engine.h"
@@ -23,8 +25,9 @@ static struct stack *g_stack;
 static struct netdev_capture *g_capture; /* the device's capture point */
 static uint32_t g_addr;                  /* the stack's address, network order */
 /* The fault injector counts here: it wraps the device before the stack
- * (and its counters) exists. Merged into what stack counters report. */
-static struct stack_counters g_fault_ctr;
+ * (and its counters) exists. Merged into what stack counters report. In
+ * DPDK's heap, so that every process of a family counts in one place. */
+static struct stack_counters *g_fault_ctr;
 
 static int poll_stack(void *ctx, uint64_t now_ns)
 {
@@ -134,7 +137,9 @@ static int wrap_faults(struct netdev **dev)
 
     if (!faults_wanted(c))
         return 0;
-    rc = netdev_fault_wrap(*dev, &fp, &g_fault_ctr, &wrapped);
+    if (g_fault_ctr == NULL && (g_fault_ctr = rte_zmalloc("sluice_fault_ctr", sizeof(*g_fault_ctr), 0)) == NULL)
+        return -ENOMEM;
+    rc = netdev_fault_wrap(*dev, &fp, g_fault_ctr, &wrapped);
     if (rc) {
         SLOG_ERR("fault injector: %s", strerror(-rc));
         return rc;
@@ -208,11 +213,11 @@ struct stack *net_stack(void)
 static void all_counters(const struct stack *s, struct stack_counters *c)
 {
     stack_counters(s, c);
-    c->fault_dropped = g_fault_ctr.fault_dropped;
-    c->fault_duplicated = g_fault_ctr.fault_duplicated;
-    c->fault_reordered = g_fault_ctr.fault_reordered;
-    c->fault_corrupted = g_fault_ctr.fault_corrupted;
-    c->fault_delayed = g_fault_ctr.fault_delayed;
+    c->fault_dropped = g_fault_ctr != NULL ? g_fault_ctr->fault_dropped : 0;
+    c->fault_duplicated = g_fault_ctr != NULL ? g_fault_ctr->fault_duplicated : 0;
+    c->fault_reordered = g_fault_ctr != NULL ? g_fault_ctr->fault_reordered : 0;
+    c->fault_corrupted = g_fault_ctr != NULL ? g_fault_ctr->fault_corrupted : 0;
+    c->fault_delayed = g_fault_ctr != NULL ? g_fault_ctr->fault_delayed : 0;
 }
 
 /* sluice_stats: documented in <sluice/stats.h>. */

@@ -1,7 +1,7 @@
 /*
  * qtoken.c - the token table (see qtoken.h).
  *
- * Ops live in fixed chunks that never move, so lists may hold pointers to
+ * Ops live in fixed qs->chunks that never move, so lists may hold pointers to
  * them while the table grows. Free slots form a LIFO list (warm in cache).
  */
 #include "qtoken.h"
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "mbuf.h"
@@ -19,36 +20,53 @@
 #define CHUNK_OPS (1u << CHUNK_SHIFT)
 #define NO_SLOT UINT32_MAX
 
-static struct op *chunks[QTOKEN_MAX / CHUNK_OPS];
-static uint32_t nslots;
-static uint32_t free_head = NO_SLOT;
-static size_t outstanding;
-static struct op_list done_list = TAILQ_HEAD_INITIALIZER(done_list);
+/* The table, in DPDK's heap: shared with processes forked after demi_init
+ * (docs/DESIGN.md "Process families"), like the ops themselves. */
+struct qtoken_state {
+    struct op *chunks[QTOKEN_MAX / CHUNK_OPS];
+    uint32_t nslots;
+    uint32_t free_head;
+    size_t outstanding;
+    struct op_list done_list;
+};
+static struct qtoken_state *qs;
+
+int qtoken_init(void)
+{
+    if (qs != NULL)
+        return 0;
+    qs = rte_zmalloc("sluice_qtokens", sizeof(*qs), 0);
+    if (qs == NULL)
+        return -ENOMEM;
+    qs->free_head = NO_SLOT;
+    TAILQ_INIT(&qs->done_list);
+    return 0;
+}
 
 static struct op *slot_op(uint32_t slot)
 {
-    return &chunks[slot >> CHUNK_SHIFT][slot & (CHUNK_OPS - 1)];
+    return &qs->chunks[slot >> CHUNK_SHIFT][slot & (CHUNK_OPS - 1)];
 }
 
 /* Adds one chunk of free slots. */
 static int grow(void)
 {
-    uint32_t c = nslots >> CHUNK_SHIFT;
+    uint32_t c = qs->nslots >> CHUNK_SHIFT;
     struct op *ops;
 
-    if (nslots >= QTOKEN_MAX)
+    if (qs->nslots >= QTOKEN_MAX)
         return -EMFILE;
-    ops = calloc(CHUNK_OPS, sizeof(*ops));
+    ops = rte_zmalloc("sluice_ops", CHUNK_OPS * sizeof(*ops), 0);
     if (ops == NULL)
         return -ENOMEM;
-    chunks[c] = ops;
+    qs->chunks[c] = ops;
     for (uint32_t i = CHUNK_OPS; i-- > 0;) {
-        ops[i].slot = nslots + i;
+        ops[i].slot = qs->nslots + i;
         ops[i].gen = 1;
-        ops[i].next_free = free_head;
-        free_head = nslots + i;
+        ops[i].next_free = qs->free_head;
+        qs->free_head = qs->nslots + i;
     }
-    nslots += CHUNK_OPS;
+    qs->nslots += CHUNK_OPS;
     return 0;
 }
 
@@ -56,10 +74,10 @@ struct op *qtoken_new(enum op_kind kind, int qd)
 {
     struct op *op;
 
-    if (free_head == NO_SLOT && grow() != 0)
+    if (qs->free_head == NO_SLOT && grow() != 0)
         return NULL;
-    op = slot_op(free_head);
-    free_head = op->next_free;
+    op = slot_op(qs->free_head);
+    qs->free_head = op->next_free;
     uint32_t gen = op->gen, slot = op->slot;
     memset(op, 0, sizeof(*op));
     op->gen = gen;
@@ -68,7 +86,7 @@ struct op *qtoken_new(enum op_kind kind, int qd)
     op->kind = kind;
     op->result.qr_qd = qd;
     op->result.qr_qt = qtoken_of(op);
-    outstanding++;
+    qs->outstanding++;
     return op;
 }
 
@@ -77,7 +95,7 @@ struct op *qtoken_lookup(demi_qtoken_t qt)
     uint32_t slot = (uint32_t)qt, gen = (uint32_t)(qt >> 32);
     struct op *op;
 
-    if (slot >= nslots)
+    if (slot >= qs->nslots)
         return NULL;
     op = slot_op(slot);
     if (op->gen != gen || op->state == OP_FREE)
@@ -116,18 +134,18 @@ void qtoken_complete(struct op *op, int ret)
         op->result.qr_ret = ret;
     }
     op->state = OP_DONE;
-    TAILQ_INSERT_TAIL(&done_list, op, done_link);
+    TAILQ_INSERT_TAIL(&qs->done_list, op, done_link);
 }
 
 static void free_slot(struct op *op)
 {
     if (op->state == OP_DONE)
-        TAILQ_REMOVE(&done_list, op, done_link);
+        TAILQ_REMOVE(&qs->done_list, op, done_link);
     op->state = OP_FREE;
     op->gen = op->gen + 1 == 0 ? 1 : op->gen + 1;
-    op->next_free = free_head;
-    free_head = op->slot;
-    outstanding--;
+    op->next_free = qs->free_head;
+    qs->free_head = op->slot;
+    qs->outstanding--;
 }
 
 void qtoken_take(struct op *op, demi_qresult_t *qr)
@@ -150,10 +168,10 @@ void qtoken_drop(struct op *op)
 
 struct op *qtoken_first_done(void)
 {
-    return TAILQ_FIRST(&done_list);
+    return TAILQ_FIRST(&qs->done_list);
 }
 
 size_t qtoken_outstanding(void)
 {
-    return outstanding;
+    return qs->outstanding;
 }

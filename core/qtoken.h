@@ -50,6 +50,10 @@ TAILQ_HEAD(op_list, op);
 /* A new pending operation of kind on descriptor qd (reported in its
  * result); not yet on any queue (see queue_enqueue_op). NULL when QTOKEN_MAX
  * tokens are outstanding or memory runs out. */
+/* Makes the token table in DPDK's heap (shared with processes forked
+ * after demi_init); called once by runtime_start. 0 or -ENOMEM. */
+int qtoken_init(void);
+
 struct op *qtoken_new(enum op_kind kind, int qd);
 
 /* The operation a token names, or NULL if it is not outstanding. */

@@ -1,8 +1,8 @@
 /*
- * queue.c - the queue-descriptor table (see queue.h).
+ * queue.c - the queue-descriptor qtab->table (see queue.h).
  *
  * Descriptors are small integers, lowest free first (as POSIX fds), so a
- * program's qds stay compact. The table grows by doubling up to
+ * program's qds stay compact. The qtab->table grows by doubling up to
  * queues.max.
  */
 #include "queue.h"
@@ -10,39 +10,57 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <rte_malloc.h>
+
 #include "runtime.h"
 
-static struct queue **table;
-static int table_len;
-static int nopen;
-static struct queue_list poll_list = TAILQ_HEAD_INITIALIZER(poll_list);
+/* The table, in DPDK's heap: shared with processes forked after demi_init
+ * (docs/DESIGN.md "Process families"), like the queues themselves. */
+struct queue_table {
+    struct queue **table;
+    int table_len;
+    int nopen;
+    struct queue_list poll_list;
+};
+static struct queue_table *qtab;
+
+int queue_table_init(void)
+{
+    if (qtab != NULL)
+        return 0;
+    qtab = rte_zmalloc("sluice_queues", sizeof(*qtab), 0);
+    if (qtab == NULL)
+        return -ENOMEM;
+    TAILQ_INIT(&qtab->poll_list);
+    return 0;
+}
 
 static int grow(void)
 {
     int max = (int)g_rt.cfg.max_queues;
-    int len = table_len ? table_len * 2 : 64;
+    int len = qtab->table_len ? qtab->table_len * 2 : 64;
     struct queue **t;
 
-    if (table_len >= max)
+    if (qtab->table_len >= max)
         return -EMFILE;
     if (len > max)
         len = max;
-    t = realloc(table, (size_t)len * sizeof(*t));
+    t = rte_realloc(qtab->table, (size_t)len * sizeof(*t), 0);
     if (t == NULL)
         return -ENOMEM;
-    for (int i = table_len; i < len; i++)
+    for (int i = qtab->table_len; i < len; i++)
         t[i] = NULL;
-    table = t;
-    table_len = len;
+    qtab->table = t;
+    qtab->table_len = len;
     return 0;
 }
 
 static int lowest_free(void)
 {
-    for (int i = 0; i < table_len; i++)
-        if (table[i] == NULL)
+    for (int i = 0; i < qtab->table_len; i++)
+        if (qtab->table[i] == NULL)
             return i;
-    int first_new = table_len, rc = grow();
+    int first_new = qtab->table_len, rc = grow();
     return rc ? rc : first_new;
 }
 
@@ -55,7 +73,7 @@ struct queue *queue_new(enum queue_kind kind, const struct queue_ops *ops, void 
         errno = -qd;
         return NULL;
     }
-    q = calloc(1, sizeof(*q));
+    q = rte_zmalloc("sluice_queue", sizeof(*q), 0);
     if (q == NULL) {
         errno = ENOMEM;
         return NULL;
@@ -66,16 +84,16 @@ struct queue *queue_new(enum queue_kind kind, const struct queue_ops *ops, void 
     q->impl = impl;
     TAILQ_INIT(&q->push_ops);
     TAILQ_INIT(&q->pop_ops);
-    table[qd] = q;
-    nopen++;
+    qtab->table[qd] = q;
+    qtab->nopen++;
     return q;
 }
 
 struct queue *queue_get(int qd)
 {
-    if (qd < 0 || qd >= table_len)
+    if (qd < 0 || qd >= qtab->table_len)
         return NULL;
-    return table[qd];
+    return qtab->table[qd];
 }
 
 static void cancel_all(struct op_list *ops)
@@ -93,16 +111,16 @@ void queue_close(struct queue *q)
     queue_poll_disarm(q);
     if (q->ops->destroy != NULL)
         q->ops->destroy(q);
-    table[q->qd] = NULL;
-    nopen--;
-    free(q);
+    qtab->table[q->qd] = NULL;
+    qtab->nopen--;
+    rte_free(q);
 }
 
 void queue_poll_arm(struct queue *q)
 {
     if (q->on_poll_list)
         return;
-    TAILQ_INSERT_TAIL(&poll_list, q, poll_link);
+    TAILQ_INSERT_TAIL(&qtab->poll_list, q, poll_link);
     q->on_poll_list = true;
 }
 
@@ -110,7 +128,7 @@ void queue_poll_disarm(struct queue *q)
 {
     if (!q->on_poll_list)
         return;
-    TAILQ_REMOVE(&poll_list, q, poll_link);
+    TAILQ_REMOVE(&qtab->poll_list, q, poll_link);
     q->on_poll_list = false;
 }
 
@@ -120,7 +138,7 @@ int queue_poll_all(void)
     int done = 0;
 
     /* a poll may disarm its own queue: walk with a saved successor */
-    for (q = TAILQ_FIRST(&poll_list); q != NULL; q = next) {
+    for (q = TAILQ_FIRST(&qtab->poll_list); q != NULL; q = next) {
         next = TAILQ_NEXT(q, poll_link);
         done += q->ops->poll(q);
     }
@@ -129,12 +147,12 @@ int queue_poll_all(void)
 
 void queue_close_all(void)
 {
-    for (int i = 0; i < table_len; i++)
-        if (table[i] != NULL)
-            queue_close(table[i]);
+    for (int i = 0; i < qtab->table_len; i++)
+        if (qtab->table[i] != NULL)
+            queue_close(qtab->table[i]);
 }
 
 int queue_count(void)
 {
-    return nopen;
+    return qtab->nopen;
 }

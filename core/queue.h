@@ -72,6 +72,10 @@ int queue_poll_all(void);
 /* Closes every open queue (at exit: a pipe's creator unlinks its name). */
 void queue_close_all(void);
 
+/* Makes the descriptor table in DPDK's heap (shared with processes forked
+ * after demi_init); called once by runtime_start. 0 or -ENOMEM. */
+int queue_table_init(void);
+
 /* Number of open queues. */
 int queue_count(void);
 

@@ -1,11 +1,16 @@
 /*
  * runtime.c - starting DPDK's EAL and the mbuf pool for demi_init.
  *
- * Memory: hugepages when they are mounted and free (--in-memory, so that no
- * two Sluice processes, nor a crashed one, ever share files), else --no-huge
- * with a private --file-prefix and --no-shconf (DPDK 22.11 refuses
- * --in-memory together with --no-huge). A problem is one log line that says
- * what to do, never DPDK's usage dump or a panic.
+ * Memory: eal.memory_mb of hugepages when that many are mounted and free,
+ * else --no-huge (a memfd); either way mapped whole at init (--legacy-mem:
+ * the heap never grows) with DPDK's shared configuration (no --in-memory,
+ * no --no-shconf) in a private runtime directory (--file-prefix=sluice-PID-
+ * NS). Then a process forked after demi_init shares the heap itself, not a
+ * copy of its bookkeeping: the preload's process families run one stack
+ * (docs/DESIGN.md "Process families"; checked: with --in-memory a child's
+ * rte_malloc is invisible to its parent, which then hands out the same
+ * memory again). A problem is one log line that says what to do, never
+ * DPDK's usage dump or a panic.
  */
 #include "runtime.h"
 
@@ -25,11 +30,15 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include <sluice/process.h>
+
 #include "eal_args.h"
+#include "export.h"
 #include "log.h"
 #include "mbuf.h"
 #include "net.h"
 #include "observe.h"
+#include "qtoken.h"
 #include "queue.h"
 
 struct runtime g_rt;
@@ -93,7 +102,8 @@ static int eal_push_memory(const struct sluice_config *cfg)
     if (cfg->hugepages == SLUICE_HUGEPAGES_OFF) {
         huge = false;
     } else {
-        huge = eal_hugepages_free(0);
+        /* 2 MiB pages: eal.memory_mb of them, mapped whole at init */
+        huge = eal_hugepages_free((long)cfg->eal_memory_mb / 2 - 1);
         if (!huge && cfg->hugepages == SLUICE_HUGEPAGES_ON) {
             SLOG_ERR("eal.hugepages is 'on' but no hugepages are mounted and free: run "
                      "'echo 512 > /proc/sys/vm/nr_hugepages; mount -t hugetlbfs nodev /dev/hugepages' "
@@ -106,14 +116,16 @@ static int eal_push_memory(const struct sluice_config *cfg)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     snprintf(prefix, sizeof(prefix), "--file-prefix=sluice-%ld-%ld", (long)getpid(), (long)ts.tv_nsec);
-    if (huge)
-        return (rc = eal_push("--in-memory")) != 0 ? rc : eal_push(prefix);
-    SLOG_INFO("no free hugepages: running DPDK with --no-huge (%u MiB)", (unsigned)cfg->eal_memory_mb);
     snprintf(buf, sizeof(buf), "%u", (unsigned)cfg->eal_memory_mb);
-    rc = eal_push("--no-huge");
+    if (huge) {
+        rc = eal_push("--legacy-mem");
+        rc = rc ? rc : eal_push("--huge-unlink");
+    } else {
+        SLOG_INFO("no free hugepages: running DPDK with --no-huge (%u MiB)", (unsigned)cfg->eal_memory_mb);
+        rc = eal_push("--no-huge");
+    }
     rc = rc ? rc : eal_push("-m");
     rc = rc ? rc : eal_push(buf);
-    rc = rc ? rc : eal_push("--no-shconf");
     return rc ? rc : eal_push(prefix);
 }
 
@@ -145,18 +157,32 @@ static int eal_copy_args(int argc, char **argv)
     return 0;
 }
 
-/* Removes a private runtime directory and the telemetry sockets in it
- * (nothing else is ever there: --in-memory or --no-shconf). */
-static void remove_runtime_dir(const char *dir)
+/* Removes the files of a private runtime directory (nothing but DPDK's own
+ * is ever there: the shared configuration, memory-segment arrays, the
+ * multi-process socket, the telemetry sockets), all or all but the
+ * telemetry sockets, and the directory once empty. DPDK keeps what it
+ * mapped: unlinking a mapped file frees it when the last mapping goes. */
+static void remove_runtime_files(const char *dir, bool keep_telemetry)
 {
-    static const char *const files[] = {"dpdk_telemetry.v2", "dpdk_telemetry.v1"};
+    DIR *d = opendir(dir);
+    struct dirent *e;
     char path[320];
 
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(path, sizeof(path), "%.280s/%s", dir, files[i]);
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || (keep_telemetry && strncmp(e->d_name, "dpdk_telemetry", 14) == 0))
+            continue;
+        snprintf(path, sizeof(path), "%.200s/%.100s", dir, e->d_name);
         unlink(path);
     }
+    closedir(d);
     rmdir(dir);
+}
+
+static void remove_runtime_dir(const char *dir)
+{
+    remove_runtime_files(dir, false);
 }
 
 /* The runtime directories of Sluice processes that are gone (killed before
@@ -184,13 +210,17 @@ static void remove_stale_runtime_dirs(void)
 }
 
 /* Runs at exit in the process that started the EAL (not in forked children,
- * which share its mappings): closes the queues still open, so that a pipe
+ * which share its mappings), unless it left the stack to its family
+ * (sluice_detach): closes the queues still open, so that a pipe
  * nobody opened does not leave its name in /dev/shm, frees DPDK memory and
  * removes the empty runtime directory a private --file-prefix leaves. */
 static void runtime_atexit(void)
 {
-    if (getpid() != init_pid || !g_rt.running)
+    if (getpid() != init_pid || !g_rt.running || g_rt.detached) {
+        if (getpid() == init_pid && runtime_dir[0] != '\0')
+            remove_runtime_dir(runtime_dir); /* the telemetry socket: nobody answers it any more */
         return;
+    }
     queue_close_all();
     net_stop();
     g_rt.running = false;
@@ -258,22 +288,34 @@ int runtime_start(int argc, char **argv)
         return rte_errno == EINVAL ? -EINVAL : -EIO;
     }
     init_pid = getpid();
-    /* With --no-shconf nothing uses our private runtime directory after
-     * init: remove it now, so that a process that ends without exit
-     * handlers (_exit, a crash) leaves nothing behind; again at exit in
-     * case DPDK put something in it. */
+    /* Nothing opens our private runtime directory's files after init (no
+     * secondary process ever attaches): remove them now but the telemetry
+     * sockets, so that a process that ends without exit handlers (_exit, a
+     * crash) leaves little behind (the next start removes the rest, by
+     * PID); all of it at exit. */
     if (strstr(rte_eal_get_runtime_dir(), "/sluice-") != NULL) {
         snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
-        rmdir(runtime_dir);
+        remove_runtime_files(runtime_dir, true);
     }
     g_rt.running = true;
     atexit(runtime_atexit);
     if (g_rt.cfg.eal_telemetry)
         observe_start(); /* a failure is logged: sluice-stat will not see us */
     rc = pool_create(&g_rt.cfg);
+    rc = rc ? rc : qtoken_init();
+    rc = rc ? rc : queue_table_init();
     if (rc) {
         g_rt.running = false;
         g_rt.eal_failed = true; /* the EAL is up and cannot be started twice */
     }
     return rc;
+}
+
+/* sluice_detach: documented in <sluice/process.h>. */
+SLUICE_API int sluice_detach(void)
+{
+    if (!g_rt.running)
+        return ENOSYS;
+    g_rt.detached = true;
+    return 0;
 }

@@ -18,6 +18,7 @@ struct rte_mempool;
 struct runtime {
     bool running;                  /* demi_init succeeded */
     bool eal_failed;               /* rte_eal_init failed: it cannot be retried in this process */
+    bool detached;                 /* sluice_detach: the exit handler leaves the stack running */
     struct sluice_config cfg;
     struct rte_mempool *pool;      /* mbufs for sgas, pops and (later) packets */
     uintptr_t *pool_objs;          /* sorted addresses of every mbuf of pool */

@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "engine.h"
@@ -323,7 +324,7 @@ static int connect_step(struct tsock *ts)
 static void accept_one(struct tsock *ls, struct op *op)
 {
     struct sockaddr_in peer = {.sin_family = AF_INET};
-    struct tsock *ts = calloc(1, sizeof(*ts));
+    struct tsock *ts = rte_zmalloc("sluice_core", sizeof(*ts), 0);
     int err;
 
     if (ts == NULL) {
@@ -333,7 +334,7 @@ static void accept_one(struct tsock *ls, struct op *op)
     ts->q = queue_new(QUEUE_SOCKET, &tcp_queue_ops, ts);
     if (ts->q == NULL) {
         err = errno;
-        free(ts);
+        rte_free(ts);
         qtoken_complete(op, err);
         return;
     }
@@ -425,7 +426,7 @@ static void tcp_q_destroy(struct queue *q)
     if (ts->c != NULL)
         tcp_close(ts->c, engine_now_ns());
     rte_pktmbuf_free(ts->rx_held);
-    free(ts);
+    rte_free(ts);
 }
 
 static const struct queue_ops tcp_queue_ops = {
@@ -439,21 +440,21 @@ static const struct queue_ops tcp_queue_ops = {
 
 int tsock_new(struct stack *st, int *qd_out)
 {
-    struct tsock *ts = calloc(1, sizeof(*ts));
+    struct tsock *ts = rte_zmalloc("sluice_core", sizeof(*ts), 0);
     int rc;
 
     if (ts == NULL)
         return -ENOMEM;
     rc = tcp_open(st, on_tcp_event, ts, &ts->c);
     if (rc) {
-        free(ts);
+        rte_free(ts);
         return rc;
     }
     ts->q = queue_new(QUEUE_SOCKET, &tcp_queue_ops, ts);
     if (ts->q == NULL) {
         rc = -errno;
         tcp_close(ts->c, engine_now_ns());
-        free(ts);
+        rte_free(ts);
         return rc;
     }
     *qd_out = ts->q->qd;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include <demi/libos.h>
@@ -219,7 +220,7 @@ static void sock_destroy(struct queue *q)
     struct sock *sk = q->impl;
 
     udp_close(sk->u);
-    free(sk);
+    rte_free(sk);
 }
 
 static const struct queue_ops udp_queue_ops = {
@@ -237,20 +238,20 @@ static int udp_socket_new(int *qd_out)
 
     if (st == NULL)
         return -errno;
-    sk = calloc(1, sizeof(*sk));
+    sk = rte_zmalloc("sluice_core", sizeof(*sk), 0);
     if (sk == NULL)
         return -ENOMEM;
     sk->type = SOCK_DGRAM;
     rc = udp_open(st, on_udp_event, sk, &sk->u);
     if (rc) {
-        free(sk);
+        rte_free(sk);
         return rc;
     }
     sk->q = queue_new(QUEUE_SOCKET, &udp_queue_ops, sk);
     if (sk->q == NULL) {
         rc = -errno;
         udp_close(sk->u);
-        free(sk);
+        rte_free(sk);
         return rc;
     }
     *qd_out = sk->q->qd;

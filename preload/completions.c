@@ -19,7 +19,6 @@
 
 #include "internal.h"
 
-uint64_t g_work; /* completions filed: a waiter that sees it move is not idle */
 struct pstats g_pstats;
 
 /* Outstanding pops per socket (more than one lets an engine pass hand over
@@ -32,12 +31,12 @@ static int rq_push(struct psock *s, const demi_sgarray_t *sga)
 {
     if (s->rq_n == s->rq_cap) {
         int ncap = s->rq_cap ? s->rq_cap * 2 : 8;
-        struct rseg *n = malloc((size_t)ncap * sizeof(*n));
+        struct rseg *n = arena_alloc((size_t)ncap * sizeof(*n));
         if (n == NULL)
             return -ENOMEM;
         for (int i = 0; i < s->rq_n; i++)
             n[i] = s->rq[(s->rq_head + i) % s->rq_cap];
-        free(s->rq);
+        arena_free(s->rq);
         s->rq = n;
         s->rq_cap = ncap;
         s->rq_head = 0;
@@ -54,12 +53,12 @@ static int aq_push(struct psock *s, int qd, const struct sockaddr_in *addr)
 {
     if (s->aq_n == s->aq_cap) {
         int ncap = s->aq_cap ? s->aq_cap * 2 : 16;
-        struct accepted *n = malloc((size_t)ncap * sizeof(*n));
+        struct accepted *n = arena_alloc((size_t)ncap * sizeof(*n));
         if (n == NULL)
             return -ENOMEM;
         for (int i = 0; i < s->aq_n; i++)
             n[i] = s->aq[(s->aq_head + i) % s->aq_cap];
-        free(s->aq);
+        arena_free(s->aq);
         s->aq = n;
         s->aq_cap = ncap;
         s->aq_head = 0;
@@ -235,8 +234,9 @@ void progress(void)
     demi_qresult_t qrs[32];
     int n, rc;
 
-    if (!g_started || g_detached)
+    if (!g_started)
         return;
+    family_reap();
     for (int round = 0; round < 8; round++) {
         n = 0;
         t_inside++;

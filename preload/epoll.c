@@ -36,20 +36,21 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
-extern uint64_t g_work;
 
 /* ---- sets and items ---- */
 
 static struct epset *ep_new(int epfd)
 {
-    struct epset *e = calloc(1, sizeof(*e));
+    struct epset *e = arena_alloc(sizeof(*e));
 
     if (e == NULL)
         return NULL;
     e->fd = epfd;
+    e->owner = getpid();
     TAILQ_INIT(&e->items);
     TAILQ_INIT(&e->ready);
     LIST_INIT(&e->parents);
@@ -102,7 +103,7 @@ static void ep_dequeue(struct ep_item *m)
 
 static struct ep_item *item_new(struct epset *e, int fd, struct psock *s, struct epset *inner)
 {
-    struct ep_item *m = calloc(1, sizeof(*m));
+    struct ep_item *m = arena_alloc(sizeof(*m));
 
     if (m == NULL)
         return NULL;
@@ -126,7 +127,7 @@ static void item_free(struct ep_item *m)
     LIST_REMOVE(m, src_link);
     if (!m->in_kernel)
         m->ep->taken--;
-    free(m);
+    arena_free(m);
 }
 
 /* The registration of (s or inner, fd) in e, or NULL. */
@@ -150,7 +151,7 @@ void ep_free(struct epset *e)
      * in (Linux: eventpoll_release) */
     while ((m = LIST_FIRST(&e->parents)) != NULL)
         item_free(m);
-    free(e);
+    arena_free(e);
 }
 
 void ep_drop_sock(struct psock *s)
@@ -176,6 +177,8 @@ void ep_sock_decided(struct psock *s)
 
     for (m = LIST_FIRST(&s->ep_items); m != NULL; m = next) {
         next = LIST_NEXT(m, src_link);
+        if (m->ep->owner != getpid())
+            continue; /* a set of another process of the family: its fd is not ours to name */
         if (m->in_kernel && s->state == PS_KERNEL) {
             item_free(m); /* the kernel registration is the real one */
         } else if (m->in_kernel && s->state == PS_TAKEN) {

@@ -93,20 +93,17 @@ static void init_once(void)
     save_env();
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max > n)
         n = rl.rlim_max;
-    if (n > (1u << 22))
-        n = 1u << 22;
-    /* calloc of this size is fresh mmap'd zero pages: only touched ones cost */
-    g_socks = calloc((size_t)n, sizeof(*g_socks));
-    g_eps = calloc((size_t)n, sizeof(*g_eps));
+    if (n > (1u << 20))
+        n = 1u << 20;
+    /* fresh zero pages (calloc of this size is an mmap; the fd tables are
+     * the arena's, MAP_NORESERVE): only touched ones cost */
     g_fdflags = calloc((size_t)n, sizeof(*g_fdflags));
-    if (g_socks == NULL || g_eps == NULL || g_fdflags == NULL) {
-        free(g_socks);
-        free(g_eps);
+    if (g_fdflags == NULL || arena_init() != 0 || family_init((int)n) != 0) {
         free(g_fdflags);
+        g_fdflags = NULL;
         g_socks = NULL;
         g_eps = NULL;
-        g_fdflags = NULL;
-        plog(PLOG_ERROR, "cannot allocate the fd tables: every socket stays with the kernel");
+        plog(PLOG_ERROR, "cannot map the interposer's memory: every socket stays with the kernel");
         return;
     }
     __atomic_store_n(&g_fdmax, (int)n, __ATOMIC_RELEASE);

@@ -11,9 +11,13 @@
  *  - a taken socket is materialised on the demi side (demi_socket, options,
  *    bind, listen) only when it is first used for I/O, so a process that
  *    forks before any I/O (nginx's master) never starts DPDK;
- *  - everything is serialised by one process-wide lock (g_lock), released
- *    while a caller sleeps; a thread-local flag lets the calls that Sluice
- *    and DPDK make themselves go straight to the kernel.
+ *  - everything is serialised by one lock (g_fam->lock), released while a
+ *    caller sleeps; a thread-local flag lets the calls that Sluice and DPDK
+ *    make themselves go straight to the kernel;
+ *  - every object lives in the arena (arena.c), shared with the processes
+ *    forked after the stack started: one stack, one set of sockets, one
+ *    lock for the whole process family (family.c, docs/preload.md
+ *    "Process families").
  * Nothing here includes a DPDK header: public demi/ and sluice/ headers only.
  */
 #ifndef SLUICE_PRELOAD_INTERNAL_H
@@ -90,6 +94,11 @@ struct real_fns {
     ssize_t (*read_chk)(int, void *, size_t, size_t);
     ssize_t (*recv_chk)(int, void *, size_t, size_t, int);
     ssize_t (*recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
+    int (*execve)(const char *, char *const[], char *const[]);
+    int (*execv)(const char *, char *const[]);
+    int (*execvp)(const char *, char *const[]);
+    int (*execvpe)(const char *, char *const[], char *const[]);
+    int (*fexecve)(int, char *const[], char *const[]);
 };
 
 extern struct real_fns real;
@@ -141,7 +150,7 @@ TAILQ_HEAD(ep_item_tailq, ep_item);
 LIST_HEAD(ep_item_list, ep_item);
 
 struct psock {
-    int refs;                /* fds naming it */
+    int refs;                /* fds naming it, in every process of the family (atomic) */
     int busy;                /* callers inside a blocking wait on it */
     bool closed;             /* last fd closed: freed once tokens are back */
     bool dead;               /* inherited over fork from a process running the stack */
@@ -203,8 +212,9 @@ struct ep_item {
  * completions put them on the ready list in the order they became ready
  * (ep_wake), so epoll_wait costs O(events), not O(members). */
 struct epset {
-    int refs;                /* fds naming it */
+    int refs;                /* fds naming it, in every process of the family (atomic) */
     int fd;                  /* the epoll fd it was made for (to move candidates out of it) */
+    pid_t owner;             /* the process fd belongs to */
     struct ep_item_tailq items;   /* every registration */
     struct ep_item_tailq ready;   /* the ready list, oldest first */
     struct ep_item_list parents;  /* its registrations in other sets */
@@ -214,7 +224,75 @@ struct epset {
     struct epset *next_all;
 };
 
-extern pthread_mutex_t g_lock;
+/* ---- the arena (arena.c) and the process family (family.c) ---- */
+
+/* How many processes of one family may hold sockets at once. */
+#define FAM_SLOTS 512
+
+enum fam_slot_state { FS_FREE, FS_FORKING, FS_LIVE };
+
+/* One process of the family: its fd tables (in the arena, so that another
+ * process can close what it held when it dies). */
+struct fam_slot {
+    int state;               /* enum fam_slot_state (atomic) */
+    pid_t pid;
+    uint64_t start_ticks;    /* /proc/PID/stat starttime: a reused PID is another process */
+    uint64_t claimed_ns;     /* FS_FORKING since (a fork that failed is reclaimed) */
+    struct psock **socks;    /* fd -> socket; kept when the slot is freed */
+    struct epset **eps;      /* fd -> epoll set */
+    int fd_hi;               /* highest fd ever set in them (atomic max) */
+};
+
+/* What the processes of a family share, at the start of the arena. */
+struct fam {
+    pthread_mutex_t lock;    /* the interposer's one lock: process-shared, robust */
+    bool stack_up;           /* the family's stack runs (demi_init succeeded) */
+    pid_t stack_pid;         /* the process that started it */
+    size_t table_bytes;      /* size of one fd table */
+    uint64_t reap_ns;        /* when dead members were last looked for */
+    uint64_t work;           /* completions filed: a waiter that sees it move is not idle */
+    struct psock *all_socks; /* every socket */
+    struct tok *toks;        /* outstanding tokens (tokens.c) */
+    size_t tok_cap, tok_n;
+    struct fam_slot slots[FAM_SLOTS];
+};
+extern struct fam *g_fam;
+extern int g_slot;           /* this process's slot */
+
+/* Maps the arena (once, at start). 0 or -errno. */
+int arena_init(void);
+/* Zeroed memory of the arena (any thread; its own spin lock): NULL when the
+ * reserve is used up. */
+void *arena_alloc(size_t bytes);
+void *arena_calloc(size_t n, size_t size);
+/* Grows or shrinks p (from arena_alloc, old_bytes long; NULL: a new
+ * block) to bytes, contents kept; NULL and p untouched on failure. */
+void *arena_realloc(void *p, size_t old_bytes, size_t bytes);
+void arena_free(void *p);
+/* bytes of fresh arena that are never given back: no lock (fork handlers). */
+void *arena_bump(size_t bytes);
+/* Before a fork that must not share: a copy of the arena (tables only up to
+ * their highest fd); NULL if it cannot be made. In the child, arena_adopt
+ * puts it in place of the arena (same address: every pointer holds);
+ * in the parent, arena_drop unmaps it. */
+void *arena_snapshot(void);
+int arena_adopt(void *copy);
+void arena_drop(void *copy);
+
+/* Makes this process slot 0 of a new family (at start), with fd tables of
+ * fdmax entries. 0 or -errno. */
+int family_init(int fdmax);
+/* Looks for members that died (or exec'd) and closes what they held, at
+ * most every 100 ms (lock held). */
+void family_reap(void);
+/* This process leaves the family (exit, exec): every fd it names is
+ * forgotten, closing the sockets only it held (lock held). */
+void family_leave(void);
+/* Whether another live process shares the family (lock held). */
+bool family_others_live(void);
+/* Records fd as named in this process's tables (for copies and reaping). */
+void family_note_fd(int fd);
+
 extern int g_fdmax;
 extern struct psock **g_socks;
 extern struct epset **g_eps;
@@ -229,14 +307,12 @@ extern uint8_t *g_fdflags;
 extern uint32_t g_default_sndbuf;  /* bytes of unacknowledged writes per socket */
 extern unsigned g_spin_us;         /* a waiter spins this long after work, then naps */
 extern bool g_want_stats;          /* print the counters at exit */
-/* Whether this process started the stack (demi_init succeeded here), when
- * (its pid: a forked child is another process), whether it is a child of
- * one that did (then it must never touch it), and every socket (psock.c). */
-extern bool g_started, g_detached;
-extern pid_t g_started_pid;
-extern struct psock *g_all_socks;
-/* Completions filed so far: a waiter that sees it move is not idle. */
-extern uint64_t g_work;
+/* Whether the family's stack runs, which process started it, every socket,
+ * completions filed so far (shared: struct fam). */
+#define g_started (g_fam->stack_up)
+#define g_started_pid (g_fam->stack_pid)
+#define g_all_socks (g_fam->all_socks)
+#define g_work (g_fam->work)
 
 struct pstats {
     uint64_t taken, kernel, accepted, bytes_in, bytes_out, pushes, pops, waits_slept;
@@ -254,12 +330,15 @@ void preload_init(void);        /* resolves, sizes the tables; idempotent */
 /* Puts back the SLUICE_* variables the program started with and has
  * cleared since (the stack reads them when it starts). */
 void restore_env(void);
-/* fork and exit (process.c): the pthread_atfork handlers, and the exit
+/* fork (family.c): the pthread_atfork handlers; exit (process.c): the
  * handlers registered when the stack starts (linger: pushes in flight may
- * finish for 2 s, then every socket is closed; stats: the counters). */
+ * finish for 2 s, then every socket this process alone held is closed;
+ * stats: the counters). */
 void atfork_prepare(void);
 void atfork_parent(void);
 void atfork_child(void);
+/* A fork() whose result is known: -1 gives back the slot prepared. */
+void family_fork_failed(void);
 void linger_at_exit(void);
 void stats_at_exit(void);
 void lock(void);
@@ -306,6 +385,11 @@ void fd_set_ep(int fd, struct epset *e);
 /* Forgets fd (lock held); frees/closes the psock or epset it named when it
  * was the last name. */
 void fd_forget(int fd);
+/* One name of s (an fd, in any process of the family) is gone (lock held):
+ * the last closes it. */
+void ps_unref(struct psock *s);
+/* One name of e is gone (lock held): the last frees it. */
+void ep_unref(struct epset *e);
 
 /* Decides a candidate (lock held): 1 taken, 0 kernel, -errno. */
 int ps_decide(struct psock *s, int fd, uint32_t addr, uint16_t port);
@@ -329,8 +413,6 @@ struct tok {
 int tok_add(const struct tok *t);
 /* Removes the entry of qt into *out; false if unknown (lock held). */
 bool tok_take(demi_qtoken_t qt, struct tok *out);
-/* Forgets every token (a forked child: they are the parent's). */
-void tok_reset(void);
 
 /* Frees a push's array; one of our own memory (sga_numsegs 0) has none. */
 void push_sga_free(demi_sgarray_t *sga);

@@ -10,7 +10,6 @@
 
 #include "internal.h"
 
-pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 int g_log_level = PLOG_WARN;
 
 int fail(int err)
@@ -37,16 +36,6 @@ void plog(int level, const char *fmt, ...)
     buf[n++] = '\n';
     /* straight to the kernel: stderr may be anything, even one of ours */
     syscall(SYS_write, 2, buf, (size_t)n);
-}
-
-void lock(void)
-{
-    pthread_mutex_lock(&g_lock);
-}
-
-void unlock(void)
-{
-    pthread_mutex_unlock(&g_lock);
 }
 
 uint64_t now_ns(void)

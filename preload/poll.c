@@ -18,7 +18,6 @@
 
 #include "internal.h"
 
-extern uint64_t g_work;
 
 /* ---- poll ---- */
 

@@ -1,88 +1,69 @@
 /*
- * process.c - fork and exit: the pthread_atfork handlers (a child of a
- * process running the stack detaches from it), and the exit handlers (let
- * pushes in flight finish, close every socket, print the statistics).
+ * process.c - the exit handlers: let pushes in flight finish, close the
+ * sockets only this process held, print the statistics. (Fork and exec:
+ * family.c.)
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sluice/process.h>
 #include <sluice/stats.h>
 
 #include "internal.h"
 
-/* ---- fork ---- */
-
-void atfork_prepare(void)
-{
-    lock();
-}
-
-void atfork_parent(void)
-{
-    unlock();
-}
-
-/* The child shares DPDK's memory with the parent: it must never touch the
- * stack. Its inherited sockets become dead (closing them only forgets
- * them); candidates and taken sockets not yet materialised stay usable, and
- * may start a stack of the child's own if the parent never started one. */
-void atfork_child(void)
-{
-    pthread_mutex_init(&g_lock, NULL);
-    if (!g_started)
-        return;
-    g_detached = true;
-    g_started = false;
-    for (struct psock *s = g_all_socks; s != NULL; s = s->next_all) {
-        if (s->state == PS_TAKEN && s->qd >= 0) {
-            s->dead = true;
-            s->qd = -1;
-            s->rq_n = 0;
-            s->rbytes = 0;
-            s->aq_n = 0;
-            s->pops_out = s->pushes_out = 0;
-            s->accept_out = s->connect_out = false;
-            s->unacked = 0;
-            ep_wake(s, 0); /* EPOLLHUP from now on */
-        }
-    }
-    tok_reset(); /* the tokens are the parent's */
-}
-
 /* ---- exit ---- */
 
-/* At exit in the process running the stack: let pushes still in flight
- * finish (up to 2 s), then close every socket, so that a client that
- * writes and exits is heard, as it would be with the kernel. Runs before
- * the core's own exit handler (registered later, so it runs earlier). */
+/* Whether a socket this process names still has pushes in flight. */
+static bool pushes_pending(void)
+{
+    int hi = g_slot >= 0 ? g_fam->slots[g_slot].fd_hi : -1;
+
+    for (int fd = 0; fd <= hi; fd++) {
+        struct psock *s = g_socks[fd];
+        if (s != NULL && s->pushes_out > 0 && !s->reset)
+            return true;
+    }
+    return false;
+}
+
+/* At exit in every process of the family: let pushes still in flight on
+ * its sockets finish (up to 2 s), then forget every fd it names, which
+ * closes the sockets only it held, so that a client that writes and exits
+ * is heard, as it would be with the kernel; the last process closes what
+ * is left. The one that started the stack leaves it running if others
+ * still use it (sluice_detach). Runs before the core's own exit handler
+ * (registered later, so it runs earlier). */
 void linger_at_exit(void)
 {
     uint64_t deadline;
-    bool pending;
+    bool others;
 
-    if (!g_started || getpid() != g_started_pid)
+    if (!g_started || g_slot < 0)
         return;
     lock();
     deadline = now_ns() + 2000000000u;
-    do {
+    do
         progress();
-        pending = false;
+    while (pushes_pending() && now_ns() < deadline);
+    family_leave();
+    others = family_others_live();
+    if (!others)
         for (struct psock *s = g_all_socks; s != NULL; s = s->next_all)
-            if (s->pushes_out > 0 && !s->reset)
-                pending = true;
-    } while (pending && now_ns() < deadline);
-    for (struct psock *s = g_all_socks; s != NULL; s = s->next_all) {
-        if (s->qd >= 0) {
-            ps_release_demi(s);
-        }
-    }
+            if (s->qd >= 0)
+                ps_release_demi(s);
     /* a few engine passes for the FINs */
     for (int i = 0; i < 50; i++) {
         progress();
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
+    if (others && getpid() == g_started_pid) {
+        t_inside++;
+        sluice_detach();
+        t_inside--;
+    }
+    __atomic_store_n(&g_fam->slots[g_slot].state, FS_FREE, __ATOMIC_RELEASE);
     unlock();
 }
 

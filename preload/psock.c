@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <demi/libos.h>
@@ -28,17 +29,12 @@ void push_sga_free(demi_sgarray_t *sga)
     t_inside--;
 }
 
-struct psock *g_all_socks;
-/* Whether this process g_started the stack (demi_init succeeded here), and
- * whether it is a child of one that did (then it must never touch it). */
-bool g_started, g_detached;
 static bool init_failed;
-pid_t g_started_pid;
 
 
 struct psock *ps_new(int type, bool nonblock)
 {
-    struct psock *s = calloc(1, sizeof(*s));
+    struct psock *s = arena_alloc(sizeof(*s));
 
     if (s == NULL)
         return NULL;
@@ -69,19 +65,18 @@ static int ps_outstanding(const struct psock *s)
 /* Frees what s holds on the demi side and, once nothing refers to it, s. */
 void ps_maybe_free(struct psock *s)
 {
-    if (!s->closed || s->busy > 0 || (ps_outstanding(s) > 0 && !g_detached))
+    if (!s->closed || s->busy > 0 || ps_outstanding(s) > 0)
         return;
     ps_unlink(s);
-    free(s->opts);
-    free(s->rq);
-    free(s->aq);
-    free(s);
+    arena_free(s->opts);
+    arena_free(s->rq);
+    arena_free(s->aq);
+    arena_free(s);
 }
 
 void ps_release_demi(struct psock *s)
 {
-    if (s->dead || g_detached) {
-        /* inherited over fork: the stack is the parent's; forget only */
+    if (s->dead) {
         s->qd = -1;
         return;
     }
@@ -109,15 +104,33 @@ void ps_release_demi(struct psock *s)
 void fd_set_sock(int fd, struct psock *s)
 {
     if (s != NULL)
-        s->refs++;
+        __atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
+    family_note_fd(fd);
     __atomic_store_n(&g_socks[fd], s, __ATOMIC_RELEASE);
 }
 
 void fd_set_ep(int fd, struct epset *e)
 {
     if (e != NULL)
-        e->refs++;
+        __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
+    family_note_fd(fd);
     __atomic_store_n(&g_eps[fd], e, __ATOMIC_RELEASE);
+}
+
+void ps_unref(struct psock *s)
+{
+    if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    s->closed = true;
+    ep_drop_sock(s);
+    ps_release_demi(s);
+    ps_maybe_free(s);
+}
+
+void ep_unref(struct epset *e)
+{
+    if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        ep_free(e);
 }
 
 void fd_forget(int fd)
@@ -131,17 +144,11 @@ void fd_forget(int fd)
     e = g_eps[fd];
     if (s != NULL) {
         __atomic_store_n(&g_socks[fd], NULL, __ATOMIC_RELEASE);
-        if (--s->refs == 0) {
-            s->closed = true;
-            ep_drop_sock(s);
-            ps_release_demi(s);
-            ps_maybe_free(s);
-        }
+        ps_unref(s);
     }
     if (e != NULL) {
         __atomic_store_n(&g_eps[fd], NULL, __ATOMIC_RELEASE);
-        if (--e->refs == 0)
-            ep_free(e);
+        ep_unref(e);
     }
 }
 
@@ -164,18 +171,31 @@ int ps_decide(struct psock *s, int fd, uint32_t addr, uint16_t port)
     return take;
 }
 
-/* Starts Sluice in this process (demi_init), once. 0 or -errno. */
+/* Which user this process runs as, and what to look at: a server that
+ * drops privileges must bind or listen before it does (that starts the
+ * stack while it is still root, and its workers inherit it). */
+static void say_user(void)
+{
+    struct passwd pw, *res = NULL;
+    char buf[1024];
+    uid_t uid = geteuid();
+
+    getpwuid_r(uid, &pw, buf, sizeof(buf), &res);
+    plog(PLOG_ERROR, "this process runs as user %s (uid %u), and Sluice's network device needs root: a server "
+                     "that switches user (nginx's 'user', apache's 'User', mosquitto's 'user') starts Sluice when "
+                     "it binds or listens as root and its workers inherit it; one that binds after switching, or "
+                     "never was root, needs CAP_NET_RAW and access to the hugepages",
+         res != NULL ? res->pw_name : "?", (unsigned)uid);
+}
+
+/* Starts Sluice in this process (demi_init), once: the process's family
+ * shares it from then on. 0 or -errno. */
 static int ensure_started(void)
 {
     int rc;
 
     if (g_started)
         return 0;
-    if (g_detached) {
-        plog(PLOG_ERROR, "this process is a child of one that runs the Sluice stack (fork after I/O): "
-                         "its sockets cannot be used here; open new ones before the first I/O, or exec");
-        return -ENETDOWN;
-    }
     if (init_failed)
         return -ENETDOWN;
     restore_env();
@@ -185,6 +205,8 @@ static int ensure_started(void)
     if (rc != 0 && rc != EEXIST) {
         init_failed = true;
         plog(PLOG_ERROR, "Sluice did not start (demi_init: %s); the lines above say why", strerror(rc));
+        if (geteuid() != 0)
+            say_user();
         return -ENETDOWN;
     }
     g_started = true;

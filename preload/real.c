@@ -45,6 +45,8 @@ static const struct sym syms[] = {
     S("select", select, true), S("pselect", pselect, true), S("fork", fork, true),
     S("__read_chk", read_chk, false), S("__recv_chk", recv_chk, false),
     S("__recvfrom_chk", recvfrom_chk, false),
+    S("execve", execve, true), S("execv", execv, true), S("execvp", execvp, true),
+    S("execvpe", execvpe, true), S("fexecve", fexecve, true),
 };
 
 void real_resolve(void)

@@ -137,8 +137,17 @@ PRELOAD_API int bind(int fd, const struct sockaddr *addr, socklen_t len)
     s->bind_addr.sin_addr = SA_IN(addr)->sin_addr;
     s->bind_addr.sin_port = SA_IN(addr)->sin_port;
     s->bound = true;
+    /* live at once: the stack's own errors now (EADDRINUSE, EADDRNOTAVAIL,
+     * ENETDOWN when it cannot start), datagrams queued from now on, and the
+     * stack started while the process may still be root */
+    rc = ps_materialise(s, fd);
+    if (rc < 0) {
+        s->bound = false;
+        s->state = PS_CAND; /* a refused bind leaves it undecided */
+        g_pstats.taken--;
+    }
     unlock();
-    return 0;
+    return rc < 0 ? fail(-rc) : 0;
 }
 
 PRELOAD_API int listen(int fd, int backlog)
@@ -172,7 +181,16 @@ PRELOAD_API int listen(int fd, int backlog)
     s->backlog = backlog < 0 || backlog > 4096 ? 4096 : backlog;
     s->listening = true;
     rc = 0;
-    if (s->qd >= 0) {
+    if (s->qd < 0) {
+        /* live at once: SYNs are answered from now on, not from the first accept */
+        rc = ps_materialise(s, fd);
+        if (rc < 0) {
+            s->listening = false;
+            unlock();
+            return fail(-rc);
+        }
+        rc = 0;
+    } else {
         t_inside++;
         rc = demi_listen(s->qd, s->backlog);
         t_inside--;
@@ -568,7 +586,7 @@ static void record_opt(struct psock *s, int level, int name, const void *val, so
         if (s->opts[i].level == level && s->opts[i].name == name)
             o = &s->opts[i];
     if (o == NULL) {
-        struct opt_rec *n = realloc(s->opts, (size_t)(s->nopts + 1) * sizeof(*n));
+        struct opt_rec *n = arena_realloc(s->opts, (size_t)s->nopts * sizeof(*n), (size_t)(s->nopts + 1) * sizeof(*n));
         if (n == NULL)
             return;
         s->opts = n;
@@ -836,12 +854,21 @@ PRELOAD_API int dup3(int fd, int nfd, int flags)
 
 /* ---- fork ---- */
 
-/* The pthread_atfork handlers (process.c) do the work, so that daemon() and
- * other callers of the C library's internal fork are covered too. */
+/* The pthread_atfork handlers (family.c) do the work, so that daemon() and
+ * other callers of the C library's internal fork are covered too; here the
+ * result is known, and a failed fork gives its child's slot back at once. */
 PRELOAD_API pid_t fork(void)
 {
+    pid_t pid;
+
     ENTER();
-    return real.fork();
+    pid = real.fork();
+    if (pid < 0) {
+        int e = errno;
+        family_fork_failed();
+        errno = e;
+    }
+    return pid;
 }
 
 /* A vfork child shares our memory: one that touched a socket before exec

@@ -8,8 +8,12 @@
 
 #include "internal.h"
 
-static struct tok *toks;
-static size_t tok_cap, tok_n; /* open addressing, power-of-two capacity */
+/* The table is the family's (struct fam): a completion one process
+ * collects may be for a token another issued. Open addressing,
+ * power-of-two capacity. */
+#define toks (g_fam->toks)
+#define tok_cap (g_fam->tok_cap)
+#define tok_n (g_fam->tok_n)
 
 static size_t tok_hash(demi_qtoken_t qt)
 {
@@ -29,13 +33,13 @@ int tok_add(const struct tok *t)
 {
     if ((tok_n + 1) * 2 > tok_cap) {
         size_t ncap = tok_cap ? tok_cap * 2 : 1024;
-        struct tok *n = calloc(ncap, sizeof(*n));
+        struct tok *n = arena_calloc(ncap, sizeof(*n));
         if (n == NULL)
             return -ENOMEM;
         for (size_t i = 0; i < tok_cap; i++)
             if (toks[i].qt != 0)
                 tok_put_raw(n, ncap, &toks[i]);
-        free(toks);
+        arena_free(toks);
         toks = n;
         tok_cap = ncap;
     }
@@ -67,12 +71,4 @@ bool tok_take(demi_qtoken_t qt, struct tok *out)
         tok_put_raw(toks, tok_cap, &t);
     }
     return true;
-}
-
-void tok_reset(void)
-{
-    /* the table is the parent's memory in a forked child: forgotten, not
-     * freed (its entries name the parent's tokens) */
-    toks = NULL;
-    tok_cap = tok_n = 0;
 }

@@ -25,6 +25,7 @@
 #include <rte_pcapng.h>
 
 #include "netdev.h"
+#include "smem.h"
 
 /* Copies for the file come from a pool of their own: a capture never takes
  * mbufs the stack needs. */
@@ -207,7 +208,7 @@ static void cap_free(struct netdev *dev)
     cap_close(&w->ctl, NULL);
     netdev_close(w->inner);
     rte_mempool_free(w->ctl.pool);
-    free(w);
+    smem_free(w);
 }
 
 static const struct netdev_ops cap_ops = {.rx_burst = cap_rx, .tx_burst = cap_tx, .close = cap_free};
@@ -218,7 +219,7 @@ int netdev_capture_wrap(struct netdev *inner, struct netdev **out, struct netdev
 
     if (inner == NULL || out == NULL || ctl == NULL)
         return -EINVAL;
-    w = calloc(1, sizeof(*w));
+    w = smem_calloc(1, sizeof(*w));
     if (w == NULL)
         return -ENOMEM;
     w->dev = *inner;

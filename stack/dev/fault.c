@@ -8,6 +8,7 @@
  * clock: time is the now_ns the caller passes.
  */
 #include "netdev.h"
+#include "smem.h"
 #include "stack.h"
 #include "mbuf_fifo.h"
 
@@ -249,7 +250,7 @@ static void fault_close(struct netdev *dev)
     line_free(&f->rx);
     line_free(&f->tx);
     netdev_close(f->inner);
-    free(f);
+    smem_free(f);
 }
 
 static const struct netdev_ops fault_ops = {
@@ -282,7 +283,7 @@ int netdev_fault_wrap(struct netdev *inner, const struct fault_params *p, struct
 
     if (inner == NULL || p == NULL || out == NULL || !dir_valid(&p->rx) || !dir_valid(&p->tx))
         return -EINVAL;
-    f = calloc(1, sizeof(*f));
+    f = smem_calloc(1, sizeof(*f));
     if (f == NULL)
         return -ENOMEM;
     f->dev.ops = &fault_ops;

@@ -7,6 +7,7 @@
  * nothing behind. Every DPDK error becomes one line that says what to do.
  */
 #include "netdev.h"
+#include "smem.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -522,7 +523,7 @@ static void dpdk_close(struct netdev *dev)
     rte_eth_dev_close(d->port_id);
     if (d->rte_dev != NULL)
         rte_dev_remove(d->rte_dev);
-    free(d);
+    smem_free(d);
 }
 
 static const struct netdev_ops dpdk_ops = {
@@ -534,7 +535,7 @@ static const struct netdev_ops dpdk_ops = {
 static int make_netdev(const struct open_state *st, uint32_t offloads, struct netdev **out, char *err,
                        size_t errlen)
 {
-    struct dpdk_netdev *d = calloc(1, sizeof(*d));
+    struct dpdk_netdev *d = smem_calloc(1, sizeof(*d));
 
     if (d == NULL) {
         set_err(err, errlen, "%s: out of memory", st->name);

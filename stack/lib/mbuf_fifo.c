@@ -1,6 +1,7 @@
 /* mbuf_fifo.c - see mbuf_fifo.h. The ring doubles when full, so pushes
  * are amortised O(1) and nothing is ever dropped for lack of room. */
 #include "mbuf_fifo.h"
+#include "smem.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,12 +12,12 @@ int mbuf_fifo_push(struct mbuf_fifo *f, struct rte_mbuf *m, uint64_t t)
 {
     if (f->len == f->cap) {
         unsigned cap = f->cap ? f->cap * 2 : 64;
-        struct mbuf_fifo_entry *v = malloc(cap * sizeof(*v));
+        struct mbuf_fifo_entry *v = smem_malloc(cap * sizeof(*v));
         if (v == NULL)
             return -ENOMEM;
         for (unsigned i = 0; i < f->len; i++)
             v[i] = f->v[(f->head + i) % f->cap];
-        free(f->v);
+        smem_free(f->v);
         f->v = v;
         f->cap = cap;
         f->head = 0;
@@ -49,7 +50,7 @@ void mbuf_fifo_free(struct mbuf_fifo *f)
 
     while ((m = mbuf_fifo_pop(f)) != NULL)
         rte_pktmbuf_free(m);
-    free(f->v);
+    smem_free(f->v);
     f->v = NULL;
     f->cap = f->head = 0;
 }

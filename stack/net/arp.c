@@ -26,6 +26,7 @@
 #include <rte_mbuf.h>
 
 #include "stack_priv.h"
+#include "smem.h"
 
 /* Learned (non-static) entries at most; when full, the oldest resolved
  * entry makes room. */
@@ -333,8 +334,8 @@ static int table_alloc(struct arp_table *t, unsigned nstatics, unsigned queue_ma
     char name[RTE_HASH_NAMESIZE];
 
     t->nentries = ARP_CACHE_MAX + nstatics;
-    t->entries = calloc(t->nentries, sizeof(*t->entries));
-    t->qnodes = calloc(queue_max ? queue_max : 1, sizeof(*t->qnodes));
+    t->entries = smem_calloc(t->nentries, sizeof(*t->entries));
+    t->qnodes = smem_calloc(queue_max ? queue_max : 1, sizeof(*t->qnodes));
     if (t->entries == NULL || t->qnodes == NULL)
         return -ENOMEM;
     for (uint32_t i = 0; i < t->nentries; i++)
@@ -359,7 +360,7 @@ static int table_alloc(struct arp_table *t, unsigned nstatics, unsigned queue_ma
 int arp_create(struct stack *s, const struct arp_static *statics, unsigned nstatics, uint64_t entry_ttl_ns,
                uint64_t retry_ns, unsigned retries, unsigned queue_max)
 {
-    struct arp_table *t = calloc(1, sizeof(*t));
+    struct arp_table *t = smem_calloc(1, sizeof(*t));
     int rc;
 
     if (t == NULL)
@@ -392,9 +393,9 @@ void arp_destroy(struct stack *s)
             queue_drop_all(t, e, &s->ctr.arp_drop_unresolved);
     }
     rte_hash_free(t->hash);
-    free(t->qnodes);
-    free(t->entries);
-    free(t);
+    smem_free(t->qnodes);
+    smem_free(t->entries);
+    smem_free(t);
     s->arp = NULL;
 }
 

@@ -28,6 +28,7 @@
 #include <rte_mbuf.h>
 
 #include "stack_priv.h"
+#include "smem.h"
 
 #define IPV4_VERSION 4
 #define IPV4_TTL 64              /* RFC 1700's recommended default, as Linux */
@@ -68,7 +69,7 @@ int ipv4_create(struct stack *s, unsigned frag_max_flows, uint64_t frag_timeout_
 {
     uint16_t nout = frag_out_max(s->mtu);
     uint32_t flows = RTE_MAX(frag_max_flows, 1u);
-    struct ipv4_state *st = calloc(1, sizeof(*st) + nout * sizeof(st->frag_out[0]));
+    struct ipv4_state *st = smem_calloc(1, sizeof(*st) + nout * sizeof(st->frag_out[0]));
 
     if (st == NULL)
         return -ENOMEM;
@@ -89,7 +90,7 @@ void ipv4_destroy(struct stack *s)
     if (st->frags != NULL)
         rte_ip_frag_table_destroy(st->frags); /* frees the fragments it holds */
     rte_ip_frag_free_death_row(&st->dr, 0);
-    free(st);
+    smem_free(st);
     s->ipv4 = NULL;
 }
 

@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 
 #include "stack.h"
+#include "smem.h"
 #include "stack_priv.h"
 
 #define RX_BURST 32
@@ -110,7 +111,7 @@ int stack_create(const struct stack_params *p, struct netdev *dev, struct rte_me
 
     if (rc)
         return rc;
-    s = calloc(1, sizeof(*s));
+    s = smem_calloc(1, sizeof(*s));
     if (s == NULL)
         return -ENOMEM;
     s->dev = dev;
@@ -161,7 +162,7 @@ void stack_destroy(struct stack *s)
     ipv4_destroy(s);
     arp_destroy(s);
     netdev_close(s->dev);
-    free(s);
+    smem_free(s);
 }
 
 void stack_counters(const struct stack *s, struct stack_counters *out)

@@ -16,6 +16,7 @@
 #include <rte_udp.h>
 
 #include "stack.h"
+#include "smem.h"
 #include "stack_priv.h"
 
 #define UDP_MAX_PAYLOAD 65507u /* 65535 - 20 (IP) - 8 (UDP) */
@@ -48,7 +49,7 @@ struct udp_table {
 
 int udp_create(struct stack *s, unsigned rcvq_max)
 {
-    s->udp = calloc(1, sizeof(*s->udp));
+    s->udp = smem_calloc(1, sizeof(*s->udp));
     if (s->udp == NULL)
         return -ENOMEM;
     s->udp->rcvq_max = rcvq_max ? rcvq_max : 1;
@@ -59,7 +60,7 @@ int udp_create(struct stack *s, unsigned rcvq_max)
 
 void udp_destroy(struct stack *s)
 {
-    free(s->udp);
+    smem_free(s->udp);
     s->udp = NULL;
 }
 
@@ -146,13 +147,13 @@ void udp_icmp_error(struct stack *s, rte_be16_t local_port, rte_be32_t dst, rte_
 
 int udp_open(struct stack *s, udp_event_fn on_event, void *ctx, struct udp_sock **out)
 {
-    struct udp_sock *u = calloc(1, sizeof(*u));
+    struct udp_sock *u = smem_calloc(1, sizeof(*u));
 
     if (u == NULL)
         return -ENOMEM;
-    u->rxq = calloc(s->udp->rcvq_max, sizeof(*u->rxq));
+    u->rxq = smem_calloc(s->udp->rcvq_max, sizeof(*u->rxq));
     if (u->rxq == NULL) {
-        free(u);
+        smem_free(u);
         return -ENOMEM;
     }
     u->s = s;
@@ -322,6 +323,6 @@ void udp_close(struct udp_sock *u)
         rte_pktmbuf_free(m);
     if (u->bound)
         u->s->udp->ports[rte_be_to_cpu_16(u->lport)] = NULL;
-    free(u->rxq);
-    free(u);
+    smem_free(u->rxq);
+    smem_free(u);
 }

@@ -22,6 +22,7 @@
 #include <rte_tcp.h>
 
 #include "mbuf_chain.h"
+#include "smem.h"
 #include "tcp_conn.h"
 
 #define EPHEMERAL_FIRST 49152u /* RFC 6335 §6: the dynamic ports */
@@ -68,7 +69,7 @@ const char *tcp_state_name(enum tcp_state st)
 int tcp_create(struct stack *s, const struct tcp_params *p)
 {
     char name[RTE_HASH_NAMESIZE];
-    struct tcp_table *t = calloc(1, sizeof(*t));
+    struct tcp_table *t = smem_calloc(1, sizeof(*t));
     int rc;
 
     if (t == NULL)
@@ -81,7 +82,7 @@ int tcp_create(struct stack *s, const struct tcp_params *p)
     rc = tcp_isn_init(&t->isn);
     rc = rc ? rc : tcp_syncookie_init(&t->cookie_key);
     if (rc) {
-        free(t);
+        smem_free(t);
         return rc;
     }
     /* rte_hash names are global to the process: make ours unique */
@@ -95,7 +96,7 @@ int tcp_create(struct stack *s, const struct tcp_params *p)
     };
     t->hash = rte_hash_create(&hp);
     if (t->hash == NULL) {
-        free(t);
+        smem_free(t);
         return -ENOMEM;
     }
     s->tcp = t;
@@ -114,7 +115,7 @@ void tcp_destroy(struct stack *s)
     while ((c = TAILQ_FIRST(&s->tcp->all)) != NULL)
         conn_free(c);
     rte_hash_free(s->tcp->hash);
-    free(s->tcp);
+    smem_free(s->tcp);
     s->tcp = NULL;
 }
 
@@ -226,11 +227,11 @@ struct tcp_conn *tcp_conn_alloc(struct stack *s)
 
     if (t->nconns >= t->p.max_conns)
         return NULL;
-    c = calloc(1, sizeof(*c));
+    c = smem_calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
     if (tcp_reass_init(&c->reass, t->p.ooo_max_segs) != 0) {
-        free(c);
+        smem_free(c);
         return NULL;
     }
     c->s = s;
@@ -268,7 +269,7 @@ static void conn_free(struct tcp_conn *c)
     tcp_conn_child_unlink(c);
     TAILQ_REMOVE(&t->all, c, all_link);
     t->nconns--;
-    free(c);
+    smem_free(c);
 }
 
 void tcp_conn_child_unlink(struct tcp_conn *c)

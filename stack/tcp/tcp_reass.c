@@ -12,6 +12,7 @@
  * so no byte is copied and the held mbufs are untouched.
  */
 #include "tcp_reass.h"
+#include "smem.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ void tcp_reass_free(struct tcp_reass *r)
 {
     for (unsigned i = 0; i < r->n; i++)
         rte_pktmbuf_free(r->v[i].m);
-    free(r->v);
+    smem_free(r->v);
     memset(r, 0, sizeof(*r));
 }
 
@@ -188,7 +189,7 @@ int tcp_reass_insert(struct tcp_reass *r, uint32_t rcv_nxt, uint32_t seq, struct
 
     unsigned ng = count_gaps(r, from, end);
     if (ng > 0 && r->v == NULL)
-        r->v = calloc(r->max_segs, sizeof(*r->v));
+        r->v = smem_calloc(r->max_segs, sizeof(*r->v));
     if (ng > r->max_segs - r->n || (ng > 0 && r->v == NULL)) {
         rte_pktmbuf_free(m);
         return -ENOSPC;
