@@ -349,8 +349,9 @@ Test(tcp_socket, unknown_socket_options_return_enoprotoopt)
     cr_expect_eq(demi_setsockopt(qd, 4242, SO_REUSEADDR, &v, sizeof(v)), ENOPROTOOPT, "unknown level");
     cr_expect_eq(demi_getsockopt(qd, IPPROTO_TCP, 9999, &v, &len), ENOPROTOOPT);
     cr_assert_eq(demi_socket(&udp, AF_INET, SOCK_DGRAM, 0), 0);
-    cr_expect_eq(demi_setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)), ENOPROTOOPT, "UDP: no option yet");
-    cr_expect_eq(demi_getsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &v, &len), ENOPROTOOPT);
+    cr_expect_eq(demi_setsockopt(udp, SOL_SOCKET, SO_BROADCAST, &v, sizeof(v)), ENOPROTOOPT, "UDP: not this one");
+    cr_expect_eq(demi_setsockopt(udp, IPPROTO_UDP, SO_REUSEADDR, &v, sizeof(v)), ENOPROTOOPT, "UDP: wrong level");
+    cr_expect_eq(demi_getsockopt(udp, SOL_SOCKET, SO_KEEPALIVE, &v, &len), ENOPROTOOPT);
 }
 
 Test(tcp_socket, known_socket_options_round_trip)
