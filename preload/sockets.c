@@ -137,6 +137,14 @@ PRELOAD_API int bind(int fd, const struct sockaddr *addr, socklen_t len)
     s->bind_addr.sin_addr = SA_IN(addr)->sin_addr;
     s->bind_addr.sin_port = SA_IN(addr)->sin_port;
     s->bound = true;
+    /* Linux queues datagrams for a UDP socket from bind on. Once the stack
+     * runs in this process (no fork before I/O to wait for), make it now:
+     * made lazily, whatever arrives before its first use would be answered
+     * with port unreachable (iperf3's server binds its UDP socket, tells
+     * the client over TCP, and only then selects on it). An error here is
+     * reported by the first use, as for a lazy start. */
+    if (s->type == SOCK_DGRAM && g_started && !g_detached)
+        (void)ps_materialise(s, fd);
     unlock();
     return 0;
 }
