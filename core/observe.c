@@ -132,7 +132,7 @@ static void tcp_row(const struct tcp_conn *c, void *ctx)
     memcpy(r, v, sizeof(v));
 }
 
-static const char *const udp_fields[] = {"laddr", "lport", "raddr", "rport", "rcv_queue"};
+static const char *const udp_fields[] = {"laddr", "lport", "raddr", "rport", "rcv_queue", "drops"};
 
 static void udp_row(const struct udp_sock *u, void *ctx)
 {
@@ -145,7 +145,7 @@ static void udp_row(const struct udp_sock *u, void *ctx)
         return;
     udp_local(u, &la, &lp);
     udp_peer(u, &ra, &rp);
-    uint64_t v[] = {la, rte_be_to_cpu_16(lp), ra, rte_be_to_cpu_16(rp), udp_recv_queued(u)};
+    uint64_t v[] = {la, rte_be_to_cpu_16(lp), ra, rte_be_to_cpu_16(rp), udp_recv_queued(u), udp_drops(u)};
     memcpy(r, v, sizeof(v));
 }
 

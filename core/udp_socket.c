@@ -409,7 +409,9 @@ SLUICE_API int demi_setsockopt(int qd, int level, int optname, const void *optva
     rc = sock_find(qd, &sk, &ts);
     if (rc)
         return rc;
-    return ts != NULL ? -tsock_setsockopt(ts, level, optname, optval, optlen) : ENOPROTOOPT;
+    if (ts != NULL)
+        return -tsock_setsockopt(ts, level, optname, optval, optlen);
+    return -udp_setsockopt(sk->u, level, optname, optval, optlen);
 }
 
 /* demi_getsockopt: documented in <demi/libos.h>. */
@@ -426,7 +428,9 @@ SLUICE_API int demi_getsockopt(int qd, int level, int optname, void *optval, soc
     rc = sock_find(qd, &sk, &ts);
     if (rc)
         return rc;
-    return ts != NULL ? -tsock_getsockopt(ts, level, optname, optval, optlen) : ENOPROTOOPT;
+    if (ts != NULL)
+        return -tsock_getsockopt(ts, level, optname, optval, optlen);
+    return -udp_getsockopt(sk->u, level, optname, optval, optlen);
 }
 
 /* Writes an AF_INET address into (addr, *addrlen) as getsockname(2) does:

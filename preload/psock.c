@@ -429,6 +429,24 @@ static bool opt_on(const struct psock *s, int level, int name)
     return false;
 }
 
+/* Whether a bind of s to sin clashes with o, by Linux's rules (socket(7);
+ * net/ipv4/inet_connection_sock.c inet_bind_conflict for TCP, udp.c
+ * udp_lib_lport_inuse for UDP): the addresses overlap (equal, or either is
+ * INADDR_ANY) and the sockets do not both set SO_REUSEPORT (one process:
+ * the same owner) or, for UDP, both SO_REUSEADDR; for TCP both
+ * SO_REUSEADDR with o not listening. */
+static bool bind_clash(const struct psock *s, const struct sockaddr_in *sin, const struct psock *o)
+{
+    if (o->bind_addr.sin_addr.s_addr != sin->sin_addr.s_addr && o->bind_addr.sin_addr.s_addr != 0 &&
+        sin->sin_addr.s_addr != 0)
+        return false;
+    if (opt_on(s, SOL_SOCKET, SO_REUSEPORT) && opt_on(o, SOL_SOCKET, SO_REUSEPORT))
+        return false;
+    if (opt_on(s, SOL_SOCKET, SO_REUSEADDR) && opt_on(o, SOL_SOCKET, SO_REUSEADDR))
+        return s->type == SOCK_STREAM && o->listening;
+    return true;
+}
+
 bool ps_port_in_use(const struct psock *s, const struct sockaddr_in *sin)
 {
     if (sin->sin_port == 0)
@@ -437,15 +455,8 @@ bool ps_port_in_use(const struct psock *s, const struct sockaddr_in *sin)
         if (o == s || o->closed || o->dead || o->state != PS_TAKEN || o->type != s->type || !o->bound ||
             o->bind_addr.sin_port != sin->sin_port)
             continue;
-        if (o->bind_addr.sin_addr.s_addr != sin->sin_addr.s_addr && o->bind_addr.sin_addr.s_addr != 0 &&
-            sin->sin_addr.s_addr != 0)
-            continue;
-        if (opt_on(s, SOL_SOCKET, SO_REUSEPORT) && opt_on(o, SOL_SOCKET, SO_REUSEPORT))
-            continue;
-        if (s->type == SOCK_STREAM && opt_on(s, SOL_SOCKET, SO_REUSEADDR) &&
-            opt_on(o, SOL_SOCKET, SO_REUSEADDR) && !o->listening)
-            continue;
-        return true;
+        if (bind_clash(s, sin, o))
+            return true;
     }
     return false;
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(gcc pkg-config meson ninja-build libdpdk-dev libcriterion-dev libyaml-dev libpcap-dev
           clang-14 libclang-rt-14-dev iproute2 ethtool iputils-ping python3 libsodium-dev
           python3-scapy tcpdump vde2 redis-server redis-tools nginx-light memcached wrk curl
-          sockperf iperf3 python3-matplotlib scdoc man-db)
+          sockperf iperf3 apache2-utils python3-matplotlib scdoc man-db)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -189,7 +189,9 @@ int demi_pop(demi_qtoken_t *qt_out, int qd);
  * SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_SNDBUF, SO_RCVBUF (stored
  * doubled, as Linux), SO_LINGER (on with 0 s: demi_close resets);
  * IPPROTO_TCP TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
- * TCP_CONGESTION. A datagram socket has no option yet.
+ * TCP_CONGESTION. A datagram socket takes SOL_SOCKET SO_REUSEADDR and
+ * SO_REUSEPORT (socket(7): several sockets on one port, Linux's rules,
+ * docs/queue-api.md).
  * Returns EINVAL for NULL optval, optlen 0, an int option with optlen <
  * sizeof(int) or a value out of range; ENOPROTOOPT for any other option
  * (never a silent 0); EBADF if qd is not a socket; ENOSYS before demi_init.
@@ -200,8 +202,8 @@ int demi_setsockopt(int qd, int level, int optname, const void *optval, socklen_
  * Reads option optname at level of socket qd into optval
  * (*optlen bytes of room in, bytes written out; truncated as Linux does).
  * A stream socket has the options of demi_setsockopt plus SO_ERROR (taken:
- * it clears), SO_TYPE, TCP_MAXSEG and TCP_INFO. A datagram socket has none
- * yet. Returns EINVAL for NULL optval or optlen or a bad *optlen;
+ * it clears), SO_TYPE, TCP_MAXSEG and TCP_INFO. A datagram socket has
+ * SO_REUSEADDR and SO_REUSEPORT. Returns EINVAL for NULL optval or optlen or a bad *optlen;
  * ENOPROTOOPT for any other option; EBADF if qd is not a socket; ENOSYS
  * before demi_init.
  * Source: Demikernel's demi_getsockopt(3); Sluice's choices: docs/queue-api.md.

@@ -76,8 +76,8 @@ struct udp_sock;
     X(udp_tx_datagrams)                                                                            \
     X(udp_tx_bytes)                                                                                \
     X(udp_drop_malformed)      /* short, length field past the packet, bad checksum */              \
-    X(udp_drop_no_port)        /* nobody bound: ICMP port-unreachable sent */                       \
-    X(udp_drop_rcvq_full)      /* the socket's receive queue was full */                            \
+    X(udp_drop_no_port)        /* no socket takes it: ICMP port-unreachable sent (not for broadcasts) */ \
+    X(udp_drop_rcvq_full)      /* the socket's receive queue was full (or no mbuf for a broadcast's copy) */ \
     X(tcp_rx_segments)                                                                             \
     X(tcp_rx_bytes)            /* payload bytes taken in order */                                  \
     X(tcp_tx_segments)                                                                             \
@@ -170,38 +170,64 @@ int stack_rx_fd(const struct stack *s);
 /* The TCP defaults (documented in struct tcp_params). */
 void tcp_params_defaults(struct tcp_params *p);
 
-/* ---- UDP sockets (udp.c) ---- */
+/* ---- UDP sockets (udp.c) ----
+ * Several sockets may share a local port as on Linux (socket(7)
+ * SO_REUSEADDR, SO_REUSEPORT); which one a datagram goes to is Linux's
+ * lookup: the socket bound to the exact address before INADDR_ANY, a
+ * connected socket whose peer sent it before an unconnected one, the most
+ * recently bound of equals, a hash of the 4-tuple within an SO_REUSEPORT
+ * group (stack/net/udp.c's preamble). Addresses and ports are in network
+ * byte order.
+ */
 
 /* Called when a socket gets a datagram or an error (readiness). */
 typedef void (*udp_event_fn)(struct udp_sock *u, void *ctx);
 
-/* 0, -ENOMEM. */
+/* A new unbound socket, no options set; *out is the caller's until
+ * udp_close. 0, -ENOMEM. */
 int udp_open(struct stack *s, udp_event_fn on_event, void *ctx, struct udp_sock **out);
-/* Binds to addr (0 or ours) and port (0: an ephemeral port).
- * 0, -EINVAL (already bound, or addr not ours), -EADDRINUSE, -EAGAIN (no
- * ephemeral port free). */
+/* Binds to addr (0 or ours) and port (0: a free ephemeral port of RFC
+ * 6335's dynamic range). 0, -EINVAL (already bound, or addr not ours),
+ * -EADDRINUSE (a socket on the port whose address overlaps - equal, or
+ * either is 0 - unless both set SO_REUSEADDR or both set SO_REUSEPORT:
+ * Linux's udp_lib_lport_inuse), -EAGAIN (no ephemeral port free). */
 int udp_bind(struct udp_sock *u, rte_be32_t addr, rte_be16_t port);
-/* Sets the default destination (binds first if needed). 0 or udp_bind's errors. */
+/* Sets the default destination and takes only its datagrams (binds an
+ * ephemeral port first if needed); a socket bound to 0 gets our address
+ * as its local one (Linux's ip4_datagram_connect). 0 or udp_bind's errors. */
 int udp_connect(struct udp_sock *u, rte_be32_t addr, rte_be16_t port);
+/* setsockopt/getsockopt at SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT (an int,
+ * non-zero on), with Linux's argument rules (socket(7)): set needs optlen
+ * >= sizeof(int) (-EINVAL); get needs *optlen >= 0 (-EINVAL), truncates to
+ * it and sets it to the bytes written. Either may be set before or after
+ * bind; they count at the next bind on the port and at each lookup.
+ * -ENOPROTOOPT for any other option (the caller keeps it elsewhere). */
+int udp_setsockopt(struct udp_sock *u, int level, int optname, const void *optval, socklen_t optlen);
+int udp_getsockopt(const struct udp_sock *u, int level, int optname, void *optval, socklen_t *optlen);
 /* Sends payload (owned; data = the datagram's bytes, may be a chain) to
  * addr:port (addr 0: the connected peer). Binds an ephemeral port first if
  * needed. 0, -EDESTADDRREQ (no destination), -EMSGSIZE (over 65507
  * bytes), -ENETUNREACH, -ENOBUFS (no mbuf for the header), or udp_bind's. */
 int udp_sendto(struct udp_sock *u, struct rte_mbuf *payload, rte_be32_t addr, rte_be16_t port, uint64_t now_ns);
-/* Takes the oldest received datagram (data = payload) and its source, or
- * NULL. */
+/* Takes the oldest received datagram (data = payload; the caller's) and
+ * its source, or NULL. */
 struct rte_mbuf *udp_recv(struct udp_sock *u, rte_be32_t *src_addr, rte_be16_t *src_port);
 /* Takes a pending ICMP error (an errno), or 0. */
 int udp_take_error(struct udp_sock *u);
 void udp_local(const struct udp_sock *u, rte_be32_t *addr, rte_be16_t *port);
 /* 0, or -ENOTCONN. */
 int udp_peer(const struct udp_sock *u, rte_be32_t *addr, rte_be16_t *port);
-/* Frees queued datagrams and the port. */
+/* Frees queued datagrams and u, and takes u (only u) off its port: the
+ * port's other sockets keep receiving; with none left, datagrams to it get
+ * ICMP port unreachable. */
 void udp_close(struct udp_sock *u);
 /* Datagrams waiting in u's receive queue. */
 unsigned udp_recv_queued(const struct udp_sock *u);
-/* Calls fn for every UDP socket of s, by local port (observability: fn
- * only reads). */
+/* Datagrams dropped for u because its receive queue was full (each also
+ * counted in udp_drop_rcvq_full), as Linux's per-socket drops. */
+uint64_t udp_drops(const struct udp_sock *u);
+/* Calls fn for every UDP socket of s, by local port, newest first on a
+ * port (observability: fn only reads). */
 void stack_udp_foreach(struct stack *s, void (*fn)(const struct udp_sock *u, void *ctx), void *ctx);
 /* Calls fn for every ARP cache entry of s (observability): state 0 while
  * the address is being resolved, 1 resolved, 2 static. */

@@ -13,7 +13,10 @@
 #     wrk -c 50 and -c 1000 -d 10s with no socket errors;
 #   memcached -t 2: 10,000 keys set and read back equal;
 #   redis-benchmark and curl under sluice-run against a kernel redis-server
-#     and a kernel nginx in the namespace.
+#     and a kernel nginx in the namespace;
+#   iperf3 -s: two UDP tests back to back (its second socket on the port),
+#     one reversed, one TCP, at 50 Mbit/s with under 5 % lost;
+#   python3 -m http.server (backlog 5): ab -n 5000 -c 50, 0 failed.
 # Needs root. Everything it creates (the namespace, the veth pair, files in
 # its log directory, the processes it starts - stopped by PID) is removed on
 # exit, even on failure. Prints "apps: N passed, N failed" last.
@@ -89,7 +92,7 @@ stop_nginx() { # pid file: graceful stop, then wait for the master (it waits for
 for f in "$RUN" "$BUILD/preload/libsluice-preload.so"; do
     [ -e "$f" ] || { echo "FAIL - $f missing (build first)"; echo "apps: 0 passed, 1 failed"; exit 1; }
 done
-for b in redis-server redis-benchmark redis-cli nginx memcached wrk curl; do
+for b in redis-server redis-benchmark redis-cli nginx memcached wrk curl iperf3 ab; do
     command -v "$b" >/dev/null || { echo "FAIL - $b not installed (scripts/setup.sh)"; echo "apps: 0 passed, 1 failed"; exit 1; }
 done
 if ! ./scripts/net.sh up >"$LOG/net.log" 2>&1; then
@@ -268,6 +271,76 @@ got=$(timeout 120 "$RUN" -- curl -s -m 100 http://10.0.0.1:8081/ten.bin 2>"$LOG/
 [ "$want" = "$got" ]
 result "curl under sluice-run fetching 10 MiB from a kernel nginx: equal SHA-256" $?
 stop_nginx "$LOG/knginx.pid"
+
+# ---- iperf3 -s on Sluice, the client on the kernel ----
+# iperf3's UDP server connects its socket to the client and binds a second
+# one to the same port (both SO_REUSEADDR) for the next client, which it
+# closes once the test's streams are there: two UDP tests back to back on
+# one server, each binding two Sluice sockets to the port (the interposer's
+# debug line per socket made on the stack says so).
+listening() { # pid port: a Sluice TCP listener on port, per sluice-stat --json
+    "$STAT" "$1" --json 2>/dev/null | python3 -c '
+import json, sys
+sys.exit(0 if any(r["state"] == 1 and r["lport"] == int(sys.argv[1]) for r in json.load(sys.stdin)["tcp"]) else 1)' "$2"
+}
+iperf_ok() { # json file, udp|tcp: the test ran and bytes arrived (UDP: under 5 % lost); prints a summary
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except ValueError:
+    print("no JSON")
+    sys.exit(1)
+e = d.get("end", {})
+r = e.get("sum_received") or e.get("sum") or {}
+ok = "error" not in d and r.get("bytes", 0) > 0
+if sys.argv[2] == "udp":
+    ok = ok and r.get("packets", 0) > 0 and r.get("lost_percent", 100) < 5
+print("%s: %d bytes received, %.1f Mbit/s, lost %s %%" % (d.get("error", "ok"), r.get("bytes", 0),
+      r.get("bits_per_second", 0) / 1e6, r.get("lost_percent", "-")))
+sys.exit(0 if ok else 1)
+PY
+}
+"$RUN" --log debug -- iperf3 -s -4 -p 5201 >"$LOG/iperf3-server.log" 2>&1 &
+ip3=$!
+pids+=($ip3)
+retry 30 listening "$ip3" 5201
+result "iperf3 -s under sluice-run listens" $?
+in_peer timeout 60 iperf3 -u -c 10.0.0.2 -b 50M -t 3 --json >"$LOG/iperf3-u1.json" 2>&1
+st=$?
+sum=$(iperf_ok "$LOG/iperf3-u1.json" udp)
+result "iperf3 -u -b 50M -t 3 to Sluice ($sum)" $((st | $?))
+in_peer timeout 60 iperf3 -u -c 10.0.0.2 -b 50M -t 3 --json >"$LOG/iperf3-u2.json" 2>&1
+st=$?
+sum=$(iperf_ok "$LOG/iperf3-u2.json" udp)
+st=$((st | $?))
+bound=$(grep -c 'UDP socket on Sluice (qd [0-9]*), bound to port 5201' "$LOG/iperf3-server.log")
+[ "$bound" -ge 4 ] && ! grep -q 'iperf3: error' "$LOG/iperf3-server.log"
+result "iperf3 -u again on the same server: $bound UDP sockets bound to port 5201 in two tests ($sum)" $((st | $?))
+in_peer timeout 60 iperf3 -u -R -c 10.0.0.2 -b 50M -t 3 --json >"$LOG/iperf3-ur.json" 2>&1
+st=$?
+sum=$(iperf_ok "$LOG/iperf3-ur.json" udp)
+result "iperf3 -u -R -b 50M -t 3 from Sluice ($sum)" $((st | $?))
+in_peer timeout 60 iperf3 -c 10.0.0.2 -t 3 --json >"$LOG/iperf3-tcp.json" 2>&1
+st=$?
+sum=$(iperf_ok "$LOG/iperf3-tcp.json" tcp)
+result "iperf3 TCP -t 3 to Sluice ($sum)" $((st | $?))
+stop_pid "$ip3"
+
+# ---- python3 -m http.server on Sluice (listen backlog 5), ab -c 50 on the kernel ----
+mkdir -p "$LOG/www"
+head -c 4096 /dev/urandom | base64 >"$LOG/www/file.txt"
+(cd "$LOG/www" && exec "$RUN" -- /usr/bin/python3 -m http.server 8000 --bind 0.0.0.0) >"$LOG/httpd.log" 2>&1 &
+httpd=$!
+pids+=($httpd)
+retry 30 in_peer curl -sf -m 2 -o /dev/null http://10.0.0.2:8000/file.txt
+result "python3 -m http.server under sluice-run answers curl from the kernel" $?
+in_peer timeout 300 ab -n 5000 -c 50 http://10.0.0.2:8000/file.txt >"$LOG/ab.txt" 2>&1
+st=$?
+grep -q '^Complete requests: *5000$' "$LOG/ab.txt" && grep -q '^Failed requests: *0$' "$LOG/ab.txt" &&
+    ! grep -q '^Non-2xx responses' "$LOG/ab.txt"
+result "ab -n 5000 -c 50 against python3's http.server: 0 failed, 0 non-2xx ($(grep 'Requests per second' "$LOG/ab.txt" | tr -s ' '))" $((st | $?))
+stop_pid "$httpd"
 
 echo "apps: $passed passed, $failed failed"
 [ "$failed" = 0 ] && { cleanup; rm -rf "$LOG"; trap - EXIT; }

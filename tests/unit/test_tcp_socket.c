@@ -349,8 +349,35 @@ Test(tcp_socket, unknown_socket_options_return_enoprotoopt)
     cr_expect_eq(demi_setsockopt(qd, 4242, SO_REUSEADDR, &v, sizeof(v)), ENOPROTOOPT, "unknown level");
     cr_expect_eq(demi_getsockopt(qd, IPPROTO_TCP, 9999, &v, &len), ENOPROTOOPT);
     cr_assert_eq(demi_socket(&udp, AF_INET, SOCK_DGRAM, 0), 0);
-    cr_expect_eq(demi_setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)), ENOPROTOOPT, "UDP: no option yet");
-    cr_expect_eq(demi_getsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &v, &len), ENOPROTOOPT);
+    cr_expect_eq(demi_setsockopt(udp, SOL_SOCKET, SO_BROADCAST, &v, sizeof(v)), ENOPROTOOPT, "UDP: not this one");
+    cr_expect_eq(demi_setsockopt(udp, IPPROTO_UDP, SO_REUSEADDR, &v, sizeof(v)), ENOPROTOOPT, "UDP: wrong level");
+    cr_expect_eq(demi_getsockopt(udp, SOL_SOCKET, SO_KEEPALIVE, &v, &len), ENOPROTOOPT);
+}
+
+/* demi_setsockopt on a UDP socket reaches the stack: a second bind to the
+ * port succeeds only when both sockets set the option (socket(7)). */
+Test(tcp_socket, udp_reuse_options_reach_the_stack)
+{
+    t_init_null_net();
+    int a, b, c, on = 1, got = 0;
+    socklen_t len = sizeof(got);
+    struct sockaddr_in p = sin4(0, 7100);
+    cr_assert_eq(demi_socket(&a, AF_INET, SOCK_DGRAM, 0), 0);
+    cr_assert_eq(demi_socket(&b, AF_INET, SOCK_DGRAM, 0), 0);
+    cr_assert_eq(demi_socket(&c, AF_INET, SOCK_DGRAM, 0), 0);
+    cr_assert_eq(demi_setsockopt(a, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)), 0);
+    cr_assert_eq(demi_getsockopt(a, SOL_SOCKET, SO_REUSEADDR, &got, &len), 0);
+    cr_expect_eq(got, 1);
+    cr_expect_eq(demi_setsockopt(b, SOL_SOCKET, SO_REUSEADDR, &on, 2), EINVAL, "shorter than an int");
+    cr_assert_eq(demi_bind(a, SA(&p), sizeof(p)), 0);
+    cr_expect_eq(demi_bind(b, SA(&p), sizeof(p)), EADDRINUSE, "b has no SO_REUSEADDR");
+    cr_assert_eq(demi_setsockopt(b, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)), 0);
+    cr_expect_eq(demi_bind(b, SA(&p), sizeof(p)), 0);
+    cr_assert_eq(demi_setsockopt(c, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)), 0);
+    cr_expect_eq(demi_bind(c, SA(&p), sizeof(p)), EADDRINUSE, "SO_REUSEPORT only on c");
+    cr_assert_eq(demi_close(a), 0);
+    cr_assert_eq(demi_close(b), 0);
+    cr_expect_eq(demi_bind(c, SA(&p), sizeof(p)), 0, "the port is free once both are closed");
 }
 
 Test(tcp_socket, known_socket_options_round_trip)
