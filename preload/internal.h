@@ -21,6 +21,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,6 +87,7 @@ struct real_fns {
     int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
     int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
     int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
+    int (*sigaction)(int, const struct sigaction *, struct sigaction *);
     pid_t (*fork)(void);
     ssize_t (*read_chk)(int, void *, size_t, size_t);
     ssize_t (*recv_chk)(int, void *, size_t, size_t, int);
@@ -172,6 +174,9 @@ struct psock {
     struct accepted *aq;     /* completed accepts */
     int aq_head, aq_n, aq_cap;
     bool accept_out, connect_out;
+    /* a connect returned EINPROGRESS or EINTR and no later call has said
+     * how it ended (Linux's sock->state still SS_CONNECTING) */
+    bool conn_unreported;
     uint64_t gen;            /* bumped on every completion (blocking waits) */
     struct ep_item_list ep_items; /* its epoll registrations */
     struct timeval rcvtimeo, sndtimeo;
@@ -401,8 +406,42 @@ uint64_t idle_next(struct idle *st);
 enum idle_step { IDLE_DONE, IDLE_SPIN, IDLE_NAP };
 enum idle_step idle_step(struct idle *st, uint64_t deadline_ns, struct timespec *ts);
 /* Waits (lock held; dropped while sleeping) until ready(s) or the timeout
- * (NULL = none). 0, -EAGAIN on timeout, -EBADF if s was closed meanwhile. */
-int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeval *timeout);
+ * (NULL = none). 0, -EAGAIN on timeout, -EBADF if s was closed meanwhile,
+ * -EINTR when a signal handler ran in this thread meanwhile and the call
+ * does not restart: restartable says whether it restarts after a handler
+ * with SA_RESTART (sig_check). */
+int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeval *timeout, bool restartable);
+/* Whether a call waiting with this timeout (SO_RCVTIMEO or SO_SNDTIMEO)
+ * restarts after an SA_RESTART handler: only without one (signal(7): the
+ * socket calls "unless a timeout has been set on the socket"). */
+static inline bool restarts_with(const struct timeval *timeo)
+{
+    return timeo->tv_sec == 0 && timeo->tv_usec == 0;
+}
+
+/* ---- signals (signals.c) ---- */
+
+/* The signal handlers that ran in this thread, counted when a wait starts. */
+struct sig_watch {
+    unsigned long runs, intr;
+};
+/* Takes the snapshot a wait compares against (sig_check). */
+void sig_watch_start(struct sig_watch *w);
+/* -EINTR when the wait of w must end because a handler ran in this thread
+ * since sig_watch_start: any handler when the call is never restarted
+ * (restartable false: epoll_wait, poll, select and their variants, and
+ * the socket calls with a timeout set), only one installed without
+ * SA_RESTART otherwise; else 0. signal(7), "Interruption of system calls
+ * and library functions by signal handlers". */
+int sig_check(const struct sig_watch *w, bool restartable);
+/* The sigmask of ppoll, pselect and epoll_pwait applies for the whole
+ * call (Linux swaps it in at entry and back at exit): sig_mask_enter sets
+ * this thread's mask to mask (NULL: nothing) and keeps the old one in
+ * saved, 0 or -errno; sig_mask_leave puts it back (errno kept). Take the
+ * sig_watch snapshot before entering: a signal the new mask unblocks is
+ * delivered at once and must interrupt. */
+int sig_mask_enter(const sigset_t *mask, sigset_t *saved);
+void sig_mask_leave(const sigset_t *mask, const sigset_t *saved);
 
 /* Sets errno and returns -1, for `return fail(E)`. */
 int fail(int err);

@@ -10,7 +10,11 @@
  * says so); a write copies what SO_SNDBUF has room for (all of it when
  * blocking), EAGAIN when full; EPIPE (and SIGPIPE unless MSG_NOSIGNAL) once
  * the connection cannot send; a pending error (ECONNRESET, ECONNREFUSED) is
- * reported once by the next call. Errors: -1 and errno.
+ * reported once by the next call. A signal handler that runs while a call
+ * waits ends it as signal(7) says: EINTR, or a restart (keep waiting) after
+ * an SA_RESTART handler unless SO_RCVTIMEO (reads) or SO_SNDTIMEO (writes)
+ * is set; a call that moved bytes before returns their count (ps_block).
+ * Errors: -1 and errno.
  */
 /* Our definitions of pread, sendfile and fcntl must keep their own names
  * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
@@ -219,7 +223,7 @@ static ssize_t do_recv(struct psock *s, int fd, const struct iovec *iov, size_t 
         }
         if (nb)
             return copied > 0 ? (ssize_t)copied : -EAGAIN;
-        rc = ps_block(s, recv_ready, &s->rcvtimeo);
+        rc = ps_block(s, recv_ready, &s->rcvtimeo, restarts_with(&s->rcvtimeo));
         if (rc)
             return copied > 0 ? (ssize_t)copied : rc;
     }
@@ -354,7 +358,7 @@ static ssize_t do_send(struct psock *s, int fd, const struct iovec *iov, size_t 
             if (nb)
                 return -EAGAIN;
         }
-        rc = ps_block(s, send_ready, &s->sndtimeo);
+        rc = ps_block(s, send_ready, &s->sndtimeo, restarts_with(&s->sndtimeo));
         if (rc)
             return sent > 0 ? (ssize_t)sent : rc;
     }
@@ -747,7 +751,7 @@ static ssize_t do_sendfile(int out, int in, off_t *off, size_t count, bool *pass
             unlock();
             return -EAGAIN;
         }
-        rc = ps_block(s, send_ready, &s->sndtimeo);
+        rc = ps_block(s, send_ready, &s->sndtimeo, restarts_with(&s->sndtimeo));
         if (rc) {
             unlock();
             return sent > 0 ? (ssize_t)sent : rc;
