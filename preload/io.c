@@ -223,7 +223,9 @@ static ssize_t do_recv(struct psock *s, int fd, const struct iovec *iov, size_t 
         }
         if (nb)
             return copied > 0 ? (ssize_t)copied : -EAGAIN;
-        rc = ps_block(s, recv_ready, &s->rcvtimeo, restarts_with(&s->rcvtimeo));
+        /* bytes already copied: any handler ends the wait with their count
+         * (Linux's tcp_recvmsg), SA_RESTART or not */
+        rc = ps_block(s, recv_ready, &s->rcvtimeo, copied == 0 && restarts_with(&s->rcvtimeo));
         if (rc)
             return copied > 0 ? (ssize_t)copied : rc;
     }
@@ -358,7 +360,9 @@ static ssize_t do_send(struct psock *s, int fd, const struct iovec *iov, size_t 
             if (nb)
                 return -EAGAIN;
         }
-        rc = ps_block(s, send_ready, &s->sndtimeo, restarts_with(&s->sndtimeo));
+        /* bytes already sent: any handler ends the wait with their count
+         * (Linux's tcp_sendmsg), SA_RESTART or not */
+        rc = ps_block(s, send_ready, &s->sndtimeo, sent == 0 && restarts_with(&s->sndtimeo));
         if (rc)
             return sent > 0 ? (ssize_t)sent : rc;
     }
@@ -751,7 +755,7 @@ static ssize_t do_sendfile(int out, int in, off_t *off, size_t count, bool *pass
             unlock();
             return -EAGAIN;
         }
-        rc = ps_block(s, send_ready, &s->sndtimeo, restarts_with(&s->sndtimeo));
+        rc = ps_block(s, send_ready, &s->sndtimeo, sent == 0 && restarts_with(&s->sndtimeo));
         if (rc) {
             unlock();
             return sent > 0 ? (ssize_t)sent : rc;

@@ -103,6 +103,11 @@ static bool is_handler(const struct sigaction *act)
  * trampoline in what the kernel answered. */
 static void unwrap(struct sigaction *old, const struct sig_slot *slot)
 {
+    /* an SA_RESETHAND handler that ran: the kernel put SIG_DFL back and
+     * kept the flags, our SA_SIGINFO among them */
+    if (old->sa_handler == SIG_DFL && (old->sa_flags & SA_RESETHAND) && (slot->flags & SA_RESETHAND) &&
+        !(slot->flags & SA_SIGINFO))
+        old->sa_flags &= ~SA_SIGINFO;
     if (old->sa_sigaction != trampoline)
         return;
     old->sa_sigaction = (void (*)(int, siginfo_t *, void *))slot->fn;
