@@ -82,10 +82,10 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
     void *fn = __atomic_load_n(&g_slots[sig].fn, __ATOMIC_RELAXED);
     int flags = __atomic_load_n(&g_slots[sig].flags, __ATOMIC_RELAXED);
 
-    __atomic_store_n(&t_sig_runs, t_sig_runs + 1, __ATOMIC_RELAXED);
+    /* one instruction each: a handler nested in this one still counts */
+    __atomic_fetch_add(&t_sig_runs, 1, __ATOMIC_RELAXED);
     if (!(flags & SA_RESTART))
-        __atomic_store_n(&t_sig_intr, t_sig_intr + 1, __ATOMIC_RELAXED);
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        __atomic_fetch_add(&t_sig_intr, 1, __ATOMIC_RELAXED);
     if (fn == NULL || fn == (void *)SIG_DFL || fn == (void *)SIG_IGN)
         return; /* replaced while this one was on its way: nothing to call */
     if (flags & SA_SIGINFO)
