@@ -65,12 +65,10 @@ enum idle_step idle_step(struct idle *st, uint64_t deadline_ns, struct timespec 
 
 int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeval *timeout, bool restartable)
 {
-    struct sig_watch sw;
     struct idle st;
     uint64_t deadline = UINT64_MAX;
     int rc = 0;
 
-    sig_watch_start(&sw);
     idle_init(&st);
     if (timeout != NULL && (timeout->tv_sec != 0 || timeout->tv_usec != 0))
         deadline = st.start_ns + (uint64_t)timeout->tv_sec * 1000000000u + (uint64_t)timeout->tv_usec * 1000u;
@@ -90,7 +88,7 @@ int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeva
             idle_work(&st);
         /* after readiness, as Linux's waits look (inet_csk_wait_for_connect,
          * sk_wait_data): what is there is returned, the signal stays due */
-        rc = sig_check(&sw, restartable);
+        rc = sig_check(sig_call(), restartable);
         if (rc)
             break;
         if (now_ns() >= deadline) {

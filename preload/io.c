@@ -387,6 +387,7 @@ static ssize_t recv_common(int fd, const struct iovec *iov, size_t n, int flags,
     struct psock *s;
     ssize_t rc;
 
+    sig_call_start();
     lock();
     s = g_socks[fd];
     if (s == NULL || s->state != PS_TAKEN) {
@@ -561,6 +562,7 @@ static ssize_t send_common(int fd, const struct iovec *iov, size_t n, int flags,
     struct psock *s;
     ssize_t rc;
 
+    sig_call_start();
     lock();
     s = g_socks[fd];
     if (s == NULL || s->state == PS_KERNEL) {
@@ -707,6 +709,7 @@ static ssize_t do_sendfile(int out, int in, off_t *off, size_t count, bool *pass
     size_t sent = 0;
     int rc;
 
+    sig_call_start();
     lock();
     s = g_socks[out];
     if (s == NULL || s->state != PS_TAKEN) {

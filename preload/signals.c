@@ -273,12 +273,51 @@ PRELOAD_API int siginterrupt(int sig, int flag)
     return sigaction(sig, &act, NULL);
 }
 
+/* ---- the stack's threads ---- */
+
+void sig_block_for_threads(sigset_t *saved)
+{
+    sigset_t all;
+
+    sigfillset(&all);
+    /* the faults stay deliverable: a thread that faults with them blocked
+     * is killed without its handler */
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGTRAP);
+    sigdelset(&all, SIGSYS);
+    pthread_sigmask(SIG_BLOCK, &all, saved);
+}
+
+void sig_unblock_after_threads(const sigset_t *saved)
+{
+    int err = errno;
+
+    pthread_sigmask(SIG_SETMASK, saved, NULL);
+    errno = err;
+}
+
 /* ---- what the waits ask ---- */
 
 void sig_watch_start(struct sig_watch *w)
 {
     w->runs = __atomic_load_n(&t_sig_runs, __ATOMIC_RELAXED);
     w->intr = __atomic_load_n(&t_sig_intr, __ATOMIC_RELAXED);
+}
+
+/* The snapshot of the blocking socket call running in this thread. */
+static __thread struct sig_watch t_call;
+
+void sig_call_start(void)
+{
+    sig_watch_start(&t_call);
+}
+
+const struct sig_watch *sig_call(void)
+{
+    return &t_call;
 }
 
 int sig_check(const struct sig_watch *w, bool restartable)

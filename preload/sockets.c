@@ -199,6 +199,7 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flag
 
     if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
         return fail(EINVAL);
+    sig_call_start();
     lock();
     s = g_socks[fd];
     if (s == NULL || s->state != PS_TAKEN) {
@@ -410,6 +411,7 @@ PRELOAD_API int connect(int fd, const struct sockaddr *addr, socklen_t len)
     ENTER();
     if (t_inside || sock_peek(fd) == NULL)
         return real.connect(fd, addr, len);
+    sig_call_start();
     lock();
     s = g_socks[fd];
     if (s == NULL || s->state == PS_KERNEL || (s->state == PS_CAND && sin_arg_bad(addr, len))) {

@@ -30,6 +30,12 @@ in the peer namespace on the other side.
                                    answers each line with "echo LINE"; SIGTERM
                                    (loop.add_signal_handler) stops it: prints
                                    "asyncio stopped by SIGTERM", exit 0
+  preload_peer.py accept-sigterm PORT
+                                   a blocking accept on 0.0.0.0:PORT with a
+                                   Python SIGTERM handler (signal.signal) that
+                                   prints "stopped by SIGTERM in accept" and
+                                   exits 0: the accept must fail with EINTR
+                                   for the handler to run (PEP 475)
   preload_peer.py line ADDR PORT   connect, send one line, print the answer
 Prints one line; exit 0 on success.
 """
@@ -224,6 +230,21 @@ async def asyncio_serve(port):
     return 0
 
 
+def accept_sigterm(port):
+    def stop(signum, frame):
+        print("preload_peer: stopped by SIGTERM in accept", flush=True)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    listener = socket.socket()
+    listener.bind(("0.0.0.0", port))
+    listener.listen()
+    print("preload_peer: accepting", flush=True)
+    listener.accept()
+    print("preload_peer: accept returned a connection", flush=True)
+    return 1
+
+
 def line(addr, port):
     with socket.create_connection((addr, port), timeout=10) as c:
         c.sendall(b"hello\n")
@@ -235,6 +256,8 @@ def line(addr, port):
 def main(argv):
     if len(argv) == 3 and argv[1] == "asyncio-server":
         return asyncio.run(asyncio_serve(int(argv[2])))
+    if len(argv) == 3 and argv[1] == "accept-sigterm":
+        return accept_sigterm(int(argv[2]))
     if len(argv) == 4 and argv[1] == "line":
         return line(argv[2], int(argv[3]))
     if len(argv) == 3 and argv[1] == "fork-late":

@@ -7,8 +7,8 @@
 # epoll set mixing a pipe and a Sluice socket, and half-close (shutdown
 # SHUT_WR) both ways, and what cannot go through Sluice (a static binary,
 # AF_INET6) being said, signal handlers interrupting blocking calls
-# (signals, compared with the kernel), and an asyncio server stopped by
-# SIGTERM. Needs root: it makes its own
+# (signals, compared with the kernel), and an asyncio server and a
+# blocking accept stopped by SIGTERM. Needs root: it makes its own
 # namespace and veth pair (scripts/net.sh with names of its own) and removes
 # them on exit, even on failure. Prints "preload: N passed, N failed" last.
 set -uo pipefail
@@ -267,6 +267,30 @@ wait "$ap" || st=1
 [ "$ms" -lt 1000 ] || st=1
 grep -q "asyncio stopped by SIGTERM" "$LOG/asyncio.log" || st=1
 result "asyncio server under sluice-run: serves a kernel client, then SIGTERM stops it (exit 0 after ${ms} ms, limit 1000)" $st
+
+# 11b. python3 blocked in accept on a Sluice socket, with a Python-level
+# SIGTERM handler (signal.signal): the accept fails with EINTR, Python runs
+# the handler (PEP 475), the program exits within 1 s. SIGTERM comes as
+# soon as the program says it is accepting: while the first accept starts
+# the stack or while it waits, it must interrupt, and never be taken by a
+# thread of DPDK's.
+st=0
+"$RUN" -- "$PY" "$HELP" accept-sigterm 5008 >"$LOG/accept-sigterm.log" 2>&1 &
+pids+=($!)
+ap=$!
+wait_line "$LOG/accept-sigterm.log" "preload_peer: accepting" 30 || st=1
+t0=$(date +%s%N)
+kill -TERM "$ap"
+for _ in $(seq 100); do kill -0 "$ap" 2>/dev/null || break; sleep 0.01; done
+ms=$((($(date +%s%N) - t0) / 1000000))
+if kill -0 "$ap" 2>/dev/null; then
+    st=1
+    kill -9 "$ap" 2>/dev/null
+fi
+wait "$ap" || st=1
+[ "$ms" -lt 1000 ] || st=1
+grep -q "stopped by SIGTERM in accept" "$LOG/accept-sigterm.log" || st=1
+result "python3 blocked in accept under sluice-run: SIGTERM runs its handler, exit 0 after ${ms} ms (limit 1000)" $st
 
 echo "preload: $passed passed, $failed failed"
 [ "$failed" = 0 ] && rm -rf "$LOG"
