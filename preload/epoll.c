@@ -505,18 +505,16 @@ static int ep_poll_both(int epfd, struct epoll_event *evs, int max, struct idle 
     return k + ours;
 }
 
-/* The wait of every epoll_wait variant on a set with Sluice members.
- * timeout_ns < 0: forever. */
-static int ep_wait(int epfd, struct epoll_event *evs, int max, int64_t timeout_ns, const sigset_t *mask)
+/* The wait of every epoll_wait variant on a set with Sluice members (mask
+ * already applied by the caller). Events, 0 on timeout, or -1: EINTR when
+ * a signal handler ran in this thread (epoll_wait never restarts,
+ * signal(7)), or the kernel's errno. timeout_ns < 0: forever. */
+static int ep_wait_loop(int epfd, struct epoll_event *evs, int max, int64_t timeout_ns, const struct sig_watch *sw)
 {
     struct idle st;
     uint64_t deadline;
     int n, k;
 
-    if (max <= 0)
-        return fail(EINVAL);
-    if (evs == NULL)
-        return fail(EFAULT);
     idle_init(&st);
     deadline = timeout_ns < 0 ? UINT64_MAX : st.start_ns + (uint64_t)timeout_ns;
     for (;;) {
@@ -526,6 +524,9 @@ static int ep_wait(int epfd, struct epoll_event *evs, int max, int64_t timeout_n
                 idle_work(&st); /* the program has something to do again */
             return n;
         }
+        /* events first, then signals, as Linux's ep_poll looks */
+        if (sig_check(sw, false))
+            return fail(EINTR);
         struct timespec ts;
         enum idle_step step = idle_step(&st, deadline, &ts);
         if (step == IDLE_DONE)
@@ -533,12 +534,34 @@ static int ep_wait(int epfd, struct epoll_event *evs, int max, int64_t timeout_n
         if (step == IDLE_SPIN)
             continue;
         if (real.epoll_pwait2 != NULL)
-            k = real.epoll_pwait2(epfd, evs, max, &ts, mask);
+            k = real.epoll_pwait2(epfd, evs, max, &ts, NULL);
         else
-            k = real.epoll_pwait(epfd, evs, max, 1, mask);
+            k = real.epoll_wait(epfd, evs, max, 1);
         if (k != 0)
-            return k; /* kernel events, or -1 (EINTR) */
+            return k; /* kernel events, or -1 (EINTR: a handler ran in the nap) */
     }
+}
+
+/* epoll_wait, epoll_pwait, epoll_pwait2 on a set with Sluice members: mask
+ * (NULL: none) is this thread's signal mask for the whole call, as Linux
+ * sets it. Returns as ep_wait_loop. */
+static int ep_wait(int epfd, struct epoll_event *evs, int max, int64_t timeout_ns, const sigset_t *mask)
+{
+    struct sig_watch sw;
+    sigset_t saved;
+    int rc;
+
+    if (max <= 0)
+        return fail(EINVAL);
+    if (evs == NULL)
+        return fail(EFAULT);
+    sig_watch_start(&sw);
+    rc = sig_mask_enter(mask, &saved);
+    if (rc)
+        return fail(-rc);
+    rc = ep_wait_loop(epfd, evs, max, timeout_ns, &sw);
+    sig_mask_leave(mask, &saved);
+    return rc;
 }
 
 static bool ep_has_ours(int epfd)

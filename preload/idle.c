@@ -2,7 +2,7 @@
  * idle.c - the idle state of the interposer's waiters (when the process
  * last found work, across threads and calls) under the one idle policy of
  * <sluice/idle.h>, and ps_block, the wait of every blocking call on one
- * socket.
+ * socket, which a signal handler interrupts as signal(7) says (sig_check).
  */
 #include <errno.h>
 #include <sched.h>
@@ -63,7 +63,7 @@ enum idle_step idle_step(struct idle *st, uint64_t deadline_ns, struct timespec 
     return IDLE_NAP;
 }
 
-int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeval *timeout)
+int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeval *timeout, bool restartable)
 {
     struct idle st;
     uint64_t deadline = UINT64_MAX;
@@ -86,6 +86,11 @@ int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeva
         }
         if (s->gen != gen)
             idle_work(&st);
+        /* after readiness, as Linux's waits look (inet_csk_wait_for_connect,
+         * sk_wait_data): what is there is returned, the signal stays due */
+        rc = sig_check(sig_call(), restartable);
+        if (rc)
+            break;
         if (now_ns() >= deadline) {
             rc = -EAGAIN;
             break;
@@ -94,6 +99,8 @@ int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeva
         if (nap > 0) {
             unlock();
             struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)nap};
+            /* a handler ends the nap early (EINTR, whatever SA_RESTART
+             * says: nanosleep never restarts); the next turn asks sig_check */
             nanosleep(&ts, NULL);
             g_pstats.waits_slept++;
             lock();

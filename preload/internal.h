@@ -25,6 +25,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +91,7 @@ struct real_fns {
     int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
     int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
     int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
+    int (*sigaction)(int, const struct sigaction *, struct sigaction *);
     pid_t (*fork)(void);
     ssize_t (*read_chk)(int, void *, size_t, size_t);
     ssize_t (*recv_chk)(int, void *, size_t, size_t, int);
@@ -181,6 +183,9 @@ struct psock {
     struct accepted *aq;     /* completed accepts */
     int aq_head, aq_n, aq_cap;
     bool accept_out, connect_out;
+    /* a connect returned EINPROGRESS or EINTR and no later call has said
+     * how it ended (Linux's sock->state still SS_CONNECTING) */
+    bool conn_unreported;
     uint64_t gen;            /* bumped on every completion (blocking waits) */
     struct ep_item_list ep_items; /* its epoll registrations */
     struct timeval rcvtimeo, sndtimeo;
@@ -483,8 +488,61 @@ uint64_t idle_next(struct idle *st);
 enum idle_step { IDLE_DONE, IDLE_SPIN, IDLE_NAP };
 enum idle_step idle_step(struct idle *st, uint64_t deadline_ns, struct timespec *ts);
 /* Waits (lock held; dropped while sleeping) until ready(s) or the timeout
- * (NULL = none). 0, -EAGAIN on timeout, -EBADF if s was closed meanwhile. */
-int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeval *timeout);
+ * (NULL = none). 0, -EAGAIN on timeout, -EBADF if s was closed meanwhile,
+ * -EINTR when a signal handler ran in this thread since the call started
+ * (sig_call_start) and the call does not restart: restartable says whether it restarts after a handler
+ * with SA_RESTART (sig_check). */
+int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeval *timeout, bool restartable);
+/* Whether a call waiting with this timeout (SO_RCVTIMEO or SO_SNDTIMEO)
+ * restarts after an SA_RESTART handler: only without one (signal(7): the
+ * socket calls "unless a timeout has been set on the socket"). */
+static inline bool restarts_with(const struct timeval *timeo)
+{
+    return timeo->tv_sec == 0 && timeo->tv_usec == 0;
+}
+
+/* ---- signals (signals.c) ---- */
+
+/* The signal handlers that ran in this thread, counted when a wait starts. */
+struct sig_watch {
+    unsigned long runs, intr;
+};
+/* Takes the snapshot a wait compares against (sig_check), when the call
+ * starts: a handler that runs while the call is on its way to the wait
+ * (waiting for the lock, starting the stack) interrupts it too, as a
+ * signal that arrives during a Linux system call before it sleeps does. */
+void sig_watch_start(struct sig_watch *w);
+/* The snapshot of the blocking socket call this thread is in (accept,
+ * connect, the reads and writes): sig_call_start at its entry, and
+ * ps_block compares against sig_call(). */
+void sig_call_start(void);
+const struct sig_watch *sig_call(void);
+/* -EINTR when the wait of w must end because a handler ran in this thread
+ * since sig_watch_start: any handler when the call is never restarted
+ * (restartable false: epoll_wait, poll, select and their variants, and
+ * the socket calls with a timeout set), only one installed without
+ * SA_RESTART otherwise; else 0. signal(7), "Interruption of system calls
+ * and library functions by signal handlers". */
+int sig_check(const struct sig_watch *w, bool restartable);
+/* Around the start of the stack (demi_init): the threads DPDK starts then
+ * (eal-intr-thread, telemetry) inherit a mask that blocks every signal but
+ * the faults, so that a signal sent to the process goes to one of the
+ * program's threads, as without the interposer (signal(7): "A
+ * process-directed signal may be delivered to any one of the threads that
+ * does not currently have the signal blocked"); otherwise a program blocked
+ * in accept on a Sluice socket could see its SIGTERM handled in DPDK's
+ * thread and go on waiting. sig_unblock_after_threads puts the caller's
+ * mask back (errno kept). */
+void sig_block_for_threads(sigset_t *saved);
+void sig_unblock_after_threads(const sigset_t *saved);
+/* The sigmask of ppoll, pselect and epoll_pwait applies for the whole
+ * call (Linux swaps it in at entry and back at exit): sig_mask_enter sets
+ * this thread's mask to mask (NULL: nothing) and keeps the old one in
+ * saved, 0 or -errno; sig_mask_leave puts it back (errno kept). Take the
+ * sig_watch snapshot before entering: a signal the new mask unblocks is
+ * delivered at once and must interrupt. */
+int sig_mask_enter(const sigset_t *mask, sigset_t *saved);
+void sig_mask_leave(const sigset_t *mask, const sigset_t *saved);
 
 /* Sets errno and returns -1, for `return fail(E)`. */
 int fail(int err);

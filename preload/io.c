@@ -10,7 +10,11 @@
  * says so); a write copies what SO_SNDBUF has room for (all of it when
  * blocking), EAGAIN when full; EPIPE (and SIGPIPE unless MSG_NOSIGNAL) once
  * the connection cannot send; a pending error (ECONNRESET, ECONNREFUSED) is
- * reported once by the next call. Errors: -1 and errno.
+ * reported once by the next call. A signal handler that runs while a call
+ * waits ends it as signal(7) says: EINTR, or a restart (keep waiting) after
+ * an SA_RESTART handler unless SO_RCVTIMEO (reads) or SO_SNDTIMEO (writes)
+ * is set; a call that moved bytes before returns their count (ps_block).
+ * Errors: -1 and errno.
  */
 /* Our definitions of pread, sendfile and fcntl must keep their own names
  * (glibc redirects them to the *64 names under _FILE_OFFSET_BITS=64, which
@@ -219,7 +223,9 @@ static ssize_t do_recv(struct psock *s, int fd, const struct iovec *iov, size_t 
         }
         if (nb)
             return copied > 0 ? (ssize_t)copied : -EAGAIN;
-        rc = ps_block(s, recv_ready, &s->rcvtimeo);
+        /* bytes already copied: any handler ends the wait with their count
+         * (Linux's tcp_recvmsg), SA_RESTART or not */
+        rc = ps_block(s, recv_ready, &s->rcvtimeo, copied == 0 && restarts_with(&s->rcvtimeo));
         if (rc)
             return copied > 0 ? (ssize_t)copied : rc;
     }
@@ -354,7 +360,9 @@ static ssize_t do_send(struct psock *s, int fd, const struct iovec *iov, size_t 
             if (nb)
                 return -EAGAIN;
         }
-        rc = ps_block(s, send_ready, &s->sndtimeo);
+        /* bytes already sent: any handler ends the wait with their count
+         * (Linux's tcp_sendmsg), SA_RESTART or not */
+        rc = ps_block(s, send_ready, &s->sndtimeo, sent == 0 && restarts_with(&s->sndtimeo));
         if (rc)
             return sent > 0 ? (ssize_t)sent : rc;
     }
@@ -379,6 +387,7 @@ static ssize_t recv_common(int fd, const struct iovec *iov, size_t n, int flags,
     struct psock *s;
     ssize_t rc;
 
+    sig_call_start();
     lock();
     s = g_socks[fd];
     if (s == NULL || s->state != PS_TAKEN) {
@@ -553,6 +562,7 @@ static ssize_t send_common(int fd, const struct iovec *iov, size_t n, int flags,
     struct psock *s;
     ssize_t rc;
 
+    sig_call_start();
     lock();
     s = g_socks[fd];
     if (s == NULL || s->state == PS_KERNEL) {
@@ -699,6 +709,7 @@ static ssize_t do_sendfile(int out, int in, off_t *off, size_t count, bool *pass
     size_t sent = 0;
     int rc;
 
+    sig_call_start();
     lock();
     s = g_socks[out];
     if (s == NULL || s->state != PS_TAKEN) {
@@ -747,7 +758,7 @@ static ssize_t do_sendfile(int out, int in, off_t *off, size_t count, bool *pass
             unlock();
             return -EAGAIN;
         }
-        rc = ps_block(s, send_ready, &s->sndtimeo);
+        rc = ps_block(s, send_ready, &s->sndtimeo, sent == 0 && restarts_with(&s->sndtimeo));
         if (rc) {
             unlock();
             return sent > 0 ? (ssize_t)sent : rc;

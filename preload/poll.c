@@ -72,7 +72,10 @@ static short fd_revents(int fd, short events, enum owner *own)
     return (short)(ps_events(s) & (want | POLLERR | POLLHUP));
 }
 
-static int poll_common(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigset_t *mask)
+/* The wait of poll and ppoll with Sluice members (mask applied by the
+ * caller): the count, 0 on timeout, -1 and errno (EINTR when a handler ran
+ * in this thread: poll never restarts, signal(7)). */
+static int poll_loop(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const struct sig_watch *sw)
 {
     struct pollfd *k = malloc((n ? n : 1) * sizeof(*k));
     enum owner *own = malloc((n ? n : 1) * sizeof(*own));
@@ -118,13 +121,17 @@ static int poll_common(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const s
             idle_work(&st);
             break;
         }
+        if (sig_check(sw, false)) { /* events first, as Linux's do_poll */
+            rc = fail(EINTR);
+            break;
+        }
         struct timespec ts;
         enum idle_step step = idle_step(&st, deadline, &ts);
         if (step == IDLE_DONE)
             break;
         if (step == IDLE_SPIN)
             continue;
-        rc = real.ppoll(k, n, &ts, mask);
+        rc = real.ppoll(k, n, &ts, NULL);
         if (rc < 0)
             break;
         if (rc > 0) {
@@ -137,6 +144,23 @@ static int poll_common(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const s
     free(k);
     free(own);
     errno = err;
+    return rc;
+}
+
+/* poll and ppoll with Sluice members: mask (NULL: none) is this thread's
+ * signal mask for the whole call, as Linux sets it. As poll_loop. */
+static int poll_common(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigset_t *mask)
+{
+    struct sig_watch sw;
+    sigset_t saved;
+    int rc;
+
+    sig_watch_start(&sw);
+    rc = sig_mask_enter(mask, &saved);
+    if (rc)
+        return fail(-rc);
+    rc = poll_loop(fds, n, timeout_ns, &sw);
+    sig_mask_leave(mask, &saved);
     return rc;
 }
 
@@ -171,11 +195,23 @@ static bool select_has_ours(int nfds, fd_set *r, fd_set *w, fd_set *x)
     return false;
 }
 
+/* The time from now to deadline (ns; -1 when none), what select writes back. */
+static int64_t select_left(uint64_t deadline)
+{
+    uint64_t now = now_ns();
+
+    return deadline == UINT64_MAX ? -1 : now >= deadline ? 0 : (int64_t)(deadline - now);
+}
+
 #define SEL_IN (EPOLLIN | EPOLLRDNORM | EPOLLRDBAND | EPOLLHUP | EPOLLERR)
 #define SEL_OUT (EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND | EPOLLERR)
 
-static int select_common(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_ns, const sigset_t *mask,
-                         int64_t *left_ns)
+/* The wait of select and pselect with Sluice members (mask applied by the
+ * caller): the count, 0 on timeout, -1 and errno (EINTR when a handler ran
+ * in this thread: select never restarts, signal(7)); *left_ns the time not
+ * waited. */
+static int select_loop(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_ns, const struct sig_watch *sw,
+                       int64_t *left_ns)
 {
     fd_set kr, kw, kx, orr, ow, ox, our_r, our_w;
     struct idle st;
@@ -242,6 +278,11 @@ static int select_common(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t time
             idle_work(&st);
             break;
         }
+        if (sig_check(sw, false)) { /* events first, as Linux's do_select */
+            rc = -1;
+            errno = EINTR;
+            break;
+        }
         struct timespec ts;
         enum idle_step step = idle_step(&st, deadline, &ts);
         if (step == IDLE_DONE) {
@@ -259,11 +300,18 @@ static int select_common(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t time
                 FD_CLR(fd, &kw);
                 FD_CLR(fd, &kx);
             }
-        rc = real.pselect(nfds, r ? &kr : NULL, w ? &kw : NULL, x ? &kx : NULL, &ts, mask);
+        rc = real.pselect(nfds, r ? &kr : NULL, w ? &kw : NULL, x ? &kx : NULL, &ts, NULL);
         if (rc < 0)
-            return -1;
+            break; /* EINTR: a handler ran in the nap */
         if (rc > 0)
             break;
+    }
+    if (rc < 0) {
+        /* Linux leaves the sets as given on an error; the time left is
+         * written back even for EINTR */
+        if (left_ns != NULL)
+            *left_ns = select_left(deadline);
+        return -1;
     }
     if (r)
         *r = kr;
@@ -271,16 +319,33 @@ static int select_common(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t time
         *w = kw;
     if (x)
         *x = kx;
-    if (left_ns != NULL) {
-        uint64_t now = now_ns();
-        *left_ns = deadline == UINT64_MAX ? -1 : now >= deadline ? 0 : (int64_t)(deadline - now);
-    }
+    if (left_ns != NULL)
+        *left_ns = select_left(deadline);
+    return rc;
+}
+
+/* select and pselect with Sluice members: mask (NULL: none) is this
+ * thread's signal mask for the whole call, as Linux sets it. As
+ * select_loop. */
+static int select_common(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_ns, const sigset_t *mask,
+                         int64_t *left_ns)
+{
+    struct sig_watch sw;
+    sigset_t saved;
+    int rc;
+
+    sig_watch_start(&sw);
+    rc = sig_mask_enter(mask, &saved);
+    if (rc)
+        return fail(-rc);
+    rc = select_loop(nfds, r, w, x, timeout_ns, &sw, left_ns);
+    sig_mask_leave(mask, &saved);
     return rc;
 }
 
 PRELOAD_API int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 {
-    int64_t left;
+    int64_t left = -1;
     int rc;
 
     ENTER();

@@ -199,9 +199,12 @@ static int ensure_started(void)
     if (init_failed)
         return -ENETDOWN;
     restore_env();
+    sigset_t saved;
+    sig_block_for_threads(&saved);
     t_inside++;
     rc = demi_init(NULL);
     t_inside--;
+    sig_unblock_after_threads(&saved);
     if (rc != 0 && rc != EEXIST) {
         init_failed = true;
         plog(PLOG_ERROR, "Sluice did not start (demi_init: %s); the lines above say why", strerror(rc));

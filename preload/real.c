@@ -42,7 +42,7 @@ static const struct sym syms[] = {
     S("epoll_create1", epoll_create1, true), S("epoll_ctl", epoll_ctl, true),
     S("epoll_wait", epoll_wait, true), S("epoll_pwait", epoll_pwait, true),
     S("epoll_pwait2", epoll_pwait2, false), S("poll", poll, true), S("ppoll", ppoll, true),
-    S("select", select, true), S("pselect", pselect, true), S("fork", fork, true),
+    S("select", select, true), S("pselect", pselect, true), S("sigaction", sigaction, true), S("fork", fork, true),
     S("__read_chk", read_chk, false), S("__recv_chk", recv_chk, false),
     S("__recvfrom_chk", recvfrom_chk, false),
     S("execve", execve, true), S("execv", execv, true), S("execvp", execvp, true),

@@ -217,6 +217,7 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flag
 
     if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
         return fail(EINVAL);
+    sig_call_start();
     lock();
     s = g_socks[fd];
     if (s == NULL || s->state != PS_TAKEN) {
@@ -242,7 +243,7 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flag
             unlock();
             return fail(EAGAIN);
         }
-        rc = ps_block(s, accept_ready, &s->rcvtimeo);
+        rc = ps_block(s, accept_ready, &s->rcvtimeo, restarts_with(&s->rcvtimeo));
         if (rc) {
             unlock();
             return fail(-rc);
@@ -322,19 +323,56 @@ static bool connect_done(struct psock *s)
     return s->conn != CS_CONNECTING;
 }
 
-static int tcp_connect(struct psock *s, int fd, const struct sockaddr_in *to)
+/* Waits for the connect of blocking socket s to end (lock held), as
+ * Linux's __inet_stream_connect: 0 connected, -errno failed; on
+ * SO_SNDTIMEO's expiry -EINPROGRESS for the call that started it (first)
+ * and -EALREADY for a later one; -EINTR when a signal handler interrupts
+ * (the connection goes on, signal(7): connect restarts after SA_RESTART
+ * unless SO_SNDTIMEO is set). Then the program has not been told. */
+static int connect_wait(struct psock *s, bool first)
+{
+    int rc;
+
+    progress();
+    if (s->conn == CS_CONNECTING) {
+        rc = ps_block(s, connect_done, &s->sndtimeo, restarts_with(&s->sndtimeo));
+        if (rc == -EAGAIN || rc == -EINTR) {
+            s->conn_unreported = true;
+            return rc == -EINTR ? -EINTR : first ? -EINPROGRESS : -EALREADY;
+        }
+        if (rc)
+            return rc;
+    }
+    s->conn_unreported = false;
+    if (s->conn == CS_CONNECTED)
+        return 0;
+    rc = s->so_error ? s->so_error : ECONNREFUSED;
+    s->so_error = 0;
+    return -rc;
+}
+
+static int tcp_connect(struct psock *s, const struct sockaddr_in *to)
 {
     demi_qtoken_t qt;
     int rc;
 
     switch (s->conn) {
     case CS_CONNECTED:
+        if (s->conn_unreported) {
+            /* Linux: the first connect after one that returned EINPROGRESS
+             * or EINTR says 0 (SS_CONNECTING becomes SS_CONNECTED), the next
+             * EISCONN */
+            s->conn_unreported = false;
+            return 0;
+        }
         return -EISCONN;
     case CS_CONNECTING:
-        return -EALREADY;
+        /* Linux: a blocking socket waits again; a non-blocking one says so */
+        return s->nonblock ? -EALREADY : connect_wait(s, false);
     case CS_LISTEN:
         return -EISCONN; /* Linux: a listener is not in CLOSE */
     case CS_FAILED:
+        s->conn_unreported = false;
         rc = s->so_error ? s->so_error : ECONNABORTED;
         s->so_error = 0;
         return -rc;
@@ -355,22 +393,11 @@ static int tcp_connect(struct psock *s, int fd, const struct sockaddr_in *to)
     s->has_peer = true;
     /* Linux answers a non-blocking connect EINPROGRESS even when the
      * answer is already there (poll and SO_ERROR then tell) */
-    if (s->nonblock)
+    if (s->nonblock) {
+        s->conn_unreported = true;
         return -EINPROGRESS;
-    progress();
-    if (s->conn == CS_CONNECTING) {
-        rc = ps_block(s, connect_done, &s->sndtimeo);
-        if (rc == -EAGAIN)
-            return -EINPROGRESS; /* Linux: a blocking connect timed out by SO_SNDTIMEO */
-        if (rc)
-            return rc;
     }
-    (void)fd;
-    if (s->conn == CS_CONNECTED)
-        return 0;
-    rc = s->so_error ? s->so_error : ECONNREFUSED;
-    s->so_error = 0;
-    return -rc;
+    return connect_wait(s, true);
 }
 
 static int udp_connect(struct psock *s, const struct sockaddr_in *to)
@@ -402,6 +429,7 @@ PRELOAD_API int connect(int fd, const struct sockaddr *addr, socklen_t len)
     ENTER();
     if (t_inside || sock_peek(fd) == NULL)
         return real.connect(fd, addr, len);
+    sig_call_start();
     lock();
     s = g_socks[fd];
     if (s == NULL || s->state == PS_KERNEL || (s->state == PS_CAND && sin_arg_bad(addr, len))) {
@@ -433,7 +461,7 @@ PRELOAD_API int connect(int fd, const struct sockaddr *addr, socklen_t len)
         unlock();
         return rc > 0 ? real.connect(fd, addr, len) : fail(-rc);
     }
-    rc = s->type == SOCK_STREAM ? tcp_connect(s, fd, &to) : udp_connect(s, &to);
+    rc = s->type == SOCK_STREAM ? tcp_connect(s, &to) : udp_connect(s, &to);
     unlock();
     return rc ? fail(-rc) : 0;
 }

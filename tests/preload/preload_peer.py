@@ -25,8 +25,22 @@ in the peer namespace on the other side.
                                    TCP_NODELAY, when given), shutdown(SHUT_WR),
                                    read the answer to end of stream and check it
                                    is the SHA-256 of what was sent
+  preload_peer.py asyncio-server PORT
+                                   an asyncio TCP server on 0.0.0.0:PORT that
+                                   answers each line with "echo LINE"; SIGTERM
+                                   (loop.add_signal_handler) stops it: prints
+                                   "asyncio stopped by SIGTERM", exit 0
+  preload_peer.py accept-sigterm PORT
+                                   a blocking accept on 0.0.0.0:PORT with a
+                                   Python SIGTERM handler (signal.signal) that
+                                   prints "stopped by SIGTERM in accept" and
+                                   exits 0: the accept must fail with EINTR
+                                   for the handler to run (PEP 475)
+  preload_peer.py line ADDR PORT   connect, send one line, print the answer
 Prints one line; exit 0 on success.
 """
+import asyncio
+import signal
 import hashlib
 import os
 import select
@@ -196,7 +210,56 @@ def halfclose_client(addr, port, nbytes, piece=0):
     return 0
 
 
+async def asyncio_serve(port):
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+    # a SIGTERM sent twice (timeout(1) also signals its process group) is one stop
+    loop.add_signal_handler(signal.SIGTERM, lambda: stop.done() or stop.set_result(None))
+
+    async def answer(reader, writer):
+        line = await reader.readline()
+        writer.write(b"echo " + line)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "0.0.0.0", port)
+    print("preload_peer: asyncio serving", flush=True)
+    async with server:
+        await stop
+    print("preload_peer: asyncio stopped by SIGTERM", flush=True)
+    return 0
+
+
+def accept_sigterm(port):
+    def stop(signum, frame):
+        print("preload_peer: stopped by SIGTERM in accept", flush=True)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    listener = socket.socket()
+    listener.bind(("0.0.0.0", port))
+    listener.listen()
+    print("preload_peer: accepting", flush=True)
+    listener.accept()
+    print("preload_peer: accept returned a connection", flush=True)
+    return 1
+
+
+def line(addr, port):
+    with socket.create_connection((addr, port), timeout=10) as c:
+        c.sendall(b"hello\n")
+        got = c.makefile("rb").readline()
+    print(f"preload_peer: answer {got!r}", flush=True)
+    return 0 if got == b"echo hello\n" else 1
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == "asyncio-server":
+        return asyncio.run(asyncio_serve(int(argv[2])))
+    if len(argv) == 3 and argv[1] == "accept-sigterm":
+        return accept_sigterm(int(argv[2]))
+    if len(argv) == 4 and argv[1] == "line":
+        return line(argv[2], int(argv[3]))
     if len(argv) == 3 and argv[1] == "fork-late":
         return fork_late(int(argv[2]))
     if len(argv) == 3 and argv[1] == "fork-early":
