@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 bool eal_hugepages_free(long min_free)
 {
@@ -14,9 +15,14 @@ bool eal_hugepages_free(long min_free)
 
     if (f == NULL)
         return false;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strstr(line, " hugetlbfs ") != NULL)
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char dev[128], dir[256], type[64];
+        /* a mount this process may create its page files in (a server
+         * that never was root, e.g. postgres, may not) */
+        if (sscanf(line, "%127s %255s %63s", dev, dir, type) == 3 && strcmp(type, "hugetlbfs") == 0 &&
+            access(dir, W_OK) == 0)
             mounted = true;
+    }
     fclose(f);
     f = fopen("/proc/meminfo", "r");
     if (f == NULL)

@@ -9,7 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* True when a hugetlbfs is mounted (/proc/mounts) and more than min_free
+/* True when a hugetlbfs this process may write in is mounted (/proc/mounts)
+ * and more than min_free
  * hugepages are free (/proc/meminfo HugePages_Free); false when either
  * file cannot be read. */
 bool eal_hugepages_free(long min_free);

@@ -423,3 +423,49 @@ PRELOAD_API int execle(const char *path, const char *arg, ...)
     va_end(ap);
     return rc ? fail(-rc) : execve(path, argv, envp);
 }
+
+/* ---- privileges ---- */
+
+/* A root process about to become another user, having made an AF_INET
+ * socket already (it means to use the network), starts the stack first:
+ * the device needs root to open, and once open it serves the process (and
+ * the workers it forks) under any user. mosquitto switches to its user
+ * before it binds its listeners; nginx and apache bind first, and start
+ * the stack at bind. */
+static void before_uid_change(uid_t to)
+{
+    if (g_fam == NULL || g_started || to == 0 || to == (uid_t)-1 || geteuid() != 0 || !g_inet_seen || t_inside)
+        return;
+    lock();
+    if (ps_start_stack() == 0)
+        plog(PLOG_INFO, "started Sluice before this process becomes uid %u", (unsigned)to);
+    unlock();
+}
+
+PRELOAD_API int setuid(uid_t uid)
+{
+    ENTER();
+    before_uid_change(uid);
+    return real.setuid(uid);
+}
+
+PRELOAD_API int seteuid(uid_t euid)
+{
+    ENTER();
+    before_uid_change(euid);
+    return real.seteuid(euid);
+}
+
+PRELOAD_API int setreuid(uid_t ruid, uid_t euid)
+{
+    ENTER();
+    before_uid_change(euid != (uid_t)-1 ? euid : ruid);
+    return real.setreuid(ruid, euid);
+}
+
+PRELOAD_API int setresuid(uid_t ruid, uid_t euid, uid_t suid)
+{
+    ENTER();
+    before_uid_change(euid != (uid_t)-1 ? euid : ruid);
+    return real.setresuid(ruid, euid, suid);
+}

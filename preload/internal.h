@@ -101,6 +101,10 @@ struct real_fns {
     int (*execvp)(const char *, char *const[]);
     int (*execvpe)(const char *, char *const[], char *const[]);
     int (*fexecve)(int, char *const[], char *const[]);
+    int (*setuid)(uid_t);
+    int (*seteuid)(uid_t);
+    int (*setreuid)(uid_t, uid_t);
+    int (*setresuid)(uid_t, uid_t, uid_t);
 };
 
 extern struct real_fns real;
@@ -395,6 +399,11 @@ void fd_forget(int fd);
 void ps_unref(struct psock *s);
 /* One name of e is gone (lock held): the last frees it. */
 void ep_unref(struct epset *e);
+
+/* Starts the family's stack now (lock held), once: 0 or -errno (logged). */
+int ps_start_stack(void);
+/* Whether this process ever made an AF_INET TCP or UDP socket. */
+extern bool g_inet_seen;
 
 /* Decides a candidate (lock held): 1 taken, 0 kernel, -errno. */
 int ps_decide(struct psock *s, int fd, uint32_t addr, uint16_t port);

@@ -30,6 +30,7 @@ void push_sga_free(demi_sgarray_t *sga)
 }
 
 static bool init_failed;
+bool g_inet_seen;
 
 
 struct psock *ps_new(int type, bool nonblock)
@@ -184,7 +185,7 @@ static void say_user(void)
     plog(PLOG_ERROR, "this process runs as user %s (uid %u), and Sluice's network device needs root: a server "
                      "that switches user (nginx's 'user', apache's 'User', mosquitto's 'user') starts Sluice when "
                      "it binds or listens as root and its workers inherit it; one that binds after switching, or "
-                     "never was root, needs CAP_NET_RAW and access to the hugepages",
+                     "never was root, needs CAP_NET_RAW and CAP_NET_ADMIN (e.g. setpriv --ambient-caps +net_raw,+net_admin)",
          res != NULL ? res->pw_name : "?", (unsigned)uid);
 }
 
@@ -220,6 +221,22 @@ static int ensure_started(void)
         atexit(stats_at_exit);
     atexit(linger_at_exit);
     return 0;
+}
+
+int ps_start_stack(void)
+{
+    int rc = ensure_started(), qd;
+
+    if (rc)
+        return rc;
+    /* the device opens with the stack's first socket: open one now, while
+     * the process may still open the device */
+    t_inside++;
+    rc = demi_socket(&qd, AF_INET, SOCK_DGRAM, 0);
+    if (rc == 0)
+        demi_close(qd);
+    t_inside--;
+    return -rc;
 }
 
 /* The kernel does what was recorded (TCP not available on the stack yet). */

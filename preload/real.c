@@ -46,7 +46,8 @@ static const struct sym syms[] = {
     S("__read_chk", read_chk, false), S("__recv_chk", recv_chk, false),
     S("__recvfrom_chk", recvfrom_chk, false),
     S("execve", execve, true), S("execv", execv, true), S("execvp", execvp, true),
-    S("execvpe", execvpe, true), S("fexecve", fexecve, true),
+    S("execvpe", execvpe, true), S("fexecve", fexecve, true), S("setuid", setuid, true),
+    S("seteuid", seteuid, true), S("setreuid", setreuid, true), S("setresuid", setresuid, true),
 };
 
 void real_resolve(void)

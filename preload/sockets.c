@@ -92,6 +92,7 @@ PRELOAD_API int socket(int domain, int type, int protocol)
     struct psock *s = ps_new(base, (type & SOCK_NONBLOCK) != 0);
     if (s != NULL)
         fd_set_sock(fd, s);
+    g_inet_seen = true;
     unlock();
     return fd;
 }

@@ -7,7 +7,8 @@ set -euo pipefail
 PACKAGES=(gcc pkg-config meson ninja-build libdpdk-dev libcriterion-dev libyaml-dev libpcap-dev
           clang-14 libclang-rt-14-dev iproute2 ethtool iputils-ping python3 libsodium-dev
           python3-scapy tcpdump vde2 redis-server redis-tools nginx-light memcached wrk curl
-          sockperf iperf3 apache2-utils python3-matplotlib scdoc man-db)
+          sockperf iperf3 apache2-utils python3-matplotlib scdoc man-db
+          apache2 postgresql mosquitto mosquitto-clients socat)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -19,8 +20,18 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
     fi
     echo "setup: installing ${missing[*]}"
+    # The servers (apache2, postgresql, mosquitto...) are for the tests,
+    # which start them by PID in namespaces of their own: Debian's packages
+    # must not start them as services on this machine's network on install.
+    own_policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
+    fi
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    rc=0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+    [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d
+    [ "$rc" = 0 ] || exit "$rc"
 fi
 
 # Hugepages: 512 x 2 MiB, and a hugetlbfs mount. Failure is not fatal.
