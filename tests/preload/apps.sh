@@ -9,8 +9,15 @@
 #     order their requests arrived (tests/preload/redis_blpop.py);
 #   sluice-stat on that redis-server under load: its connections, counters,
 #     --json, a 10 s capture read back by tcpdump;
-#   nginx (master, 1 worker, daemon): a 100 MiB file with an equal SHA-256,
-#     wrk -c 50 and -c 1000 -d 10s with no socket errors;
+#   the servers run with the process settings Debian ships (only the listen
+#   address and the paths of pid, log and data files changed):
+#   nginx (user www-data, worker_processes auto, daemon): a 100 MiB file
+#     with an equal SHA-256, wrk -c 200 and -c 1000 -d 10s with no socket
+#     errors, a worker killed with SIGKILL during wrk and respawned;
+#   apache2 (User www-data) with mpm_event and mpm_prefork: ab -n 20000 -c 50;
+#   postgres 15 under user postgres: pgbench -T 20 -c 8 -j 2, 0 failed;
+#   socat TCP-LISTEN,fork EXEC:cat: 100 connections echoed byte-exact;
+#   mosquitto (user mosquitto): 1,000 messages published and received equal;
 #   memcached -t 2: 10,000 keys set and read back equal;
 #   redis-benchmark and curl under sluice-run against a kernel redis-server
 #     and a kernel nginx in the namespace;
@@ -196,22 +203,26 @@ in_peer redis-cli -h 10.0.0.2 shutdown nosave >/dev/null 2>&1
 for _ in $(seq 50); do kill -0 "$redis" 2>/dev/null || break; sleep 0.2; done
 stop_pid "$redis"
 
-# ---- nginx on Sluice (master, one worker, daemon), curl and wrk on the kernel ----
+# ---- nginx on Sluice as Debian ships it (user www-data; worker_processes
+# auto: a worker per core; daemon), curl and wrk on the kernel ----
+# The master binds its listeners as root, which starts the stack; it
+# daemonizes (the first process exits) and forks its workers, which switch
+# to www-data: one stack for the whole family, every worker serving the
+# listeners they inherited (docs/preload.md "Process families").
 mkdir -p "$LOG/html" "$LOG/ngx"
+chmod 755 "$LOG" "$LOG/html" # www-data reads the files
 head -c $((100 * 1024 * 1024)) /dev/urandom >"$LOG/html/big.bin"
 echo "hello from nginx on Sluice" >"$LOG/html/index.html"
+chmod 644 "$LOG/html/big.bin" "$LOG/html/index.html"
 cat >"$LOG/nginx.conf" <<CONF
-user root;
-worker_processes 1;
-daemon on;
-master_process on;
+user www-data;
+worker_processes auto;
 pid $LOG/nginx.pid;
 error_log $LOG/nginx-error.log warn;
-events { worker_connections 1024; }
+events { worker_connections 768; }
 http {
     access_log off;
     sendfile on;
-    keepalive_requests 1000000;
     client_body_temp_path $LOG/ngx/body;
     proxy_temp_path $LOG/ngx/proxy;
     fastcgi_temp_path $LOG/ngx/fastcgi;
@@ -223,20 +234,159 @@ CONF
 pidfiles+=("$LOG/nginx.pid")
 "$RUN" -- nginx -c "$LOG/nginx.conf" -p "$LOG/ngx" >"$LOG/nginx-start.log" 2>&1
 retry 30 in_peer curl -sf -m 2 -o /dev/null http://10.0.0.2:8080/index.html
-result "nginx (master + 1 worker, daemon) under sluice-run answers curl from the kernel" $?
+st=$?
+workers() { [ -s "$LOG/nginx.pid" ] && ps -o pid= -o user= --ppid "$(cat "$LOG/nginx.pid")" | awk '$2 == "www-data" {print $1}' | sort; }
+nw=$(workers | wc -l)
+[ "$nw" = "$(nproc)" ]
+result "nginx (user www-data, worker_processes auto: $nw workers as www-data, daemon) under sluice-run answers curl from the kernel" $((st | $?))
 want=$(sha256sum <"$LOG/html/big.bin" | cut -d' ' -f1)
 got=$(in_peer curl -s -m 120 http://10.0.0.2:8080/big.bin | sha256sum | cut -d' ' -f1)
 [ "$want" = "$got" ]
 result "a 100 MiB file through nginx on Sluice: equal SHA-256" $?
-in_peer timeout 60 wrk -c 50 -t 2 -d 10s http://10.0.0.2:8080/index.html >"$LOG/wrk.txt" 2>&1
+in_peer timeout 60 wrk -c 200 -t 2 -d 10s http://10.0.0.2:8080/index.html >"$LOG/wrk.txt" 2>&1
 st=$?
 ! grep -q 'Socket errors' "$LOG/wrk.txt" && ! grep -q 'Non-2xx' "$LOG/wrk.txt" && grep -q 'Requests/sec' "$LOG/wrk.txt"
-result "wrk -c 50 -d 10s: no socket errors ($(grep 'Requests/sec' "$LOG/wrk.txt" | tr -s ' '))" $((st | $?))
+result "wrk -c 200 -d 10s: no socket errors ($(grep 'Requests/sec' "$LOG/wrk.txt" | tr -s ' '))" $((st | $?))
 in_peer timeout 60 wrk -c 1000 -t 2 -d 10s http://10.0.0.2:8080/index.html >"$LOG/wrk1000.txt" 2>&1
 st=$?
 ! grep -q 'Socket errors' "$LOG/wrk1000.txt" && ! grep -q 'Non-2xx' "$LOG/wrk1000.txt" && grep -q 'Requests/sec' "$LOG/wrk1000.txt"
 result "wrk -c 1000 -d 10s: no socket errors ($(grep 'Requests/sec' "$LOG/wrk1000.txt" | tr -s ' '))" $((st | $?))
+# SIGKILL to a worker in the middle of a wrk run: nginx's master starts
+# another, the run goes on; only the killed worker's connections may fail
+# (at most one error each: wrk reconnects).
+estab_8080_ge() { [ "$(in_peer ss -Htn state established '( dport = :8080 )' | wc -l)" -ge "$1" ]; }
+in_peer timeout 60 wrk -c 200 -t 2 -d 10s http://10.0.0.2:8080/index.html >"$LOG/wrk-kill.txt" 2>&1 &
+wk=$!
+retry 10 estab_8080_ge 150
+before=$(workers)
+victim=$(echo "$before" | head -n1)
+kill -9 "$victim"
+respawned() { w=$(workers); [ "$(echo "$w" | wc -l)" = "$nw" ] && ! echo "$w" | grep -qx "$victim"; }
+retry 10 respawned
+st=$?
+wait "$wk"
+st=$((st | $?))
+errs=$(sed -n 's/.*Socket errors: connect \([0-9]*\), read \([0-9]*\), write \([0-9]*\), timeout \([0-9]*\).*/\1 \2 \3 \4/p' "$LOG/wrk-kill.txt" |
+    awk '{print $1 + $2 + $3 + $4}')
+reqs=$(awk '/requests in/ {print $1}' "$LOG/wrk-kill.txt")
+[ "${errs:-0}" -le 200 ] && [ "${reqs:-0}" -ge 10000 ] && in_peer curl -sf -m 2 -o /dev/null http://10.0.0.2:8080/index.html
+result "SIGKILL to worker $victim during wrk -c 200: the master respawned it, ${reqs:-0} requests, ${errs:-0} socket errors (at most the killed worker's 200), serving after" $((st | $?))
 stop_nginx "$LOG/nginx.pid"
+
+# ---- apache2 on Sluice as Debian ships it (/etc/apache2 copied: User
+# www-data, mpm_event, then mpm_prefork; only Listen changed), ab on the
+# kernel ----
+apache_run() { # mpm: starts apache2 with that MPM, runs ab -n 20000 -c 50, stops it
+    local conf="$LOG/apache2-$1" pidf="$LOG/apache2-$1.run/apache2.pid" p st
+    rm -rf "$conf"
+    cp -a /etc/apache2 "$conf"
+    sed -i 's/^Listen 80$/Listen 10.0.0.2:8081/' "$conf/ports.conf"
+    sed -i 's/<VirtualHost \*:80>/<VirtualHost *:8081>/' "$conf/sites-enabled/000-default.conf"
+    rm -f "$conf"/mods-enabled/mpm_*
+    ln -s "../mods-available/mpm_$1.load" "$conf/mods-enabled/"
+    ln -s "../mods-available/mpm_$1.conf" "$conf/mods-enabled/"
+    mkdir -p "$LOG/apache2-$1.run" "$LOG/apache2-$1.lock" "$LOG/apache2-$1.log"
+    pidfiles+=("$pidf")
+    env APACHE_RUN_USER=www-data APACHE_RUN_GROUP=www-data APACHE_PID_FILE="$pidf" \
+        APACHE_RUN_DIR="$LOG/apache2-$1.run" APACHE_LOCK_DIR="$LOG/apache2-$1.lock" \
+        APACHE_LOG_DIR="$LOG/apache2-$1.log" LANG=C \
+        "$RUN" -- apache2 -d "$conf" -f "$conf/apache2.conf" -k start >"$LOG/apache2-$1.start" 2>&1
+    retry 30 in_peer curl -sf -m 2 -o /dev/null http://10.0.0.2:8081/
+    st=$?
+    in_peer timeout 300 ab -n 20000 -c 50 http://10.0.0.2:8081/ >"$LOG/ab-apache2-$1.txt" 2>&1
+    st=$((st | $?))
+    grep -q '^Complete requests: *20000$' "$LOG/ab-apache2-$1.txt" && grep -q '^Failed requests: *0$' "$LOG/ab-apache2-$1.txt" &&
+        ! grep -q '^Non-2xx responses' "$LOG/ab-apache2-$1.txt"
+    st=$((st | $?))
+    local kids
+    kids=$(ps -o user= --ppid "$(cat "$pidf" 2>/dev/null || echo 1)" | grep -c www-data)
+    [ "$kids" -ge 1 ]
+    result "apache2 (mpm_$1, $kids children as www-data) under sluice-run: ab -n 20000 -c 50, 0 failed ($(grep 'Requests per second' "$LOG/ab-apache2-$1.txt" | tr -s ' '))" $((st | $?))
+    p=$(cat "$pidf" 2>/dev/null)
+    [ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+    for _ in $(seq 100); do [ -n "$p" ] && kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+}
+apache_run event
+apache_run prefork
+
+# ---- PostgreSQL 15 on Sluice under its own user, pgbench on the kernel ----
+# postgres never runs as root: it gets the two capabilities the device
+# needs (af_packet: CAP_NET_RAW to open, CAP_NET_ADMIN to bring it up),
+# and nothing else. The postmaster forks a backend per connection, each
+# serving the socket it inherited.
+PGBIN=/usr/lib/postgresql/15/bin
+mkdir -p "$LOG/pg"
+chown postgres:postgres "$LOG/pg"
+runuser -u postgres -- "$PGBIN/initdb" -D "$LOG/pg/data" -U postgres --auth=trust >"$LOG/pg-initdb.log" 2>&1
+st=$?
+cat >>"$LOG/pg/data/postgresql.conf" <<PGC
+listen_addresses = '10.0.0.2'
+port = 5433
+unix_socket_directories = '$LOG/pg'
+PGC
+echo "host all all 10.0.0.0/24 trust" >>"$LOG/pg/data/pg_hba.conf"
+setpriv --reuid=postgres --regid=postgres --init-groups --inh-caps=+net_raw,+net_admin \
+    --ambient-caps=+net_raw,+net_admin -- "$RUN" -- "$PGBIN/postgres" -D "$LOG/pg/data" >"$LOG/pg.log" 2>&1 &
+pg=$!
+pids+=($pg)
+retry 30 in_peer "$PGBIN/psql" -h 10.0.0.2 -p 5433 -U postgres -c 'select 1' postgres
+st=$((st | $?))
+in_peer timeout 120 "$PGBIN/pgbench" -h 10.0.0.2 -p 5433 -U postgres -i -s 2 postgres >"$LOG/pgbench-init.txt" 2>&1
+st=$((st | $?))
+in_peer timeout 120 "$PGBIN/pgbench" -h 10.0.0.2 -p 5433 -U postgres -T 20 -c 8 -j 2 postgres >"$LOG/pgbench.txt" 2>&1
+st=$((st | $?))
+grep -q '^number of failed transactions: 0 ' "$LOG/pgbench.txt" &&
+    [ "$(awk '/^number of transactions actually processed/ {print $NF}' "$LOG/pgbench.txt")" -gt 0 ]
+result "postgres (user postgres) under sluice-run: pgbench -T 20 -c 8 -j 2, 0 failed ($(grep '^tps' "$LOG/pgbench.txt" | cut -d' ' -f1-3))" $((st | $?))
+kill -INT "$pg" 2>/dev/null # fast shutdown: the postmaster stops its backends
+stop_pid "$pg" 20
+
+# ---- socat TCP-LISTEN:PORT,fork EXEC:cat on Sluice ----
+# a child per connection (the parent closes its copy at once: the child's
+# reference keeps the connection), and a grandchild exec'ing cat
+"$RUN" -- socat TCP-LISTEN:7001,fork,reuseaddr EXEC:cat >"$LOG/socat.log" 2>&1 &
+sc=$!
+pids+=($sc)
+retry 30 in_peer python3 -c "import socket; socket.create_connection(('10.0.0.2', 7001), timeout=1).close()"
+in_peer timeout 120 python3 tests/preload/echo_client.py 10.0.0.2 7001 100 10 >"$LOG/socat-echo.txt" 2>&1
+result "socat TCP-LISTEN,fork EXEC:cat under sluice-run: $(tail -n1 "$LOG/socat-echo.txt")" $?
+stop_pid "$sc"
+
+# ---- mosquitto with Debian's settings (it switches to user mosquitto
+# before binding: the stack starts at that switch), clients on the kernel ----
+mkdir -p "$LOG/mq"
+chown mosquitto "$LOG/mq"
+cat >"$LOG/mosquitto.conf" <<MQC
+pid_file $LOG/mq/mosquitto.pid
+persistence true
+persistence_location $LOG/mq/
+log_dest file $LOG/mq/mosquitto.log
+listener 1883 10.0.0.2
+allow_anonymous true
+MQC
+"$RUN" -- mosquitto -c "$LOG/mosquitto.conf" >"$LOG/mosquitto.start" 2>&1 &
+mq=$!
+pids+=($mq)
+retry 30 in_peer mosquitto_pub -h 10.0.0.2 -t probe -m up
+st=$?
+seq 1 1000 | sed 's/^/message-/' >"$LOG/mq-sent.txt"
+# the subscriber is ready once a probe it subscribed to comes back
+ip netns exec "$SLUICE_NET_NS" timeout 60 mosquitto_sub -h 10.0.0.2 -v -q 1 -t t/1 -t probe >"$LOG/mq-sub.txt" 2>"$LOG/mq-sub.err" &
+sub=$!
+pids+=($sub)
+sub_ready() { in_peer mosquitto_pub -h 10.0.0.2 -t probe -m ready && grep -q '^probe ready$' "$LOG/mq-sub.txt"; }
+retry 10 sub_ready
+st=$((st | $?))
+in_peer mosquitto_pub -h 10.0.0.2 -t t/1 -q 1 -l <"$LOG/mq-sent.txt"
+st=$((st | $?))
+mq_all() { [ "$(grep -c '^t/1 ' "$LOG/mq-sub.txt")" -ge 1000 ]; }
+retry 20 mq_all
+st=$((st | $?))
+stop_pid "$sub"
+sed -n 's|^t/1 ||p' "$LOG/mq-sub.txt" >"$LOG/mq-got.txt"
+cmp -s "$LOG/mq-sent.txt" "$LOG/mq-got.txt" && [ "$(ps -o user= -p "$mq")" = mosquitto ]
+result "mosquitto (user mosquitto) under sluice-run: 1000 messages published and received equal" $((st | $?))
+stop_pid "$mq"
 
 # ---- memcached -t 2 on Sluice ----
 "$RUN" -- memcached -u root -t 2 -p 11211 -U 0 -l 0.0.0.0 -m 256 >"$LOG/memcached.log" 2>&1 &

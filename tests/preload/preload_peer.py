@@ -37,6 +37,21 @@ in the peer namespace on the other side.
                                    exits 0: the accept must fail with EINTR
                                    for the handler to run (PEP 475)
   preload_peer.py line ADDR PORT   connect, send one line, print the answer
+  preload_peer.py fork-share PORT  a TCP listener on 0.0.0.0:PORT and two
+                                   forked children accepting on it, each
+                                   answering every connection with its pid;
+                                   prints "children serving"; SIGTERM ends all
+  preload_peer.py fork-kill PORT   accept connection A and echo on it; fork a
+                                   child that accepts connection B and blocks
+                                   reading it (prints "child holds B PID"); the
+                                   parent echoes on A until A's peer closes
+  preload_peer.py who ADDR PORT N  N connections, each reading the server's
+                                   answer; prints the distinct answers' count
+  preload_peer.py family-client ADDR PORT
+                                   connects A, checks its echo, connects B,
+                                   waits for "KILLED" on stdin, then expects
+                                   end of stream or a reset on B within 3 s
+                                   while A still echoes
 Prints one line; exit 0 on success.
 """
 import asyncio
@@ -253,7 +268,99 @@ def line(addr, port):
     return 0 if got == b"echo hello\n" else 1
 
 
+def fork_share(port):
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", port))
+    listener.listen(64)
+    kids = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            while True:
+                c, _ = listener.accept()
+                c.sendall(b"pid %d\n" % os.getpid())
+                c.close()
+        kids.append(pid)
+    listener.close()  # the children hold it: it stays open
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+    print("preload_peer: children serving", flush=True)
+    signal.sigwait([signal.SIGTERM])
+    for k in kids:
+        os.kill(k, signal.SIGTERM)
+    for k in kids:
+        os.waitpid(k, 0)
+    return 0
+
+
+def fork_kill(port):
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", port))
+    listener.listen(8)
+    print("preload_peer: accepting", flush=True)
+    a, _ = listener.accept()
+    pid = os.fork()
+    if pid == 0:
+        a.close()
+        b, _ = listener.accept()
+        print(f"preload_peer: child holds B {os.getpid()}", flush=True)
+        b.recv(100)  # blocks until killed
+        os._exit(3)
+    while True:
+        d = a.recv(100)
+        if not d:
+            break
+        a.sendall(d)
+    _, status = os.waitpid(pid, 0)
+    print(f"preload_peer: A closed by its peer; child status {status}", flush=True)
+    return 0
+
+
+def who(addr, port, n):
+    seen = set()
+    for _ in range(n):
+        with socket.create_connection((addr, port), timeout=5) as c:
+            seen.add(c.makefile("rb").readline())
+    print(f"preload_peer: {n} answered by {len(seen)} processes", flush=True)
+    return 0 if len(seen) == 2 else 1
+
+
+def family_client(addr, port):
+    a = socket.create_connection((addr, port), timeout=5)
+    a.sendall(b"one")
+    if a.recv(100) != b"one":
+        print("preload_peer: no echo on A", flush=True)
+        return 1
+    b = socket.create_connection((addr, port), timeout=5)
+    print("preload_peer: A and B connected", flush=True)
+    if sys.stdin.readline().strip() != "KILLED":
+        return 1
+    b.settimeout(3)
+    try:
+        got = b.recv(100)
+        ended = got == b""
+    except ConnectionResetError:
+        ended = True
+    except socket.timeout:
+        ended = False
+    a.sendall(b"two")
+    echo = a.recv(100)
+    a.close()
+    print(f"preload_peer: B ended {ended}, A echoed {echo!r}", flush=True)
+    return 0 if ended and echo == b"two" else 1
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == "fork-share":
+        return fork_share(int(argv[2]))
+    if len(argv) == 3 and argv[1] == "fork-kill":
+        return fork_kill(int(argv[2]))
+    if len(argv) == 5 and argv[1] == "who":
+        return who(argv[2], int(argv[3]), int(argv[4]))
+    if len(argv) == 4 and argv[1] == "family-client":
+        return family_client(argv[2], int(argv[3]))
     if len(argv) == 3 and argv[1] == "asyncio-server":
         return asyncio.run(asyncio_serve(int(argv[2])))
     if len(argv) == 3 and argv[1] == "accept-sigterm":

@@ -132,8 +132,9 @@ result "python3 UDP client under sluice-run, Linux echo server: $N datagrams, by
 timeout 60 "$RUN" -- "$PY" "$PEER" closed 10.0.0.1 9 >"$LOG/udp-closed.log" 2>&1
 result "ICMP port unreachable reaches the program as ECONNREFUSED" $?
 
-# 4. fork before the first I/O: the child starts its own stack, the
-# parent never starts DPDK (nginx's master and worker).
+# 4. fork after bind, before any other I/O: bind started the stack in the
+# parent (the socket is live at once), and the child serves on it - one
+# stack for both ("network up" once).
 SLUICE_LOG=info timeout 60 "$RUN" -- "$PY" "$HELP" fork-late 5001 >"$LOG/fork-late.log" 2>&1 &
 pids+=($!)
 fl=$!
@@ -143,10 +144,10 @@ st=$?
 wait_pid "$fl" 30
 st=$((st | $?))
 [ "$(grep -c 'network up' "$LOG/fork-late.log")" = 1 ]
-result "fork before I/O: the child serves on its own stack, the parent never starts one" $((st | $?))
+result "fork after bind: the child serves on the parent's stack, started once" $((st | $?))
 
 # 5. fork after I/O (redis BGSAVE): the child closes what it inherited and
-# exits; the parent keeps serving.
+# exits; the parent's socket is untouched and keeps serving.
 timeout 60 "$RUN" -- "$PY" "$HELP" fork-early 5002 >"$LOG/fork-early.log" 2>&1 &
 pids+=($!)
 fe=$!
@@ -154,7 +155,45 @@ wait_line "$LOG/fork-early.log" serving
 in_peer timeout 30 python3 "$HELP" ping 10.0.0.2 5002 2 >>"$LOG/fork-early.log" 2>&1
 st=$?
 wait_pid "$fe" 30
-result "fork after I/O: the child detaches, the parent keeps serving" $((st | $?))
+result "fork after I/O: the child closes its copy and exits, the parent keeps serving" $((st | $?))
+
+# 5b. A process family shares one stack: a listener made by the parent,
+# two forked children accepting on it, both answering (nginx's workers).
+timeout 60 "$RUN" -- "$PY" "$HELP" fork-share 5003 >"$LOG/fork-share.log" 2>&1 &
+pids+=($!)
+fs=$!
+wait_line "$LOG/fork-share.log" "children serving"
+in_peer timeout 60 python3 "$HELP" who 10.0.0.2 5003 40 >>"$LOG/fork-share.log" 2>&1
+st=$?
+kill -TERM "$fs"
+wait_pid "$fs" 20
+result "fork: two children accept on their parent's listener, both serve 40 connections (one stack)" $((st | $?))
+
+# 5c. A member killed with SIGKILL: the connection only it held is closed
+# (end of stream or reset at the peer, as the kernel closes a dead
+# process's sockets), and the parent's connection is untouched.
+timeout 60 "$RUN" -- "$PY" "$HELP" fork-kill 5004 >"$LOG/fork-kill.log" 2>&1 &
+pids+=($!)
+fk=$!
+wait_line "$LOG/fork-kill.log" accepting
+mkfifo "$LOG/fc.in"
+in_peer timeout 30 python3 "$HELP" family-client 10.0.0.2 5004 <"$LOG/fc.in" >"$LOG/fork-kill-client.log" 2>&1 &
+fcp=$!
+pids+=($fcp)
+exec 7>"$LOG/fc.in" # the client's stdin: "KILLED" once the child is gone
+wait_line "$LOG/fork-kill.log" "child holds B"
+st=$?
+child=$(sed -n 's/.*child holds B \([0-9]*\).*/\1/p' "$LOG/fork-kill.log")
+[ -n "$child" ] && kill -9 "$child"
+echo KILLED >&7
+exec 7>&-
+wait_pid "$fcp" 30
+st=$((st | $?))
+wait_pid "$fk" 20
+st=$((st | $?))
+cat "$LOG/fork-kill-client.log" >>"$LOG/fork-kill.log"
+grep -q "B ended True, A echoed b'two'" "$LOG/fork-kill.log"
+result "fork: a child killed with SIGKILL - its connection is closed, the parent's echoes on" $((st | $?))
 
 # 6. One epoll set with a pipe and a Sluice socket.
 timeout 60 "$RUN" -- "$PY" "$HELP" epoll 5003 >"$LOG/epoll.log" 2>&1 &
