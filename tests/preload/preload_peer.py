@@ -42,16 +42,18 @@ in the peer namespace on the other side.
                                    answering every connection with its pid;
                                    prints "children serving"; SIGTERM ends all
   preload_peer.py fork-kill PORT   accept connection A and echo on it; fork a
-                                   child that accepts connection B and blocks
-                                   reading it (prints "child holds B PID"); the
-                                   parent echoes on A until A's peer closes
+                                   child that accepts connection B and writes
+                                   to it without end (prints "child holds B
+                                   PID"): killed, it dies inside a send, likely
+                                   holding the family's lock; the parent
+                                   echoes on A until A's peer closes
   preload_peer.py who ADDR PORT N  N connections, each reading the server's
                                    answer; prints the distinct answers' count
   preload_peer.py family-client ADDR PORT
-                                   connects A, checks its echo, connects B,
-                                   waits for "KILLED" on stdin, then expects
-                                   end of stream or a reset on B within 3 s
-                                   while A still echoes
+                                   connects A, checks its echo, connects B and
+                                   reads it without end, waits for "KILLED" on
+                                   stdin, then expects end of stream or a
+                                   reset on B within 3 s while A still echoes
 Prints one line; exit 0 on success.
 """
 import asyncio
@@ -61,6 +63,7 @@ import os
 import select
 import socket
 import sys
+import threading
 import time
 
 
@@ -306,8 +309,9 @@ def fork_kill(port):
         a.close()
         b, _ = listener.accept()
         print(f"preload_peer: child holds B {os.getpid()}", flush=True)
-        b.recv(100)  # blocks until killed
-        os._exit(3)
+        block = b"b" * 65536
+        while True:  # until killed
+            b.sendall(block)
     while True:
         d = a.recv(100)
         if not d:
@@ -334,17 +338,21 @@ def family_client(addr, port):
         print("preload_peer: no echo on A", flush=True)
         return 1
     b = socket.create_connection((addr, port), timeout=5)
+    done = threading.Event()
+
+    def drain():
+        try:
+            while b.recv(65536):
+                pass
+        except OSError:
+            pass  # a reset ends it as well as end of stream
+        done.set()
+
+    threading.Thread(target=drain, daemon=True).start()
     print("preload_peer: A and B connected", flush=True)
     if sys.stdin.readline().strip() != "KILLED":
         return 1
-    b.settimeout(3)
-    try:
-        got = b.recv(100)
-        ended = got == b""
-    except ConnectionResetError:
-        ended = True
-    except socket.timeout:
-        ended = False
+    ended = done.wait(3)
     a.sendall(b"two")
     echo = a.recv(100)
     a.close()
