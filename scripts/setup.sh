@@ -44,6 +44,11 @@ if [ "$(id -u)" = 0 ]; then
         mkdir -p /dev/hugepages
         mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null || true
     fi
+    # bpffs for libxdp (net_af_xdp): without it libxdp loads its program
+    # without the dispatcher and says so on every start
+    if ! grep -q ' /sys/fs/bpf bpf ' /proc/mounts; then
+        mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
+    fi
 fi
 free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
 if grep -q ' hugetlbfs ' /proc/mounts && [ "${free:-0}" -gt 0 ]; then

@@ -35,6 +35,7 @@
 struct dpdk_netdev {
     struct netdev dev;
     uint16_t port_id;
+    bool single_seg;            /* the port sends one segment per frame (net_af_xdp) */
     struct rte_device *rte_dev; /* removed at close */
 };
 
@@ -507,16 +508,63 @@ static uint16_t dpdk_rx(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n, 
     return rte_eth_rx_burst(dpdk_of(dev)->port_id, 0, pkts, n);
 }
 
+/* One contiguous copy of chained frame m (freed), from m's pool: NULL when
+ * the pool is empty or the frame does not fit one data room. */
+static struct rte_mbuf *flatten(struct rte_mbuf *m)
+{
+    struct rte_mbuf *f;
+    const void *src;
+    char *dst;
+
+    if (m->pkt_len > UINT16_MAX || (f = rte_pktmbuf_alloc(m->pool)) == NULL)
+        return NULL;
+    dst = rte_pktmbuf_append(f, (uint16_t)m->pkt_len);
+    /* rte_pktmbuf_read copies into dst only when the bytes are not
+     * contiguous in m; else it points into m */
+    src = dst != NULL ? rte_pktmbuf_read(m, 0, m->pkt_len, dst) : NULL;
+    if (src == NULL) {
+        rte_pktmbuf_free(f);
+        return NULL;
+    }
+    if (src != dst)
+        rte_memcpy(dst, src, m->pkt_len);
+    f->ol_flags = m->ol_flags;
+    f->tx_offload = m->tx_offload;
+    rte_pktmbuf_free(m);
+    return f;
+}
+
+/* A port without multi-segment Tx (net_af_xdp copies pkt_len bytes from
+ * the first segment alone) gets chained frames flattened; the stack
+ * chains a header in front of the data it sends. Returns how many of
+ * pkts are ready: the first that cannot be flattened stays with the caller
+ * with those after it, as frames the ring has no room for. */
+static uint16_t flatten_burst(struct rte_mbuf **pkts, uint16_t n)
+{
+    for (uint16_t i = 0; i < n; i++) {
+        struct rte_mbuf *f;
+        if (pkts[i]->nb_segs == 1)
+            continue;
+        if ((f = flatten(pkts[i])) == NULL)
+            return i;
+        pkts[i] = f;
+    }
+    return n;
+}
+
 /* rte_eth_tx_prepare first: a NIC doing checksum offload may need fields
  * set up (e.g. the pseudo-header sum); frames it rejects stay with the
  * caller like frames the ring has no room for. */
 static uint16_t dpdk_tx(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns)
 {
-    uint16_t port_id = dpdk_of(dev)->port_id;
-    uint16_t ok = rte_eth_tx_prepare(port_id, 0, pkts, n);
+    struct dpdk_netdev *d = dpdk_of(dev);
+    uint16_t ok;
 
     (void)now_ns;
-    return rte_eth_tx_burst(port_id, 0, pkts, ok);
+    if (d->single_seg)
+        n = flatten_burst(pkts, n);
+    ok = rte_eth_tx_prepare(d->port_id, 0, pkts, n);
+    return rte_eth_tx_burst(d->port_id, 0, pkts, ok);
 }
 
 /* Stops, closes and removes the device: a closed port cannot be started
@@ -555,6 +603,9 @@ static int make_netdev(const struct open_state *st, uint32_t offloads, struct ne
     if (rte_eth_dev_get_mtu(st->port_id, &d->dev.mtu) != 0)
         d->dev.mtu = RTE_ETHER_MTU;
     d->dev.offloads = offloads;
+    struct rte_eth_dev_info info;
+    d->single_seg = rte_eth_dev_info_get(st->port_id, &info) != 0 ||
+                    (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) == 0;
     d->dev.rx_intr_fd = rx_intr_fd(st);
     d->dev.port_id = st->port_id;
     if (rte_eth_dev_get_name_by_port(st->port_id, d->dev.name) != 0)

@@ -282,6 +282,49 @@ Test(netdev, the_kernel_answers_our_arp_request)
     netdev_close(dev);
 }
 
+/* net_af_xdp sends one segment per frame (it copies pkt_len bytes from the
+ * first): a chained frame is flattened by the netdev, so the kernel sees
+ * the whole ARP request (the stack chains headers in front of data). */
+static struct rte_mbuf *chained_arp_request(const struct netdev *dev)
+{
+    struct rte_mbuf *whole = arp_request(dev), *head = rte_pktmbuf_alloc(g_rt.pool),
+                    *tail = rte_pktmbuf_alloc(g_rt.pool);
+    uint16_t eth = sizeof(struct rte_ether_hdr), rest = (uint16_t)(rte_pktmbuf_data_len(whole) - eth);
+
+    cr_assert(head != NULL && tail != NULL);
+    memcpy(rte_pktmbuf_append(head, eth), rte_pktmbuf_mtod(whole, void *), eth);
+    memcpy(rte_pktmbuf_append(tail, rest), rte_pktmbuf_mtod_offset(whole, void *, eth), rest);
+    rte_pktmbuf_free(whole);
+    cr_assert_eq(rte_pktmbuf_chain(head, tail), 0);
+    cr_assert_eq(head->nb_segs, 2);
+    return head;
+}
+
+Test(netdev, af_xdp_answers_arp_and_flattens_chained_frames)
+{
+    char devargs[96];
+    need_root();
+    snprintf(devargs, sizeof(devargs), "net_af_xdp0,iface=%s,start_queue=0,queue_count=1", net.host_if);
+    struct netdev *dev = open_ok(devargs, 0);
+
+    assert_arp_round_trip(dev);
+    struct rte_mbuf *req = chained_arp_request(dev), *pkts[32];
+    uint64_t deadline = mono_ns() + 2000 * NS_PER_MS;
+    bool answered = false;
+    cr_assert_eq(netdev_tx(dev, &req, 1, mono_ns()), 1, "the device did not take the chained request");
+    while (!answered && mono_ns() < deadline) {
+        uint16_t n = netdev_rx(dev, pkts, 32, mono_ns());
+        for (uint16_t i = 0; i < n; i++) {
+            answered = answered || is_arp_reply_to_us(dev, pkts[i]);
+            rte_pktmbuf_free(pkts[i]);
+        }
+        if (n == 0)
+            usleep(1000);
+    }
+    cr_assert(answered, "no ARP reply to a chained request over net_af_xdp within 2 s");
+    netdev_close(dev);
+}
+
 Test(netdev, close_then_reopen)
 {
     char devargs[64];
