@@ -326,15 +326,11 @@ static int configure(struct open_state *st, struct rte_eth_conf *conf, char *err
 static int set_mtu(const struct open_state *st, uint16_t mtu, const struct rte_eth_dev_info *info, char *err,
                    size_t errlen)
 {
-    uint16_t cur = 0;
-    int rc;
+    int rc = rte_eth_dev_set_mtu(st->port_id, mtu);
 
-    /* already so: nothing to ask (setting it needs CAP_NET_ADMIN on
-     * af_packet and tap, which a server that is not root lacks) */
-    if (rte_eth_dev_get_mtu(st->port_id, &cur) == 0 && cur == mtu)
-        return 0;
-    rc = rte_eth_dev_set_mtu(st->port_id, mtu);
-    if (rc == 0 || rc == -ENOTSUP)
+    /* refused but already so: setting it needs CAP_NET_ADMIN on af_packet
+     * and tap, which a server that is not root may lack */
+    if (rc == 0 || rc == -ENOTSUP || kernel_mtu(st->if_index) == mtu)
         return 0;
     set_err(err, errlen, "%s: MTU %u refused (%s); the port allows %u..%u: change net.mtu", st->name, (unsigned)mtu,
             strerror(-as_errno(rc)), (unsigned)info->min_mtu,
