@@ -325,8 +325,16 @@ port = 5433
 unix_socket_directories = '$LOG/pg'
 PGC
 echo "host all all 10.0.0.0/24 trust" >>"$LOG/pg/data/pg_hba.conf"
+# user postgres may not reach the build tree (a checkout under /root, a
+# mktemp directory): sluice-run and the libraries, copied where it can
+# (libsluice-preload.so finds libsluice.so at $ORIGIN/../core)
+mkdir -p "$LOG/rt/preload" "$LOG/rt/core"
+cp "$ROOT/$BUILD/preload/sluice-run" "$ROOT/$BUILD/preload/libsluice-preload.so" "$LOG/rt/preload/"
+for f in "$ROOT/$BUILD/core"/libsluice.so*; do [ -d "$f" ] || cp -P "$f" "$LOG/rt/core/"; done
+chmod -R a+rX "$LOG/rt"
 setpriv --reuid=postgres --regid=postgres --init-groups --inh-caps=+net_raw,+net_admin \
-    --ambient-caps=+net_raw,+net_admin -- "$RUN" -- "$PGBIN/postgres" -D "$LOG/pg/data" >"$LOG/pg.log" 2>&1 &
+    --ambient-caps=+net_raw,+net_admin -- "$LOG/rt/preload/sluice-run" -- "$PGBIN/postgres" -D "$LOG/pg/data" \
+    >"$LOG/pg.log" 2>&1 &
 pg=$!
 pids+=($pg)
 retry 30 in_peer "$PGBIN/psql" -h 10.0.0.2 -p 5433 -U postgres -c 'select 1' postgres
