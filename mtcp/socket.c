@@ -704,8 +704,8 @@ MT_API int mtcp_getpeername_side(mctx_t mctx, int sockid, struct sockaddr *addr,
 
     mt_lock();
     rc = do_name(mctx, sockid, addr, addrlen, true);
-    if (rc == 0 && (side < 0 || side > 2))
-        rc = -EINVAL;
+    if (side < 0 || side > 2) /* the caller's argument first, as EINVAL of NULL addr */
+        rc = mt_ctx_get(mctx) == NULL || rc == -EBADF ? rc : -EINVAL;
     mt_unlock();
     return mt_ret(rc);
 }
