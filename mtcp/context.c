@@ -99,6 +99,18 @@ void mt_sock_free(struct mt_sock *s)
     sock_reset(s, s->ctx, s->id);
 }
 
+/* The hidden socket of the port group of port (network order), or NULL. */
+struct mt_sock *mt_group_find(uint16_t port)
+{
+    for (int i = 0; i < MT_MAX_CTX; i++) {
+        struct mt_ctx *c = g_ctx[i];
+        for (int j = 0; c != NULL && j < c->nsocks; j++)
+            if (c->socks[j].kind != MT_UNUSED && c->socks[j].grp != NULL && c->socks[j].grp->port == port)
+                return c->socks[j].grp;
+    }
+    return NULL;
+}
+
 void mt_ctx_close_all(struct mt_ctx *c)
 {
     for (int i = 0; i < c->nsocks; i++)

@@ -29,7 +29,7 @@ uint32_t mt_sock_events(const struct mt_sock *s)
     uint32_t ev = 0;
 
     if (s->kind == MT_LISTENER)
-        return s->acq_n > 0 ? MTCP_EPOLLIN : 0;
+        return s->grp != NULL && s->grp->acq_n > 0 ? MTCP_EPOLLIN : 0;
     if (s->kind != MT_STREAM && s->kind != MT_PIPE)
         return 0;
     if (!s->pipe_writer && (s->rx_bytes > 0 || s->eof))
@@ -86,7 +86,13 @@ static void rl_append(struct mt_sock *ep, struct mt_sock *s)
 /* Something happened on s: queue its registration if it asks for it. */
 void mt_wake(struct mt_sock *s)
 {
-    struct mt_sock *ep = ep_of(s);
+    struct mt_sock *ep;
+
+    for (int i = 0; i < s->nmembers; i++) /* a port group: every context's listener */
+        mt_wake(s->members[i]);
+    if (s->ctx == NULL || s->nmembers > 0)
+        return;
+    ep = ep_of(s);
 
     if (ep == NULL || s->ep_disabled)
         return;

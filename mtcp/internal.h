@@ -115,6 +115,15 @@ struct mt_sock {
 
     /* an epoll: its ready list */
     struct mt_sock *rl_head, *rl_tail;
+
+    /* a port bound by sockets of several contexts (mTCP gives each core a
+     * stack of its own, so each may listen on the same port): every member
+     * points to one hidden socket (grp) that owns the demi listener and
+     * its ready connections; the hidden one lists its members */
+    struct mt_sock *grp;
+    struct mt_sock **members;
+    int nmembers;
+    uint16_t port; /* the hidden one's port, network order */
 };
 
 struct mt_ctx {
@@ -139,6 +148,7 @@ int mt_sock_alloc(struct mt_ctx *c, enum mt_kind kind, struct mt_sock **out);
 void mt_sock_free(struct mt_sock *s);
 void mt_ctx_close_all(struct mt_ctx *c);
 void mt_destroy_all(void);
+struct mt_sock *mt_group_find(uint16_t port);
 
 /* io.c */
 int mt_map_qd(struct mt_sock *s, int qd);
@@ -146,6 +156,8 @@ void mt_unmap_qd(int qd);
 int mt_progress(void);
 void mt_start_pop(struct mt_sock *s);
 int mt_sock_close(struct mt_sock *s);
+int mt_listen_start(struct mt_sock *s, int backlog);
+void mt_listen_rearm(struct mt_sock *s);
 uint64_t mt_now_ns(void);
 extern uint64_t g_mt_last_work_ns;
 

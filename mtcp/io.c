@@ -173,7 +173,6 @@ static void arm_accepts(struct mt_sock *s)
         s->nacc++;
 }
 
-int mt_listen_start(struct mt_sock *s, int backlog);
 int mt_listen_start(struct mt_sock *s, int backlog)
 {
     s->acq_cap = backlog;
@@ -186,7 +185,6 @@ int mt_listen_start(struct mt_sock *s, int backlog)
 }
 
 /* After mtcp_accept took one: keep the accepts going. */
-void mt_listen_rearm(struct mt_sock *s);
 void mt_listen_rearm(struct mt_sock *s)
 {
     arm_accepts(s);
@@ -264,9 +262,40 @@ static void free_rx(struct mt_sock *s)
     s->rx_bytes = 0;
 }
 
+/* The last member left: the group's listener and connections go. */
+static void group_close(struct mt_sock *g)
+{
+    for (int i = 0; i < g->acq_n; i++)
+        demi_close(g->acq[(g->acq_head + i) % g->acq_cap].qd);
+    mt_unmap_qd(g->qd);
+    demi_close(g->qd);
+    free(g->acq);
+    free(g->acc_qt);
+    free(g->members);
+    free(g);
+}
+
+static void group_leave(struct mt_sock *s)
+{
+    struct mt_sock *g = s->grp;
+
+    for (int i = 0; i < g->nmembers; i++)
+        if (g->members[i] == s)
+            g->members[i] = g->members[--g->nmembers];
+    if (s->qd == g->qd) { /* the creator: the group keeps the queue */
+        mt_map_qd(g, g->qd);
+        s->qd = -1;
+    }
+    s->grp = NULL;
+    if (g->nmembers == 0)
+        group_close(g);
+}
+
 /* Closes s whatever its kind; its id is free afterwards. */
 int mt_sock_close(struct mt_sock *s)
 {
+    if (s->grp != NULL)
+        group_leave(s);
     if (s->kind == MT_EPOLL) {
         mt_ep_close(s);
     } else {

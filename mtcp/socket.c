@@ -16,8 +16,6 @@
 
 #define MT_PUSH_MAX (64 * 1024)
 
-int mt_listen_start(struct mt_sock *s, int backlog);
-void mt_listen_rearm(struct mt_sock *s);
 
 static bool is_stream(const struct mt_sock *s)
 {
@@ -83,6 +81,60 @@ static int check_sin(const struct sockaddr *addr, socklen_t len)
     return addr->sa_family == AF_INET ? 0 : -EINVAL;
 }
 
+static uint16_t local_port(int qd)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+
+    return demi_getsockname(qd, (struct sockaddr *)&a, &len) == 0 ? a.sin_port : 0;
+}
+
+static int group_add(struct mt_sock *g, struct mt_sock *s)
+{
+    struct mt_sock **m = realloc(g->members, (size_t)(g->nmembers + 1) * sizeof(*m));
+
+    if (m == NULL)
+        return -ENOMEM;
+    g->members = m;
+    g->members[g->nmembers++] = s;
+    s->grp = g;
+    s->bound = true;
+    return 0;
+}
+
+/* s was bound: it starts the group of its port (see internal.h). */
+static int group_create(struct mt_sock *s)
+{
+    struct mt_sock *g = calloc(1, sizeof(*g));
+    int rc;
+
+    if (g == NULL)
+        return -ENOMEM;
+    g->kind = MT_STREAM;
+    g->id = -1;
+    g->ep_id = -1;
+    g->qd = s->qd;
+    g->port = local_port(s->qd);
+    rc = group_add(g, s);
+    if (rc != 0)
+        free(g);
+    return rc;
+}
+
+static int bind_sock(struct mt_sock *s, const struct sockaddr_in *a)
+{
+    struct mt_sock *g = a->sin_port != 0 ? mt_group_find(a->sin_port) : NULL;
+    int rc;
+
+    if (g != NULL) /* mTCP's cores each have the port; mtcp_listen refuses a
+                    * second listener in one context, as one mTCP stack does */
+        return group_add(g, s);
+    rc = demi_bind(s->qd, (const struct sockaddr *)a, sizeof(*a));
+    if (rc != 0)
+        return -rc;
+    return group_create(s);
+}
+
 static int do_bind(mctx_t mctx, int id, const struct sockaddr *addr, socklen_t len)
 {
     struct mt_sock *s;
@@ -94,11 +146,7 @@ static int do_bind(mctx_t mctx, int id, const struct sockaddr *addr, socklen_t l
         return rc;
     if (s->kind == MT_LISTENER || s->bound || s->state != ST_NEW)
         return -EINVAL;
-    rc = demi_bind(s->qd, addr, sizeof(struct sockaddr_in));
-    if (rc != 0)
-        return -rc;
-    s->bound = true;
-    return 0;
+    return bind_sock(s, (const struct sockaddr_in *)addr);
 }
 
 MT_API int mtcp_bind(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t addrlen)
@@ -109,6 +157,17 @@ MT_API int mtcp_bind(mctx_t mctx, int sockid, const struct sockaddr *addr, sockl
     rc = do_bind(mctx, sockid, addr, addrlen);
     mt_unlock();
     return mt_ret(rc);
+}
+
+/* A listener of s's context has s's port (mTCP's ListenerHTSearch). */
+static bool port_listened(const struct mt_sock *s)
+{
+    const struct mt_sock *g = s->grp;
+
+    for (int i = 0; g != NULL && i < g->nmembers; i++)
+        if (g->members[i] != s && g->members[i]->ctx == s->ctx && g->members[i]->kind == MT_LISTENER)
+            return true;
+    return false;
 }
 
 static int do_listen(mctx_t mctx, int id, int backlog)
@@ -122,12 +181,24 @@ static int do_listen(mctx_t mctx, int id, int backlog)
         return -ENOTSOCK; /* mTCP: only a fresh stream socket becomes a listener */
     if (backlog <= 0 || backlog > g_mt_conf.max_concurrency)
         return -EINVAL;
-    rc = demi_listen(s->qd, backlog);
-    if (rc != 0)
-        return -rc;
+    if (!s->bound) { /* as listen(2): an ephemeral port first */
+        struct sockaddr_in any = {.sin_family = AF_INET};
+        if ((rc = bind_sock(s, &any)) != 0)
+            return rc;
+    }
+    if (port_listened(s))
+        return -EADDRINUSE;
+    struct mt_sock *g = s->grp;
+    if (g->kind != MT_LISTENER) { /* the group's first listener */
+        rc = demi_listen(g->qd, backlog);
+        if (rc != 0)
+            return -rc;
+        g->kind = MT_LISTENER;
+        if ((rc = mt_map_qd(g, g->qd)) != 0 || (rc = mt_listen_start(g, backlog)) != 0)
+            return rc;
+    }
     s->kind = MT_LISTENER;
-    s->bound = true;
-    return mt_listen_start(s, backlog);
+    return 0;
 }
 
 MT_API int mtcp_listen(mctx_t mctx, int sockid, int backlog)
@@ -148,11 +219,11 @@ static void copy_addr(const struct sockaddr_in *a, struct sockaddr *addr, sockle
     *addrlen = sizeof(*a);
 }
 
-static int take_conn(struct mt_sock *l, struct sockaddr *addr, socklen_t *addrlen)
+static int take_conn(struct mt_sock *l, struct mt_ctx *c, struct sockaddr *addr, socklen_t *addrlen)
 {
     struct mt_conn *conn = &l->acq[l->acq_head];
     struct mt_sock *s;
-    int rc = mt_sock_alloc(l->ctx, MT_STREAM, &s);
+    int rc = mt_sock_alloc(c, MT_STREAM, &s);
 
     if (rc != 0)
         return rc; /* ENFILE: the connection waits for the next call */
@@ -182,11 +253,12 @@ static int do_accept(mctx_t mctx, int id, struct sockaddr *addr, socklen_t *addr
         return -EINVAL;
     if (addr != NULL && addrlen == NULL)
         return -EINVAL;
-    if (s->acq_n == 0)
+    struct mt_sock *g = s->grp;
+    if (g->acq_n == 0)
         mt_progress();
-    if (s->acq_n == 0)
+    if (g->acq_n == 0)
         return -EAGAIN;
-    return take_conn(s, addr, addrlen);
+    return take_conn(g, s->ctx, addr, addrlen);
 }
 
 MT_API int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrlen)
@@ -675,7 +747,8 @@ static int do_name(mctx_t mctx, int id, struct sockaddr *addr, socklen_t *len, b
         return -EINVAL;
     if (peer && s->kind == MT_LISTENER)
         return -ENOTCONN;
-    return -(peer ? demi_getpeername(s->qd, addr, len) : demi_getsockname(s->qd, addr, len));
+    int qd = s->grp != NULL && s->kind == MT_LISTENER ? s->grp->qd : s->qd;
+    return -(peer ? demi_getpeername(qd, addr, len) : demi_getsockname(qd, addr, len));
 }
 
 MT_API int mtcp_getsockname(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrlen)

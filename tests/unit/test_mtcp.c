@@ -338,13 +338,21 @@ Test(mtcp_errors, bind_errors)
     FAILS(mtcp_bind(m, s, SA(&a), sizeof(a)), EINVAL);
 }
 
-Test(mtcp_errors, bind_in_use)
+Test(mtcp_errors, listen_port_in_use_in_context)
 {
     mctx_t m = up();
     listener(m, 8081);
     int s = sock(m);
     struct sockaddr_in a = sin4(0, 8081);
-    FAILS(mtcp_bind(m, s, SA(&a), sizeof(a)), EADDRINUSE);
+    cr_assert_eq(mtcp_bind(m, s, SA(&a), sizeof(a)), 0);
+    FAILS(mtcp_listen(m, s, 4), EADDRINUSE);
+}
+
+Test(mtcp_errors, listen_same_port_in_two_contexts)
+{
+    mctx_t m = up(), m1 = mtcp_create_context(1);
+    listener(m, 8087);
+    listener(m1, 8087); /* as mTCP's per-core stacks: each core listens */
 }
 
 Test(mtcp_errors, listen_errors)
