@@ -3,8 +3,9 @@
 # (docs/DESIGN.md "Layers"):
 #   1. no file under stack/ includes from core/ or preload/ (or include/:
 #      the stack knows nothing of queue descriptors);
-#   2. a file under preload/ includes only system headers (<...> that are
-#      not DPDK's), its own headers and the public headers of include/;
+#   2. a file under preload/ or mtcp/ includes only system headers (<...>
+#      that are not DPDK's), its own layer's headers and the public headers
+#      of include/;
 #   3. core/ includes of the stack name only its interface (stack.h, tcp.h,
 #      netdev.h);
 #   4. the build's include directories make a private header of stack/
@@ -26,6 +27,7 @@ angled() { sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<\([^>]*\)>.*/
 
 core_headers=$(cd core && ls -- *.h)
 preload_headers=$(cd preload && ls -- *.h)
+mtcp_headers=$(cd mtcp && ls -- *.h)
 public_headers=$(cd include && find . -name '*.h' | sed 's|^\./||')
 stack_headers=$(cd stack && find . -name '*.h' -printf '%f\n')
 
@@ -54,19 +56,24 @@ while IFS= read -r f; do
     done
 done < <(find stack -name '*.[ch]')
 
-# 2. preload/
-while IFS= read -r f; do
-    for h in $(quoted "$f"); do
-        grep -qx -- "$h" <<<"$preload_headers" || fail "$f includes \"$h\", which is not preload/'s own"
-    done
-    for h in $(angled "$f"); do
-        if grep -qx -- "$h" <<<"$public_headers"; then continue; fi
-        case $h in
-        rte_* | dpdk/* | generic/rte_*) fail "$f includes the DPDK header <$h>" ;;
-        esac
-        is_system "$h" || fail "$f includes <$h>, which is neither a system header nor in include/"
-    done
-done < <(find preload -name '*.[ch]')
+# 2. preload/ and mtcp/: system headers, their own and include/ only
+check_above() { # dir, its own headers
+    local dir=$1 own=$2 f h
+    while IFS= read -r f; do
+        for h in $(quoted "$f"); do
+            grep -qx -- "$h" <<<"$own" || fail "$f includes \"$h\", which is not $dir/'s own"
+        done
+        for h in $(angled "$f"); do
+            if grep -qx -- "$h" <<<"$public_headers"; then continue; fi
+            case $h in
+            rte_* | dpdk/* | generic/rte_*) fail "$f includes the DPDK header <$h>" ;;
+            esac
+            is_system "$h" || fail "$f includes <$h>, which is neither a system header nor in include/"
+        done
+    done < <(find "$dir" -name '*.[ch]')
+}
+check_above preload "$preload_headers"
+check_above mtcp "$mtcp_headers"
 
 # 3. core/: the stack through its interface only
 while IFS= read -r f; do
@@ -126,11 +133,11 @@ fi
 sections=$(sed -n 's/^## //p' docs/DESIGN.md)
 while IFS= read -r cited; do
     grep -qxF -- "$cited" <<<"$sections" || fail "a comment cites docs/DESIGN.md \"$cited\", which has no such section"
-done < <(find core stack preload include tests -name '*.[ch]' -exec cat {} + |
+done < <(find core stack preload mtcp include tests -name '*.[ch]' -exec cat {} + |
     tr '\n' ' ' | grep -oE 'docs/DESIGN\.md[[:space:]*]*"[^"]+"' | sed 's/.*"\(.*\)"/\1/' | sort -u)
 
 if [ $bad -ne 0 ]; then
     echo "check_layers: FAILED (see docs/DESIGN.md \"Layers\")" >&2
     exit 1
 fi
-echo "check_layers: ok (stack/ includes nothing of core/ or preload/; preload/ only system, its own and include/ headers; core/ only the stack's interface; private stack headers unreachable from core/; design citations resolve)"
+echo "check_layers: ok (stack/ includes nothing of core/ or preload/; preload/ and mtcp/ only system, their own and include/ headers; core/ only the stack's interface; private stack headers unreachable from core/; design citations resolve)"

@@ -4,12 +4,14 @@
 #   1. the Criterion unit tests of the normal build (hugepages when the
 #      machine has them),
 #   2. `meson install` into build/prefix and a native program of
-#      tests/apps/ built against it with pkg-config alone; every exported
+#      tests/apps/ (and the mTCP/mOS compile tests) built against it with
+#      pkg-config alone; every exported
 #      function has an installed man page (scripts/check_man.sh),
 #   3. the integration tests: Sluice against the Linux kernel in a network
 #      namespace (ping, ARP, UDP echo both ways, ICMP), two Sluice processes
 #      over net_memif (tests/integration/dataplane.sh; needs root), TCP
 #      against the Linux kernel (tests/integration/tcp_linux.sh),
+#      programs written to mTCP's API (tests/integration/mtcp.sh),
 #      the interposer (tests/preload/run.sh) and Debian's redis-server,
 #      nginx, memcached, redis-benchmark, wrk and curl on Sluice
 #      (tests/preload/apps.sh),
@@ -97,6 +99,9 @@ step "integration: Sluice against the Linux kernel and over net_memif"
 
 step "integration: TCP against the Linux kernel (tests/integration/tcp_linux.sh: 100 MiB each way clean and under loss, reordering, duplication; 1,000 sequential and 10,000 concurrent connections; every close path; a SYN flood)"
 ./tests/integration/tcp_linux.sh build || failed+=("TCP against Linux (tests/integration/tcp_linux.sh)")
+
+step "integration: programs written to mTCP's API (tests/integration/mtcp.sh: an epoll server with two contexts on two threads against curl and wrk, a client against a kernel nginx)"
+./tests/integration/mtcp.sh build || failed+=("mTCP API programs (tests/integration/mtcp.sh)")
 
 step "interposer: errno comparison with the kernel, readiness order and epoll semantics, passthrough, UDP, fork, epoll, half-close, one-byte writes (tests/preload/run.sh)"
 ./tests/preload/run.sh build || failed+=("interposer tests (tests/preload/run.sh)")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """header2man.py - man pages (section 3) of the public calls, from the
 installed headers: the comment above each function's prototype in
-include/{demi,dmtr,sluice}/*.h is the one source of its page, rendered by
+include/{demi,dmtr,sluice}/*.h and include/{mtcp,mos}_*.h is the one source
+of its page, rendered by
 scdoc(1). Used by the build (docs/man/meson.build); nothing else reads it.
 
   header2man.py --list HEADER...            one "HEADER FUNCTION" per line
@@ -12,7 +13,8 @@ import re
 import subprocess
 import sys
 
-PROTO = re.compile(r"/\*\n((?: \*[^\n]*\n)+?) \*/\n((?:int|demi_sgarray_t) (\w+)\([^;]*\);)", re.S)
+RETURN_TYPES = r"(?:int |demi_sgarray_t |ssize_t |void |mctx_t |uint32_t |mtcp_sighandler_t |char \*)"
+PROTO = re.compile(r"/\*\n((?: \*[^\n]*\n)+?) \*/\n(" + RETURN_TYPES + r"(\w+)\([^;]*\);)", re.S)
 
 
 def functions(path):
@@ -29,6 +31,8 @@ def esc(s):
 
 def include_of(path):
     parts = path.replace("\\", "/").split("/")
+    if parts[-2] == "include":  # mTCP's headers sit at the top, as upstream
+        return parts[-1]
     return "/".join(parts[-2:])
 
 
@@ -57,6 +61,13 @@ def page(path, name, lines, proto):
         if out[-1].startswith("- "):
             out.append("")
         out.append(esc(l))
+    if include_of(path).startswith(("mtcp_", "mos_")):
+        out += ["", "# RETURN VALUE", "",
+                "As listed above: mTCP's convention, -1 (NULL for a pointer, 0 for a count) with "
+                "errno set on failure.", "",
+                "# SEE ALSO", "", "mtcp\\_socket(3), mtcp\\_epoll\\_wait(3), demi\\_socket(3)", "",
+                "The guide installed with the sources: docs/mtcp.md.", ""]
+        return "\n".join(out)
     see = {"demi": "demi\\_wait(3), demi\\_sgaalloc(3), sluice(7)",
            "dmtr": "dmtr\\_wait(3), demi\\_push(3)",
            "sluice": "demi\\_socket(3)"}[name.split("_")[0]]
