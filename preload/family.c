@@ -317,13 +317,20 @@ void atfork_child(void)
 
 /* ---- exec ---- */
 
-/* exec replaces the image: what this process held must be given back
- * first (the new image knows nothing of them). A failed exec leaves the
- * fds to the kernel. */
+/* exec replaces the image: what this process held, and its slot, must be
+ * given back first (the new image knows nothing of them; fork + exec would
+ * otherwise hold a slot per child until it exits). A failed exec leaves
+ * the fds to the kernel and the process out of the family. */
 static void before_exec(void)
 {
-    if (g_fam == NULL || !g_started || g_slot < 0)
+    struct psock **socks;
+    struct epset **eps;
+    int slot = g_slot;
+
+    if (g_fam == NULL || !g_started || slot < 0)
         return;
+    socks = calloc((size_t)g_fdmax, sizeof(*socks));
+    eps = calloc((size_t)g_fdmax, sizeof(*eps));
     lock();
     family_leave();
     if (getpid() == g_started_pid && family_others_live()) {
@@ -331,7 +338,20 @@ static void before_exec(void)
         sluice_detach();
         t_inside--;
     }
+    if (socks != NULL && eps != NULL) {
+        /* out of the family: empty tables of its own, the slot free */
+        __atomic_store_n(&g_socks, socks, __ATOMIC_RELEASE);
+        __atomic_store_n(&g_eps, eps, __ATOMIC_RELEASE);
+        g_slot = -1;
+        g_fam->slots[slot].fd_hi = 0;
+        g_fam->slots[slot].pid = 0;
+        __atomic_store_n(&g_fam->slots[slot].state, FS_FREE, __ATOMIC_RELEASE);
+        socks = NULL;
+        eps = NULL;
+    }
     unlock();
+    free(socks);
+    free(eps);
 }
 
 PRELOAD_API int execve(const char *path, char *const argv[], char *const envp[])

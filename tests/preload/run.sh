@@ -196,6 +196,22 @@ cat "$LOG/fork-kill-client.log" >>"$LOG/fork-kill.log"
 grep -q "B ended True, A echoed b'two'" "$LOG/fork-kill.log"
 result "fork: a child killed with SIGKILL while sending - its connection is closed, the parent's echoes on" $((st | $?))
 
+# 5d. fork from a signal handler that interrupted the process inside
+# Sluice (often holding the family's lock), 600 fork + exec (more than the
+# family has slots: each must be given back), 100 posix_spawn; then the
+# socket still echoes (tests/preload/fork_stress.c).
+timeout 60 "$RUN" -- "$BUILD/preload/fork_stress" 5005 >"$LOG/fork-stress.log" 2>&1 &
+pids+=($!)
+fst=$!
+wait_line "$LOG/fork-stress.log" "fork_stress: waiting" 50
+st=$?
+in_peer timeout 30 python3 "$HELP" ping 10.0.0.2 5005 1 >>"$LOG/fork-stress.log" 2>&1
+st=$((st | $?))
+wait_pid "$fst" 20
+st=$((st | $?))
+grep -q "fork_stress: echo ok" "$LOG/fork-stress.log"
+result "fork from a signal handler inside Sluice ($(sed -n 's/fork_stress: \([0-9]*\) forks from a signal handler.*/\1/p' "$LOG/fork-stress.log") forks), 600 fork + exec, 100 posix_spawn: no deadlock, no slot leaked, the socket still serves" $((st | $?))
+
 # 6. One epoll set with a pipe and a Sluice socket.
 timeout 60 "$RUN" -- "$PY" "$HELP" epoll 5003 >"$LOG/epoll.log" 2>&1 &
 pids+=($!)
