@@ -42,11 +42,9 @@ in the peer namespace on the other side.
                                    answering every connection with its pid;
                                    prints "children serving"; SIGTERM ends all
   preload_peer.py fork-kill PORT   accept connection A and echo on it; fork a
-                                   child that accepts connection B and writes
-                                   to it without end (prints "child holds B
-                                   PID"): killed, it dies inside a send, likely
-                                   holding the family's lock; the parent
-                                   echoes on A until A's peer closes
+                                   child that accepts connection B and blocks
+                                   reading it (prints "child holds B PID"); the
+                                   parent echoes on A until A's peer closes
   preload_peer.py who ADDR PORT N  N connections, each reading the server's
                                    answer; prints the distinct answers' count
   preload_peer.py family-client ADDR PORT
@@ -309,9 +307,8 @@ def fork_kill(port):
         a.close()
         b, _ = listener.accept()
         print(f"preload_peer: child holds B {os.getpid()}", flush=True)
-        block = b"b" * 65536
-        while True:  # until killed
-            b.sendall(block)
+        b.recv(100)  # blocks (napping, the lock released) until killed
+        os._exit(3)
     while True:
         d = a.recv(100)
         if not d:
