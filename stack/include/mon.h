@@ -172,4 +172,52 @@ void mon_flow_addr(const struct mon_flow *f, unsigned side, rte_be32_t *addr, rt
 void mon_flow_set_user(struct mon_flow *f, void *user);
 void *mon_flow_user(const struct mon_flow *f);
 
+/* ---- mon/mon_bridge.c: a monitor on ports ----
+ *
+ * Inline: frames received on one port go out of the other (an L2 bridge:
+ * every frame, ARP and all), unless the verdict drops them. Passive: one
+ * port receives a copy of the traffic; every frame is freed after it was
+ * seen. Each frame is tracked (mon_input) and then handed to the verdict
+ * function, TCP or not (raw monitors see everything). Every 100 ms idle
+ * flows expire: the function sees them with MON_EV_TIMEOUT and no frame.
+ * A flow whose frame raised CONN_END is released right after its verdict.
+ */
+
+struct netdev;
+struct mon_bridge;
+
+#define MON_PASS 0
+#define MON_DROP 1
+
+/* The verdict on frame m (NULL for a timeout; writable: the caller may
+ * rewrite bytes in place, m is contiguous) received on port (0 or 1):
+ * MON_PASS or MON_DROP (ignored in passive mode and for timeouts). */
+typedef int (*mon_verdict_fn)(void *arg, struct rte_mbuf *m, unsigned port, const struct mon_pkt *pkt);
+
+/*
+ * Makes a monitor on dev0 and, inline, dev1 (NULL: passive). The devices
+ * are taken on success (closed by mon_bridge_destroy); pool gives the
+ * copies of held segments and must outlive the bridge. fn (not NULL) is
+ * called for every frame with arg. Returns 0 and *out; -EINVAL (NULL
+ * argument, bad params); -ENOMEM. On failure the devices are not taken.
+ */
+int mon_bridge_create(const struct mon_params *p, struct netdev *dev0, struct netdev *dev1, struct rte_mempool *pool,
+                      mon_verdict_fn fn, void *arg, struct mon_bridge **out);
+/* Destroys the table (every flow, without calling fn) and closes the
+ * devices; NULL: nothing. */
+void mon_bridge_destroy(struct mon_bridge *b);
+/* One pass at now_ns: a burst from each port, tracked, judged, forwarded;
+ * expiry when due. Returns the frames handled (0: idle). */
+int mon_bridge_poll(struct mon_bridge *b, uint64_t now_ns);
+/* The flow table (for peeks and info on flows the verdict saw). */
+struct mon_table *mon_bridge_table(struct mon_bridge *b);
+
+/* What a bridge counted. */
+struct mon_bridge_stats {
+    uint64_t rx[2], fwd[2], dropped[2]; /* by the port frames came in on */
+    uint64_t tx_full;                   /* frames the other port did not take */
+    uint64_t linearize_failed;          /* chained frames that could not be made contiguous */
+};
+void mon_bridge_stats(const struct mon_bridge *b, struct mon_bridge_stats *out);
+
 #endif

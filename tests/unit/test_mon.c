@@ -17,6 +17,7 @@
 
 #include "harness.h"
 #include "mon.h"
+#include "netdev_fake.h"
 #include "runtime.h"
 #include "stack_harness.h"
 
@@ -59,12 +60,12 @@ static void finish(void)
 }
 
 /* A frame from side `from` (MON_SIDE_*) with the given header fields. */
-static struct mon_pkt feed(unsigned from, uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t len)
+static struct rte_mbuf *frame_of(unsigned from, uint32_t seq, uint32_t ack, uint8_t flags, const void *data,
+                                 size_t len)
 {
     uint8_t seg[1600], frame[1700];
     struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)seg;
     bool cli = from == MON_SIDE_CLI;
-    struct mon_pkt out;
 
     cr_assert_leq(len + sizeof(*th), sizeof(seg));
     memset(th, 0, sizeof(*th));
@@ -77,7 +78,14 @@ static struct mon_pkt feed(unsigned from, uint32_t seq, uint32_t ack, uint8_t fl
     th->rx_win = RTE_BE16(65535);
     memcpy(seg + sizeof(*th), data, len);
     size_t n = st_ipv4(frame, cli ? CLI_IP : SVR_IP, cli ? SVR_IP : CLI_IP, IPPROTO_TCP, seg, sizeof(*th) + len);
-    struct rte_mbuf *m = st_mbuf(frame, n);
+    return st_mbuf(frame, n);
+}
+
+static struct mon_pkt feed(unsigned from, uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t len)
+{
+    struct rte_mbuf *m = frame_of(from, seq, ack, flags, data, len);
+    struct mon_pkt out;
+
     cr_assert_eq(mon_input(tab, m, g_rt.pool, now, &out), 0);
     rte_pktmbuf_free(m); /* not taken: the caller forwards or frees */
     return out;
@@ -482,4 +490,157 @@ Test(mon, bad_arguments, .init = setup)
     cr_assert_null(o.flow);
     cr_assert_eq(o.events, MON_EV_ORPHAN);
     finish();
+}
+
+/* ---- the bridge: two fake ports, frames injected on one, taken off the
+ * other ---- */
+
+struct seen {
+    unsigned frames, timeouts, ends;
+    uint32_t events;
+    unsigned drop_port; /* 2: drop nothing */
+    uint8_t rewrite;    /* non-zero: the last payload byte of frames with data becomes this */
+};
+
+static int verdict(void *arg, struct rte_mbuf *m, unsigned port, const struct mon_pkt *pkt)
+{
+    struct seen *s = arg;
+
+    s->events |= pkt->events;
+    if (pkt->events & MON_EV_TIMEOUT) {
+        cr_assert_null(m);
+        s->timeouts++;
+        return MON_PASS;
+    }
+    s->frames++;
+    s->ends += (pkt->events & MON_EV_CONN_END) != 0;
+    if (s->rewrite && pkt->payload_len > 0)
+        rte_pktmbuf_mtod(m, uint8_t *)[rte_pktmbuf_pkt_len(m) - 1] = s->rewrite;
+    return port == s->drop_port ? MON_DROP : MON_PASS;
+}
+
+static struct mon_bridge *mk_bridge(struct seen *s, bool passive, struct netdev **d0, struct netdev **d1)
+{
+    struct mon_params p = { .max_flows = 16, .buf_bytes = 4096, .reass_segs = 8, .idle_timeout_ns = 5 * ST_NS_PER_MS };
+    struct mon_bridge *b;
+
+    *d0 = netdev_fake_create(&st_peer_mac, 1500);
+    *d1 = passive ? NULL : netdev_fake_create(&st_us_mac, 1500);
+    cr_assert_eq(mon_bridge_create(&p, *d0, *d1, g_rt.pool, verdict, s, &b), 0);
+    tab = mon_bridge_table(b);
+    return b;
+}
+
+static void bridge_finish(struct mon_bridge *b, struct netdev *d1)
+{
+    struct rte_mbuf *m;
+
+    while (d1 != NULL && (m = netdev_fake_take_tx(d1)) != NULL)
+        rte_pktmbuf_free(m);
+    mon_bridge_destroy(b);
+    tab = NULL;
+    cr_assert_eq(t_pool_avail(), avail0, "mbufs leaked: %u free, %u at start", t_pool_avail(), avail0);
+}
+
+/* Injects a frame on port `in` and polls once. */
+static void via(struct mon_bridge *b, struct netdev *in, struct rte_mbuf *m)
+{
+    netdev_fake_inject(in, m);
+    cr_assert_eq(mon_bridge_poll(b, now), 1);
+}
+
+Test(mon, inline_forwards_every_frame_in_order_and_tracks_it, .init = setup)
+{
+    struct seen s = { .drop_port = 2 };
+    struct netdev *d0, *d1;
+    struct mon_bridge *b = mk_bridge(&s, false, &d0, &d1);
+    uint8_t buf[100], out[2048];
+
+    fill(buf, 0, sizeof(buf), MON_SIDE_CLI);
+    via(b, d0, frame_of(MON_SIDE_CLI, CISN, 0, SYN, NULL, 0));
+    via(b, d1, frame_of(MON_SIDE_SVR, SISN, CISN + 1, SYN | ACK, NULL, 0));
+    via(b, d0, frame_of(MON_SIDE_CLI, CISN + 1, SISN + 1, ACK, NULL, 0));
+    via(b, d0, frame_of(MON_SIDE_CLI, CISN + 1, SISN + 1, ACK | PSH, buf, sizeof(buf)));
+    /* a non-TCP frame passes too (ARP, UDP: a bridge forwards all) */
+    size_t n = st_udp(out, CLI_IP, RTE_BE16(1), SVR_IP, RTE_BE16(2), "u", 1);
+    via(b, d0, st_mbuf(out, n));
+    cr_assert_eq(s.frames, 5);
+    cr_assert_eq(netdev_fake_tx_count(d1), 4, "client to server: out of port 1");
+    cr_assert_eq(netdev_fake_tx_count(d0), 1, "server to client: out of port 0");
+    struct rte_mbuf *m = netdev_fake_take_tx(d1);
+    st_bytes(m, out, sizeof(out));
+    cr_assert_eq(out[RTE_ETHER_HDR_LEN + 20 + 13], SYN, "the first frame out is the SYN");
+    rte_pktmbuf_free(m);
+    cr_assert_eq(mon_count(tab), 1);
+    struct mon_bridge_stats bs;
+    mon_bridge_stats(b, &bs);
+    cr_assert_eq(bs.rx[0], 4);
+    cr_assert_eq(bs.fwd[0], 4);
+    cr_assert_eq(bs.fwd[1], 1);
+    bridge_finish(b, d1);
+}
+
+Test(mon, a_drop_verdict_keeps_the_frame_from_the_other_port, .init = setup)
+{
+    struct seen s = { .drop_port = 1 };
+    struct netdev *d0, *d1;
+    struct mon_bridge *b = mk_bridge(&s, false, &d0, &d1);
+
+    via(b, d0, frame_of(MON_SIDE_CLI, CISN, 0, SYN, NULL, 0));
+    via(b, d1, frame_of(MON_SIDE_SVR, SISN, CISN + 1, SYN | ACK, NULL, 0));
+    cr_assert_eq(netdev_fake_tx_count(d1), 1);
+    cr_assert_eq(netdev_fake_tx_count(d0), 0, "the SYN/ACK was dropped");
+    struct mon_bridge_stats bs;
+    mon_bridge_stats(b, &bs);
+    cr_assert_eq(bs.dropped[1], 1);
+    bridge_finish(b, d1);
+}
+
+Test(mon, a_verdict_may_rewrite_the_frame_in_place, .init = setup)
+{
+    struct seen s = { .drop_port = 2, .rewrite = 0xee };
+    struct netdev *d0, *d1;
+    struct mon_bridge *b = mk_bridge(&s, false, &d0, &d1);
+    uint8_t buf[10] = { 0 }, out[256];
+
+    via(b, d0, frame_of(MON_SIDE_CLI, CISN, 0, SYN, NULL, 0));
+    via(b, d0, frame_of(MON_SIDE_CLI, CISN + 1, 0, ACK, buf, sizeof(buf)));
+    rte_pktmbuf_free(netdev_fake_take_tx(d1));
+    struct rte_mbuf *m = netdev_fake_take_tx(d1);
+    size_t n = st_bytes(m, out, sizeof(out));
+    cr_assert_eq(out[n - 1], 0xee);
+    rte_pktmbuf_free(m);
+    bridge_finish(b, d1);
+}
+
+Test(mon, passive_frees_what_it_saw_and_a_reset_flow_is_released, .init = setup)
+{
+    struct seen s = { .drop_port = 0 }; /* ignored when passive */
+    struct netdev *d0, *d1;
+    struct mon_bridge *b = mk_bridge(&s, true, &d0, &d1);
+
+    via(b, d0, frame_of(MON_SIDE_CLI, CISN, 0, SYN, NULL, 0));
+    via(b, d0, frame_of(MON_SIDE_SVR, SISN, 0, RST, NULL, 0));
+    cr_assert_eq(s.ends, 1);
+    cr_assert_eq(mon_count(tab), 0, "released after its CONN_END verdict");
+    cr_assert_eq(netdev_fake_tx_count(d0), 0);
+    bridge_finish(b, NULL);
+}
+
+Test(mon, idle_flows_time_out_through_the_verdict, .init = setup)
+{
+    struct seen s = { .drop_port = 2 };
+    struct netdev *d0, *d1;
+    struct mon_bridge *b = mk_bridge(&s, true, &d0, &d1);
+
+    via(b, d0, frame_of(MON_SIDE_CLI, CISN, 0, SYN, NULL, 0)); /* the first poll also ran expiry */
+    now += 50 * ST_NS_PER_MS;
+    mon_bridge_poll(b, now); /* not due yet: 100 ms between runs */
+    cr_assert_eq(s.timeouts, 0);
+    now += 60 * ST_NS_PER_MS;
+    mon_bridge_poll(b, now);
+    cr_assert_eq(s.timeouts, 1);
+    cr_assert(s.events & MON_EV_TIMEOUT);
+    cr_assert_eq(mon_count(tab), 0);
+    bridge_finish(b, NULL);
 }
