@@ -105,6 +105,7 @@ struct mon_side_info {
     uint64_t rexmit;         /* segments retransmitted to this side */
     uint64_t pkts;           /* frames to this side */
     uint32_t buffered;       /* bytes in the ring, unread */
+    uint64_t last_ns;        /* now_ns of the flow's last frame (either side) */
 };
 
 /*

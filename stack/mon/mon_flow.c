@@ -542,6 +542,7 @@ int mon_side_info(const struct mon_flow *f, unsigned side, struct mon_side_info 
     out->rexmit = st->rexmit;
     out->pkts = st->pkts;
     out->buffered = (uint32_t)(st->ring.tail - st->ring.rd);
+    out->last_ns = f->last_ns;
     return 0;
 }
 

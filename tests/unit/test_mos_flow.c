@@ -1,4 +1,4 @@
-/* test_mon.c - the monitor's flow tracker (stack/mon/): crafted frames of a
+/* test_mos_flow.c - the monitor's flow tracker (stack/mon/): crafted frames of a
  * flow between two other hosts (client 10.1.0.1:40000, server
  * 10.2.0.1:80) fed in one by one, checking per side the emulated TCP state
  * (mOS's enum tcpstate), the events each frame raises, the byte counts,
@@ -161,7 +161,7 @@ static void expect_gap(struct mon_flow *f, unsigned side, uint64_t want_gap)
     cr_assert_eq(gap, want_gap);
 }
 
-Test(mon, a_whole_flow_both_ways_with_states_events_and_bytes, .init = setup)
+Test(mos_flow, a_whole_flow_both_ways_with_states_events_and_bytes, .init = setup)
 {
     mk_table(64 * 1024, 8);
     struct mon_flow *f = handshake(CISN, SISN);
@@ -202,7 +202,7 @@ Test(mon, a_whole_flow_both_ways_with_states_events_and_bytes, .init = setup)
     finish();
 }
 
-Test(mon, crossing_fins_go_through_closing, .init = setup)
+Test(mos_flow, crossing_fins_go_through_closing, .init = setup)
 {
     mk_table(4096, 8);
     struct mon_flow *f = handshake(CISN, SISN);
@@ -223,7 +223,7 @@ Test(mon, crossing_fins_go_through_closing, .init = setup)
     finish();
 }
 
-Test(mon, reordered_segments_are_held_until_the_hole_fills, .init = setup)
+Test(mos_flow, reordered_segments_are_held_until_the_hole_fills, .init = setup)
 {
     mk_table(64 * 1024, 8);
     struct mon_flow *f = handshake(CISN, SISN);
@@ -242,7 +242,7 @@ Test(mon, reordered_segments_are_held_until_the_hole_fills, .init = setup)
     finish();
 }
 
-Test(mon, a_fin_ahead_of_missing_data_waits_for_it, .init = setup)
+Test(mos_flow, a_fin_ahead_of_missing_data_waits_for_it, .init = setup)
 {
     mk_table(4096, 8);
     struct mon_flow *f = handshake(CISN, SISN);
@@ -257,7 +257,7 @@ Test(mon, a_fin_ahead_of_missing_data_waits_for_it, .init = setup)
     finish();
 }
 
-Test(mon, retransmissions_count_once_and_raise_rexmit, .init = setup)
+Test(mos_flow, retransmissions_count_once_and_raise_rexmit, .init = setup)
 {
     mk_table(4096, 8);
     struct mon_flow *f = handshake(CISN, SISN);
@@ -278,7 +278,7 @@ Test(mon, retransmissions_count_once_and_raise_rexmit, .init = setup)
     finish();
 }
 
-Test(mon, a_lost_segment_is_a_negative_gap_once_the_receiver_acks_past_it, .init = setup)
+Test(mos_flow, a_lost_segment_is_a_negative_gap_once_the_receiver_acks_past_it, .init = setup)
 {
     mk_table(64 * 1024, 8);
     struct mon_flow *f = handshake(CISN, SISN);
@@ -306,7 +306,7 @@ Test(mon, a_lost_segment_is_a_negative_gap_once_the_receiver_acks_past_it, .init
     finish();
 }
 
-Test(mon, an_outrun_ring_reports_the_overwritten_bytes, .init = setup)
+Test(mos_flow, an_outrun_ring_reports_the_overwritten_bytes, .init = setup)
 {
     mk_table(256, 8);
     struct mon_flow *f = handshake(CISN, SISN);
@@ -325,7 +325,7 @@ Test(mon, an_outrun_ring_reports_the_overwritten_bytes, .init = setup)
     finish();
 }
 
-Test(mon, ppeek_reads_without_consuming, .init = setup)
+Test(mos_flow, ppeek_reads_without_consuming, .init = setup)
 {
     mk_table(4096, 8);
     struct mon_flow *f = handshake(CISN, SISN);
@@ -340,7 +340,7 @@ Test(mon, ppeek_reads_without_consuming, .init = setup)
     finish();
 }
 
-Test(mon, sequence_numbers_wrap_at_2_32, .init = setup)
+Test(mos_flow, sequence_numbers_wrap_at_2_32, .init = setup)
 {
     mk_table(4096, 8);
     uint32_t cisn = 0xffffff00u;
@@ -353,7 +353,7 @@ Test(mon, sequence_numbers_wrap_at_2_32, .init = setup)
     finish();
 }
 
-Test(mon, a_reset_ends_the_flow, .init = setup)
+Test(mos_flow, a_reset_ends_the_flow, .init = setup)
 {
     mk_table(4096, 8);
     handshake(CISN, SISN);
@@ -367,7 +367,7 @@ Test(mon, a_reset_ends_the_flow, .init = setup)
     finish();
 }
 
-Test(mon, frames_of_no_flow_are_orphans_and_non_tcp_is_ignored, .init = setup)
+Test(mos_flow, frames_of_no_flow_are_orphans_and_non_tcp_is_ignored, .init = setup)
 {
     mk_table(4096, 8);
     struct mon_pkt p = feed(MON_SIDE_CLI, 1, 1, ACK, "x", 1);
@@ -398,7 +398,7 @@ static bool count_cb(struct mon_flow *f, void *arg)
     return true;
 }
 
-Test(mon, idle_flows_expire, .init = setup)
+Test(mos_flow, idle_flows_expire, .init = setup)
 {
     mk_table(4096, 8);
     handshake(CISN, SISN);
@@ -411,7 +411,7 @@ Test(mon, idle_flows_expire, .init = setup)
     finish();
 }
 
-Test(mon, without_a_ring_bytes_are_counted_and_peek_is_einval, .init = setup)
+Test(mos_flow, without_a_ring_bytes_are_counted_and_peek_is_einval, .init = setup)
 {
     mk_table(0, 8);
     struct mon_flow *f = handshake(CISN, SISN);
@@ -429,7 +429,7 @@ Test(mon, without_a_ring_bytes_are_counted_and_peek_is_einval, .init = setup)
     finish();
 }
 
-Test(mon, resizing_keeps_the_newest_unread_bytes, .init = setup)
+Test(mos_flow, resizing_keeps_the_newest_unread_bytes, .init = setup)
 {
     mk_table(1024, 8);
     struct mon_flow *f = handshake(CISN, SISN);
@@ -445,7 +445,7 @@ Test(mon, resizing_keeps_the_newest_unread_bytes, .init = setup)
     finish();
 }
 
-Test(mon, a_full_reassembly_queue_is_an_error_event, .init = setup)
+Test(mos_flow, a_full_reassembly_queue_is_an_error_event, .init = setup)
 {
     mk_table(4096, 1);
     struct mon_flow *f = handshake(CISN, SISN);
@@ -458,7 +458,7 @@ Test(mon, a_full_reassembly_queue_is_an_error_event, .init = setup)
     finish();
 }
 
-Test(mon, bad_arguments, .init = setup)
+Test(mos_flow, bad_arguments, .init = setup)
 {
     struct mon_params p = { .max_flows = 1, .reass_segs = 1 };
     struct mon_table *t = NULL;
@@ -549,7 +549,7 @@ static void via(struct mon_bridge *b, struct netdev *in, struct rte_mbuf *m)
     cr_assert_eq(mon_bridge_poll(b, now), 1);
 }
 
-Test(mon, inline_forwards_every_frame_in_order_and_tracks_it, .init = setup)
+Test(mos_flow, inline_forwards_every_frame_in_order_and_tracks_it, .init = setup)
 {
     struct seen s = { .drop_port = 2 };
     struct netdev *d0, *d1;
@@ -580,7 +580,7 @@ Test(mon, inline_forwards_every_frame_in_order_and_tracks_it, .init = setup)
     bridge_finish(b, d1);
 }
 
-Test(mon, a_drop_verdict_keeps_the_frame_from_the_other_port, .init = setup)
+Test(mos_flow, a_drop_verdict_keeps_the_frame_from_the_other_port, .init = setup)
 {
     struct seen s = { .drop_port = 1 };
     struct netdev *d0, *d1;
@@ -596,7 +596,7 @@ Test(mon, a_drop_verdict_keeps_the_frame_from_the_other_port, .init = setup)
     bridge_finish(b, d1);
 }
 
-Test(mon, a_verdict_may_rewrite_the_frame_in_place, .init = setup)
+Test(mos_flow, a_verdict_may_rewrite_the_frame_in_place, .init = setup)
 {
     struct seen s = { .drop_port = 2, .rewrite = 0xee };
     struct netdev *d0, *d1;
@@ -613,7 +613,7 @@ Test(mon, a_verdict_may_rewrite_the_frame_in_place, .init = setup)
     bridge_finish(b, d1);
 }
 
-Test(mon, passive_frees_what_it_saw_and_a_reset_flow_is_released, .init = setup)
+Test(mos_flow, passive_frees_what_it_saw_and_a_reset_flow_is_released, .init = setup)
 {
     struct seen s = { .drop_port = 0 }; /* ignored when passive */
     struct netdev *d0, *d1;
@@ -627,7 +627,7 @@ Test(mon, passive_frees_what_it_saw_and_a_reset_flow_is_released, .init = setup)
     bridge_finish(b, NULL);
 }
 
-Test(mon, idle_flows_time_out_through_the_verdict, .init = setup)
+Test(mos_flow, idle_flows_time_out_through_the_verdict, .init = setup)
 {
     struct seen s = { .drop_port = 2 };
     struct netdev *d0, *d1;
