@@ -116,6 +116,15 @@ static size_t frame(uint8_t *f, bool from_cli, uint16_t cport, uint32_t seq, uin
     return 14 + 20 + 20 + len;
 }
 
+/* A frame (checksums zeroed) for sluice_mon_cksum; its length. */
+static size_t frame_len_for_cksum(uint8_t *f)
+{
+    size_t n = frame(f, true, 40000, 1, 2, F_ACK, NULL, 0);
+    f[14 + 10] = f[14 + 11] = 0;
+    f[34 + 16] = f[34 + 17] = 0;
+    return n;
+}
+
 static void emit(bool from_cli, uint16_t cport, uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t len)
 {
     uint8_t f[1600];
@@ -672,4 +681,80 @@ Test(mos_errors, calls_on_a_flow_socket, .timeout = 30)
     cr_assert_eq(g.n_pkt[0][0], before, "MOS_STOP_MON: no callback after");
     mtcp_destroy();
     cleanup_files();
+}
+
+/* The native layer under the monitor sockets (<sluice/monitor.h>). */
+Test(mos_errors, sluice_mon_calls)
+{
+    struct sluice_mon_side si;
+    struct sluice_mon_stats st;
+    uint64_t gap;
+    size_t n;
+    uint32_t a;
+    uint16_t p;
+    void *u;
+    char buf[4];
+    uint8_t frame[64] = { 0 };
+
+    t_init();
+    cr_assert_eq(sluice_mon_start(NULL, NULL), EINVAL);
+    cr_assert_eq(sluice_mon_stop(), ENOTCONN);
+    cr_assert_eq(sluice_mon_poll(NULL), ENOTCONN);
+    cr_assert_eq(sluice_mon_stats(&st), ENOTCONN);
+    cr_assert_eq(sluice_mon_stats(NULL), EINVAL);
+    cr_assert_eq(sluice_mon_side_info(NULL, 0, &si), EINVAL);
+    cr_assert_eq(sluice_mon_peek(NULL, 0, buf, sizeof(buf), &n, &gap), EINVAL);
+    cr_assert_eq(sluice_mon_ppeek(NULL, 0, buf, sizeof(buf), 0, &n), EINVAL);
+    cr_assert_eq(sluice_mon_set_buf(NULL, 0, 1), EINVAL);
+    cr_assert_eq(sluice_mon_flow_addr(NULL, 0, &a, &p), EINVAL);
+    cr_assert_eq(sluice_mon_flow_set_user(NULL, NULL), EINVAL);
+    cr_assert_eq(sluice_mon_flow_user(NULL, &u), EINVAL);
+    cr_assert_eq(sluice_mon_cksum(NULL, 64, 1, 1), EINVAL);
+    cr_assert_eq(sluice_mon_cksum(frame, sizeof(frame), 1, 1), EINVAL, "not IPv4");
+    cr_assert_eq(sluice_mon_cksum(frame, 20, 1, 1), EINVAL, "short");
+    /* a valid frame gets checksums the kernel's way: summing to zero */
+    size_t len = frame_len_for_cksum(frame);
+    cr_assert_eq(sluice_mon_cksum(frame, (uint32_t)len, 1, 1), 0);
+    cr_assert_eq(csum_fold(sum16(frame + 14, 20, 0)), 0, "IP header checksum");
+}
+
+static int pass_all(void *arg, struct sluice_mon_frame *fr)
+{
+    (void)arg, (void)fr;
+    return SLUICE_MON_PASS;
+}
+
+/* One engine serves an end point or a monitor: each refuses the other. */
+Test(mos_errors, a_monitor_and_the_stack_exclude_each_other)
+{
+    int qd;
+
+    setenv("SLUICE_MON_MODE", "passive", 1);
+    setenv("SLUICE_MON_PORT0", "net_null1,no-rx=1", 1);
+    setenv("SLUICE_NET_DEVARGS", "net_null0,no-rx=1", 1);
+    setenv("SLUICE_NET_LINK_TIMEOUT_MS", "0", 1);
+    t_init();
+    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_STREAM, 0), 0, "the stack starts");
+    cr_assert_eq(sluice_mon_start(pass_all, NULL), EBUSY);
+}
+
+Test(mos_errors, the_stack_does_not_start_under_a_monitor)
+{
+    int qd, work = -1;
+    struct sluice_mon_stats st;
+
+    setenv("SLUICE_MON_MODE", "passive", 1);
+    setenv("SLUICE_MON_PORT0", "net_null1,no-rx=1", 1);
+    setenv("SLUICE_NET_DEVARGS", "net_null0,no-rx=1", 1);
+    setenv("SLUICE_NET_LINK_TIMEOUT_MS", "0", 1);
+    t_init();
+    cr_assert_eq(sluice_mon_start(pass_all, NULL), 0);
+    cr_assert_eq(sluice_mon_start(pass_all, NULL), EBUSY, "one monitor");
+    cr_assert_eq(sluice_mon_poll(&work), 0);
+    cr_assert_eq(work, 0);
+    cr_assert_eq(sluice_mon_stats(&st), 0);
+    cr_assert_eq(st.flows, 0);
+    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_STREAM, 0), ENETDOWN);
+    cr_assert_eq(sluice_mon_stop(), 0);
+    cr_assert_eq(sluice_mon_stop(), ENOTCONN);
 }
