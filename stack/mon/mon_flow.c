@@ -279,6 +279,12 @@ static void on_ack(struct mon_flow *f, unsigned snd, const struct seg *sg, uint3
 
 /* ---- the text and FIN: the stream R receives ---- */
 
+static void rexmit(struct mon_stream *st, uint32_t *ev)
+{
+    st->rexmit++;
+    *ev |= MON_EV_REXMIT;
+}
+
 /* The in-order FIN of S's stream (sequence number st->nxt). */
 static void fin_in_order(struct mon_flow *f, unsigned snd, struct mon_stream *st)
 {
@@ -336,7 +342,7 @@ static void hold(struct mon_stream *st, const struct rte_mbuf *m, struct rte_mem
     if (rc == -ENOSPC)
         *ev |= MON_EV_ERROR;
     else if (rc == 0 && sg->len > 0)
-        *ev |= MON_EV_REXMIT, st->rexmit++;
+        rexmit(st, ev); /* every byte was held already */
 }
 
 static void on_text(struct mon_flow *f, unsigned snd, const struct rte_mbuf *m, struct rte_mempool *pool,
@@ -350,8 +356,7 @@ static void on_text(struct mon_flow *f, unsigned snd, const struct rte_mbuf *m, 
     if (!st->isn_known || (sg->len == 0 && !fin))
         return;
     if (st->fin_done || !seq_gt(end, st->nxt)) { /* nothing new: seen before */
-        st->rexmit++;
-        *ev |= MON_EV_REXMIT;
+        rexmit(st, ev);
         return;
     }
     if (seq_gt(sg->seq, st->nxt)) {
@@ -360,7 +365,7 @@ static void on_text(struct mon_flow *f, unsigned snd, const struct rte_mbuf *m, 
     }
     skip = st->nxt - sg->seq; /* the part seen before */
     if (skip > 0 && skip < sg->len)
-        st->rexmit++, *ev |= MON_EV_REXMIT;
+        rexmit(st, ev); /* partly old */
     if (skip < sg->len) {
         if (mon_ring_append(&st->ring, m, sg->off + skip, sg->len - skip) < 0)
             *ev |= MON_EV_ERROR;
@@ -384,7 +389,7 @@ static void on_syn(struct mon_flow *f, unsigned snd, const struct seg *sg, uint3
 
     if (st->isn_known) {
         if (sg->seq + 1 == st->init_seq)
-            st->rexmit++, *ev |= MON_EV_REXMIT;
+            rexmit(st, ev);
         return;
     }
     st->isn_known = true;
