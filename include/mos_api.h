@@ -13,8 +13,7 @@
  * mtcp_peek/mtcp_ppeek, mtcp_getlastpkt/mtcp_setlastpkt, SOL_MONSOCKET
  * options, mtcp_app_join. Not declared (a program using them does not
  * compile): user-defined events (mtcp_define_event, mtcp_alloc_event,
- * mtcp_raise_event), mtcp_settimer, mtcp_cb_get_ts, mtcp_sendpkt, and the
- * proxy socket types' behaviour.
+ * mtcp_raise_event), mtcp_sendpkt, and the proxy socket types' behaviour.
  */
 #ifndef MOS_API_H
 #define MOS_API_H
@@ -31,6 +30,7 @@
 #include <netinet/ip.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/time.h>
 
 #include <mtcp_api.h>
 #include <mtcp_epoll.h>
@@ -289,6 +289,24 @@ int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset, byte *data, u
  * Source: mOS's mtcp_app_join (it waits for the context's thread to end).
  */
 int mtcp_app_join(mctx_t mctx);
+
+/*
+ * Calls cb(mctx, id, 0, 0, NULL) once, timeout (seconds and microseconds)
+ * from now, in the thread running mtcp_app_join (a timer is due only while
+ * some thread runs it). id is the caller's, passed back as sock. At most
+ * 256 timers are pending at once. Returns 0, or -1 and errno: EACCES mctx
+ * is not a live context; EINVAL timeout or cb NULL, or tv_usec outside
+ * 0..999999 or tv_sec negative; ENOMEM 256 timers are pending.
+ * Source: mOS's mtcp_settimer(3).
+ */
+int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout, callback_t cb);
+
+/*
+ * Returns the monotonic clock in microseconds, cut to 32 bits (it wraps
+ * every 71 minutes), for callbacks that time things; 0 when mctx is not a
+ * live context. Source: mOS's mtcp_cb_get_ts.
+ */
+uint32_t mtcp_cb_get_ts(mctx_t mctx);
 
 /*
  * Stores uctx (not owned) with flow socket sock, for mtcp_get_uctx.

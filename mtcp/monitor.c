@@ -182,11 +182,14 @@ void mt_mon_close(struct mt_sock *s)
     s->mon = NULL;
 }
 
+static int g_ntimers;
+
 void mt_mon_shutdown(void)
 {
     if (g_started)
         sluice_mon_stop();
     g_started = false;
+    g_ntimers = 0; /* mtcp_destroy: pending timers go with their contexts */
 }
 
 /* A monitor socket of mctx: -EACCES bad context, -EBADF no such socket,
@@ -810,6 +813,83 @@ MT_API void *mtcp_get_uctx(mctx_t mctx, int sock)
     return u;
 }
 
+/* ---- timers (mtcp_settimer): one-shot, run by mtcp_app_join ---- */
+
+#define MAX_TIMERS 256
+
+struct timer {
+    mctx_t mctx;
+    int id;
+    uint64_t at_ns;
+    callback_t cb;
+};
+
+static struct timer g_timers[MAX_TIMERS];
+
+static int do_settimer(mctx_t mctx, int id, const struct timeval *tv, callback_t cb)
+{
+    if (mt_ctx_get(mctx) == NULL)
+        return -EACCES;
+    if (tv == NULL || cb == NULL || tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
+        return -EINVAL;
+    if (g_ntimers == MAX_TIMERS)
+        return -ENOMEM;
+    g_timers[g_ntimers++] = (struct timer){
+        .mctx = mctx,
+        .id = id,
+        .at_ns = mt_now_ns() + (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u,
+        .cb = cb,
+    };
+    return 0;
+}
+
+MT_API int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout, callback_t cb)
+{
+    int rc;
+
+    mt_lock();
+    rc = do_settimer(mctx, id, timeout, cb);
+    mt_unlock();
+    return mt_ret(rc);
+}
+
+MT_API uint32_t mtcp_cb_get_ts(mctx_t mctx)
+{
+    bool live;
+
+    mt_lock();
+    live = mt_ctx_get(mctx) != NULL;
+    mt_unlock();
+    return live ? (uint32_t)(mt_now_ns() / 1000u) : 0;
+}
+
+/* Calls the timers due at now (taken off the list first: a callback may
+ * set new ones); returns how many ran. *next_ns: the earliest still
+ * pending, or UINT64_MAX. */
+static int run_timers(uint64_t now, uint64_t *next_ns)
+{
+    struct timer due[MAX_TIMERS];
+    int n = 0, keep = 0;
+
+    mt_lock();
+    for (int i = 0; i < g_ntimers; i++) {
+        if (g_timers[i].at_ns <= now)
+            due[n++] = g_timers[i];
+        else
+            g_timers[keep++] = g_timers[i];
+    }
+    g_ntimers = keep;
+    for (int i = 0; i < n; i++)
+        if (mt_ctx_get(due[i].mctx) != NULL) /* its context may be gone */
+            due[i].cb(due[i].mctx, due[i].id, 0, 0, NULL);
+    *next_ns = UINT64_MAX;
+    for (int i = 0; i < g_ntimers; i++)
+        if (g_timers[i].at_ns < *next_ns)
+            *next_ns = g_timers[i].at_ns;
+    mt_unlock();
+    return n;
+}
+
 /* One pass for app_join: the monitor's, or the end point's engine. */
 static int join_pass(mctx_t mctx, int *work)
 {
@@ -833,13 +913,19 @@ MT_API int mtcp_app_join(mctx_t mctx)
     if ((rc = join_pass(mctx, &work)) != 0)
         return mt_ret(rc);
     for (;;) {
+        uint64_t now, next;
+
         if (g_mt_signals != signals || join_pass(mctx, &work) != 0)
             return 0;
+        now = mt_now_ns();
+        work += run_timers(now, &next);
         if (work > 0) {
-            g_mt_last_work_ns = mt_now_ns();
+            g_mt_last_work_ns = now;
             continue;
         }
-        uint64_t ns = sluice_idle_nap_ns(mt_now_ns() - g_mt_last_work_ns, 50000, 1000000);
+        uint64_t ns = sluice_idle_nap_ns(now - g_mt_last_work_ns, 50000, 1000000);
+        if (next != UINT64_MAX && ns > next - now)
+            ns = next > now ? next - now : 0; /* wake for the next timer */
         struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ns };
         if (ns > 0)
             nanosleep(&ts, NULL);

@@ -758,3 +758,50 @@ Test(mos_errors, the_stack_does_not_start_under_a_monitor)
     cr_assert_eq(sluice_mon_stop(), 0);
     cr_assert_eq(sluice_mon_stop(), ENOTCONN);
 }
+
+static int g_fired;
+static uint32_t g_fired_ts;
+
+static void on_timer(mctx_t m, int id, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)side, (void)ev, (void)arg;
+    cr_assert_eq(id, 42);
+    g_fired_ts = mtcp_cb_get_ts(m);
+    if (++g_fired == 2)
+        raise(SIGUSR1);
+    else
+        cr_assert_eq(mtcp_settimer(m, 42, &(struct timeval){ 0, 20000 }, on_timer), 0, "re-armed from its callback");
+}
+
+Test(mos, timers_fire_once_each_inside_app_join, .timeout = 30)
+{
+    setenv("SLUICE_NET_LINK_TIMEOUT_MS", "0", 1);
+    cr_assert_eq(mtcp_init(NULL), 0);
+    mctx_t m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    uint32_t t0 = mtcp_cb_get_ts(m);
+    cr_assert_eq(mtcp_settimer(m, 42, &(struct timeval){ 0, 30000 }, on_timer), 0);
+    cr_assert_eq(mtcp_app_join(m), 0);
+    cr_assert_eq(g_fired, 2);
+    cr_assert_geq(g_fired_ts - t0, 50000u, "30 ms, then 20 ms: %u us", g_fired_ts - t0);
+    mtcp_destroy();
+}
+
+Test(mos_errors, mtcp_settimer_and_cb_get_ts)
+{
+    setenv("SLUICE_NET_LINK_TIMEOUT_MS", "0", 1);
+    cr_assert_eq(mtcp_init(NULL), 0);
+    mctx_t m = mtcp_create_context(0);
+    struct timeval tv = { 1, 0 };
+    FAILS(mtcp_settimer(&bad_ctx, 1, &tv, on_timer), EACCES);
+    FAILS(mtcp_settimer(m, 1, NULL, on_timer), EINVAL);
+    FAILS(mtcp_settimer(m, 1, &tv, NULL), EINVAL);
+    FAILS(mtcp_settimer(m, 1, &(struct timeval){ 0, 1000000 }, on_timer), EINVAL);
+    FAILS(mtcp_settimer(m, 1, &(struct timeval){ -1, 0 }, on_timer), EINVAL);
+    for (int i = 0; i < 256; i++)
+        cr_assert_eq(mtcp_settimer(m, i, &tv, on_timer), 0);
+    FAILS(mtcp_settimer(m, 1, &tv, on_timer), ENOMEM);
+    cr_assert_eq(mtcp_cb_get_ts(&bad_ctx), 0);
+    cr_assert_neq(mtcp_cb_get_ts(m), 0);
+    mtcp_destroy();
+}
