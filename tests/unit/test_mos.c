@@ -107,7 +107,8 @@ static size_t frame(uint8_t *f, bool from_cli, uint16_t cport, uint32_t seq, uin
     th[12] = 5 << 4;
     th[13] = flags;
     put16(th + 14, 65535);
-    memcpy(th + 20, data, len);
+    if (len > 0)
+        memcpy(th + 20, data, len);
     memcpy(pseudo, ip + 12, 8);
     pseudo[8] = 0;
     pseudo[9] = 6;
