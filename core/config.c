@@ -106,6 +106,14 @@ static const struct key_desc keys[] = {
     {"tcp.wscale", "SLUICE_TCP_WSCALE", KIND_U32, 0, 1, 1, FIELD(tcp_wscale), NULL},
     {"tcp.syncookies", "SLUICE_TCP_SYNCOOKIES", KIND_U32, 0, 1, 1, FIELD(tcp_syncookies), NULL},
     {"tcp.cc", "SLUICE_TCP_CC", KIND_STRING, 1, 15, 0, FIELD(tcp_cc), "cubic"},
+    {"mon.mode", "SLUICE_MON_MODE", KIND_STRING, 1, 15, 0, FIELD(mon_mode), "off"},
+    {"mon.port0", "SLUICE_MON_PORT0", KIND_STRING, 0, SLUICE_DEVARGS_MAX - 1, 0, FIELD(mon_port0), ""},
+    {"mon.port1", "SLUICE_MON_PORT1", KIND_STRING, 0, SLUICE_DEVARGS_MAX - 1, 0, FIELD(mon_port1), ""},
+    {"mon.max_flows", "SLUICE_MON_MAX_FLOWS", KIND_U32, 16, 4194304, 65536, FIELD(mon_max_flows), NULL},
+    {"mon.buf_bytes", "SLUICE_MON_BUF_BYTES", KIND_U32, 0, 1u << 30, 16384, FIELD(mon_buf_bytes), NULL},
+    {"mon.reass_segs", "SLUICE_MON_REASS_SEGS", KIND_U32, 1, 65536, 64, FIELD(mon_reass_segs), NULL},
+    {"mon.idle_timeout_ms", "SLUICE_MON_IDLE_TIMEOUT_MS", KIND_U32, 1, 86400000, 30000, FIELD(mon_idle_timeout_ms),
+     NULL},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

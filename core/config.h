@@ -82,6 +82,11 @@ struct sluice_config {
                                           * (DPDK's telemetry socket, which sluice-stat talks to) */
     char net_pcap[256];                  /* key net.pcap: a file every frame in and out is written to
                                           * (pcapng); env SLUICE_PCAP; default "" (none) */
+    /* mon.*: monitor mode (core/monitor.c, docs/mtcp.md "Monitor sockets") */
+    char mon_mode[16];                   /* "off", "inline" or "passive" (checked at sluice_mon_start) */
+    char mon_port0[SLUICE_DEVARGS_MAX];  /* DPDK devargs: the port (passive) or the client's side (inline) */
+    char mon_port1[SLUICE_DEVARGS_MAX];  /* the server's side (inline only) */
+    uint32_t mon_max_flows, mon_buf_bytes, mon_reass_segs, mon_idle_timeout_ms;
 };
 
 /* Sets every field to its default. Does not free eal_argv: call

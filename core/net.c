@@ -121,8 +121,8 @@ static bool faults_wanted(const struct sluice_config *c)
             c->fault_tx_corrupt_ppm | c->fault_tx_delay_us) != 0;
 }
 
-/* Puts the fault injector in front of *dev when the config asks for it. */
-static int wrap_faults(struct netdev **dev)
+/* net_wrap_faults: see net.h. */
+int net_wrap_faults(struct netdev **dev)
 {
     const struct sluice_config *c = &g_rt.cfg;
     struct fault_params fp = {
@@ -174,6 +174,11 @@ struct stack *net_stack(void)
 
     if (g_stack != NULL)
         return g_stack;
+    if (monitor_running()) {
+        SLOG_ERR("network stack: a monitor runs (mon.mode); one engine serves one of them");
+        errno = ENETDOWN;
+        return NULL;
+    }
     if (net_params_from_config(&g_rt.cfg, &p) != 0 || open_device(&dev) != 0) {
         errno = ENETDOWN;
         return NULL;
@@ -187,7 +192,7 @@ struct stack *net_stack(void)
         errno = ENETDOWN;
         return NULL;
     }
-    if (wrap_faults(&dev) != 0) {
+    if (net_wrap_faults(&dev) != 0) {
         netdev_close(dev);
         g_capture = NULL;
         errno = ENETDOWN;

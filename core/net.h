@@ -8,6 +8,7 @@
 #ifndef SLUICE_NET_H
 #define SLUICE_NET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct stack;
@@ -33,5 +34,13 @@ struct netdev_capture;
 struct netdev_capture *net_capture(void);
 /* The stack's IPv4 address (network order), 0 before it started. */
 uint32_t net_addr(void);
+
+struct netdev;
+/* Puts the fault injector in front of *dev when the config's fault.* keys
+ * ask for it (a warning says so); *dev is then the wrapper. 0, or -errno
+ * with a log line (*dev unchanged). */
+int net_wrap_faults(struct netdev **dev);
+/* Whether a monitor (core/monitor.c) owns the engine's poll hook. */
+bool monitor_running(void);
 
 #endif

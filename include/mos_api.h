@@ -8,8 +8,12 @@
  * struct tcphdr and TCP_* names clash with glibc's <netinet/tcp.h>, so a
  * program cannot include both (the same holds with mOS itself).
  *
- * Monitor sockets (MOS_SOCK_MONITOR_*, mtcp_register_callback, mtcp_peek,
- * mtcp_getlastpkt, ...) are not declared yet (issue 15, part 2).
+ * Monitor sockets (docs/mtcp.md "Monitor sockets"): MOS_SOCK_MONITOR_STREAM
+ * and MOS_SOCK_MONITOR_RAW, filters, callbacks on mOS's built-in events,
+ * mtcp_peek/mtcp_ppeek, mtcp_getlastpkt/mtcp_setlastpkt, SOL_MONSOCKET
+ * options, mtcp_app_join. Not declared (a program using them does not
+ * compile): user-defined events (mtcp_define_event, mtcp_alloc_event,
+ * mtcp_raise_event), mtcp_sendpkt, and the proxy socket types' behaviour.
  */
 #ifndef MOS_API_H
 #define MOS_API_H
@@ -26,7 +30,9 @@
 #include <netinet/ip.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/time.h>
 
+#include <mtcp_api.h>
 #include <mtcp_epoll.h>
 
 #ifdef __cplusplus
@@ -35,9 +41,10 @@ extern "C" {
 
 typedef unsigned char byte;
 
-/* mOS's socket types: MOS_SOCK_STREAM is accepted by mtcp_socket as
- * SOCK_STREAM; the monitor types are part 2 (mtcp_socket fails with
- * EINVAL). Numbered as in mOS. */
+/* mOS's socket types, numbered as in mOS: mtcp_socket takes
+ * MOS_SOCK_STREAM (as SOCK_STREAM), MOS_SOCK_MONITOR_STREAM and
+ * MOS_SOCK_MONITOR_RAW; a callback's sock is a MOS_SOCK_MONITOR_STREAM_ACTIVE
+ * socket (one per flow). */
 enum socket_type {
     MOS_SOCK_UNUSED,
     MOS_SOCK_STREAM_LISTEN,
@@ -51,8 +58,269 @@ enum socket_type {
     MOS_SOCK_PIPE,
 };
 
-/* The side argument of the five-argument mtcp_getpeername. */
+/* The side argument of the five-argument mtcp_getpeername, of callbacks,
+ * peeks and options. */
 enum { MOS_SIDE_CLI = 0, MOS_SIDE_SVR, MOS_SIDE_BOTH };
+
+/* Hook points of mtcp_register_callback (mOS's values). MOS_HK_SND: after
+ * the sender's side was updated (side = the sender); MOS_HK_RCV: after the
+ * receiver's (side = the receiver); MOS_NULL: raw sockets. */
+enum mtcp_hook_point {
+    MOS_NULL = (1 << 29),
+    MOS_HK_RCV = (1 << 30),
+    MOS_HK_SND = (int)(1u << 31),
+};
+
+typedef uint64_t event_t;
+
+/* mOS's built-in events (same values). MOS_ON_PKT_OUT, MOS_ON_CONN_SETUP
+ * and MOS_ON_DEBUG_MESSAGE are declared but never raised here. */
+enum mos_event_type {
+    MOS_NULL_EVENT = 0,
+    MOS_ON_PKT_IN = (0x1 << 0),          /* a frame of the flow */
+    MOS_ON_PKT_OUT = (0x1 << 1),
+    MOS_ON_CONN_START = (0x1 << 2),      /* the flow's first SYN */
+    MOS_ON_CONN_SETUP = (0x1 << 3),
+    MOS_ON_CONN_NEW_DATA = (0x1 << 4),   /* the side's stream grew in order */
+    MOS_ON_ERROR = (0x1 << 5),           /* bytes lost: buffer outrun, a hole, no room out of order */
+    MOS_ON_TIMEOUT = (0x1 << 6),         /* no frame for mon.idle_timeout_ms */
+    MOS_ON_TCP_STATE_CHANGE = (0x1 << 7),/* the side's emulated state changed */
+    MOS_ON_ORPHAN = (0x1 << 8),          /* TCP of no flow (stream sockets' orphan filter), or no flow at all (raw) */
+    MOS_ON_REXMIT = (0x1 << 9),          /* bytes or a SYN seen before */
+    MOS_ON_CONN_END = (0x1 << 10),       /* RST, or both sides done */
+    MOS_ON_DEBUG_MESSAGE = (0x1 << 11),
+};
+
+/* mtcp_setlastpkt's option bits (mOS's values). */
+#define MOS_ETH_HDR (1 << 0)
+#define MOS_IP_HDR (1 << 1)
+#define MOS_TCP_HDR (1 << 2)
+#define MOS_TCP_PAYLOAD (1 << 3)
+#define MOS_UPDATE_IP_CHKSUM (1 << 4)
+#define MOS_UPDATE_TCP_CHKSUM (1 << 5)
+#define MOS_DROP (1 << 6)
+#define MOS_OVERWRITE (1 << 7)
+#define MOS_CHOMP (1 << 8)  /* not supported: EINVAL */
+#define MOS_INSERT (1 << 9) /* not supported: EINVAL */
+
+/* A frame as mtcp_getlastpkt gives it (mOS's layout): numbers in host
+ * order, the pointers into a copy of the frame. */
+struct pkt_info {
+    uint32_t cur_ts;      /* ms of CLOCK_MONOTONIC when the frame was seen */
+    int8_t in_ifidx;      /* the monitor port it came in on */
+    uint16_t eth_len;     /* bytes of the whole frame */
+    uint16_t ip_len;      /* the IP total length */
+    uint64_t offset;      /* the payload's offset in its stream (from the sender's ISN + 1) */
+    uint16_t payloadlen;
+    uint32_t seq;
+    uint32_t ack_seq;
+    uint16_t window;
+    struct ethhdr *ethh;
+    struct iphdr *iph;
+    struct tcphdr *tcph;
+    uint8_t *payload;
+};
+
+typedef struct filter_arg {
+    void *arg;
+    size_t len;
+} filter_arg_t;
+
+/* The level of the monitor options of mtcp_getsockopt/mtcp_setsockopt. */
+#define SOL_MONSOCKET 0xfffe
+
+/* Monitor options (mOS's values). Supported: MOS_INFO_CLIBUF/SVRBUF,
+ * MOS_TCP_STATE_CLI/SVR, MOS_TIMESTAMP (get); MOS_CLIBUF/SVRBUF (get and
+ * set); MOS_STOP_MON (set). The others fail with ENOPROTOOPT. */
+enum mos_socket_opts {
+    MOS_FRAGINFO_CLIBUF = 0x01,
+    MOS_FRAGINFO_SVRBUF = 0x02,
+    MOS_INFO_CLIBUF = 0x03,
+    MOS_INFO_SVRBUF = 0x04,
+    MOS_TCP_STATE_CLI = 0x05,
+    MOS_TCP_STATE_SVR = 0x06,
+    MOS_TIMESTAMP = 0x07,
+    MOS_CLIBUF = 0x09,
+    MOS_SVRBUF = 0x0a,
+    MOS_SEQ_REMAP = 0x0b,
+    MOS_STOP_MON = 0x0c,
+    MOS_FRAG_CLIBUF = 0x0d,
+    MOS_FRAG_SVRBUF = 0x0e,
+    MOS_CLIOVERLAP = 0x0f,
+    MOS_SVROVERLAP = 0x10,
+};
+
+/* MOS_INFO_CLIBUF/SVRBUF: a side's stream buffer as sequence numbers. */
+struct tcp_buf_info {
+    uint32_t tcpbi_init_seq;           /* the sender's ISN + 1 */
+    uint32_t tcpbi_last_byte_read;     /* one past the last byte mtcp_peek consumed */
+    uint32_t tcpbi_next_byte_expected; /* the in-order edge */
+    uint32_t tcpbi_last_byte_received; /* one past the highest byte held (out of order too) */
+};
+
+/* An endpoint's state as the monitor emulates it (MOS_TCP_STATE_CLI/SVR).
+ * Its names clash with glibc's <netinet/tcp.h>, which a file including
+ * <mos_api.h> cannot include anyway (struct tcphdr). */
+enum tcpstate {
+    TCP_CLOSED = 0,
+    TCP_LISTEN,
+    TCP_SYN_SENT,
+    TCP_SYN_RCVD,
+    TCP_ESTABLISHED,
+    TCP_FIN_WAIT_1,
+    TCP_FIN_WAIT_2,
+    TCP_CLOSE_WAIT,
+    TCP_CLOSING,
+    TCP_LAST_ACK,
+    TCP_TIME_WAIT,
+};
+
+/* A callback: sock is the flow's MOS_SOCK_MONITOR_STREAM_ACTIVE socket (or
+ * the raw or stream monitor socket itself for raw frames and orphans), side
+ * the side whose view raised event (one event bit per call; MOS_NULL for
+ * raw sockets), arg always NULL. */
+typedef void (*callback_t)(mctx_t mctx, int sock, int side, event_t event, filter_arg_t *arg);
+typedef bool (*filter_t)(mctx_t mctx, int sock, int side, event_t event, filter_arg_t *arg);
+
+/* mtcp_bind_monitor_filter's argument: tcpdump expressions (pcap-filter(7)). */
+union monitor_filter {
+    char *raw_pkt_filter; /* MOS_SOCK_MONITOR_RAW: every frame it must match */
+    struct {
+        char *stream_syn_filter;    /* MOS_SOCK_MONITOR_STREAM: a flow's first SYN must match */
+        char *stream_orphan_filter; /* ... and orphan TCP frames, for MOS_ON_ORPHAN */
+    };
+};
+typedef union monitor_filter *monitor_filter_t;
+
+/*
+ * Restricts monitor socket sock to the frames a filter matches: ft's
+ * strings are tcpdump expressions (pcap-filter(7)), compiled with libpcap
+ * for Ethernet. A raw socket's raw_pkt_filter applies to every frame; a
+ * stream socket's stream_syn_filter to each flow's first SYN (the flow's
+ * later frames follow it), its stream_orphan_filter to TCP frames of no
+ * flow. A NULL ft or NULL string matches everything. A second call
+ * replaces the filters. Monitor mode must be on (mon.mode).
+ * Returns 0, or -1 and errno: EACCES mctx is not a live context; EBADF
+ * sock is not an open socket of mctx; ENOPROTOOPT sock is not a monitor
+ * socket (raw or stream); EINVAL a filter does not compile (a line on
+ * stderr gives libpcap's message).
+ * Source: mOS's mtcp_bind_monitor_filter(3).
+ */
+int mtcp_bind_monitor_filter(mctx_t mctx, int sock, monitor_filter_t ft);
+
+/*
+ * Calls cb for every occurrence of event on monitor socket sock (NULL cb:
+ * no more calls). event is one or more MOS_ON_* bits of the built-in
+ * events; hook is MOS_HK_SND (side = the frame's sender), MOS_HK_RCV (side
+ * = its receiver) or MOS_NULL (raw sockets). Registered on a stream
+ * socket, it holds for flows that start later (each flow's socket copies
+ * the table); on a flow's socket, for that flow only. Callbacks run inside
+ * mtcp_app_join (or any call that drives the engine) and may call every
+ * mtcp_* function but mtcp_destroy and mtcp_destroy_context.
+ * Returns 0, or -1 and errno: EACCES mctx is not a live context; EINVAL
+ * sock is not a monitor socket of mctx (mOS's page names only EINVAL), an
+ * event bit that is not built-in (user-defined events are not supported),
+ * no event, or another hook.
+ * Source: mOS's mtcp_register_callback(3).
+ */
+int mtcp_register_callback(mctx_t mctx, int sock, event_t event, int hook, callback_t cb);
+
+/*
+ * Copies up to len bytes of side's stream (what side receives) from its
+ * read position into buf and consumes them. Returns the count (> 0); or
+ * minus one and errno ENODATA when nothing is buffered; or minus N and
+ * errno ENODATA when the next N bytes were lost (the receiver acknowledged
+ * bytes the monitor never saw) or overwritten unread (the buffer,
+ * MOS_CLIBUF, was outrun): those N are skipped and the next call reads
+ * after them.
+ * Other errors, -1 and errno: EACCES mctx is not a live context; EBADF
+ * sock is not an open socket of mctx; ENOTSOCK sock is not a flow's
+ * socket; EINVAL side is not MOS_SIDE_CLI or MOS_SIDE_SVR, buf is NULL, or
+ * the side keeps no buffer (MOS_CLIBUF/MOS_SVRBUF 0); ENOTCONN the flow
+ * has ended.
+ * Source: mOS's mtcp_peek(3).
+ */
+ssize_t mtcp_peek(mctx_t mctx, int sock, int side, char *buf, size_t len);
+
+/*
+ * Copies up to len bytes of side's stream from offset off (bytes after the
+ * sender's ISN + 1) into buf without consuming them; stops at a hole.
+ * Returns the count, or -1 and errno: ENODATA no byte at off is held (not
+ * yet received, lost, or overwritten); EACCES, EBADF, ENOTSOCK, EINVAL,
+ * ENOTCONN as mtcp_peek.
+ * Source: mOS's mtcp_ppeek(3).
+ */
+ssize_t mtcp_ppeek(mctx_t mctx, int sock, int side, char *buf, size_t len, uint64_t off);
+
+/*
+ * Copies the frame the current callback is about into a buffer of the
+ * calling thread (reused by the next call) and fills *p: lengths and TCP
+ * fields in host order, pointers into that copy. Only inside a callback of
+ * sock's flow (both sides see the same frame). Returns 0, or -1 and errno:
+ * EACCES mctx is not a live context; EBADF sock is not an open socket;
+ * EINVAL p is NULL or side is not MOS_SIDE_CLI or MOS_SIDE_SVR; ENODATA no
+ * frame: not inside a callback of this flow (or a timeout's).
+ * Source: mOS's mtcp_getlastpkt(3).
+ */
+int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p);
+
+/*
+ * Changes the frame the current callback is about (inline mode: what goes
+ * out). option is MOS_DROP (the frame is not forwarded; other bits
+ * ignored), or MOS_OVERWRITE with exactly one of MOS_ETH_HDR, MOS_IP_HDR,
+ * MOS_TCP_HDR, MOS_TCP_PAYLOAD: datalen bytes of data are written at
+ * offset into that part (which must hold them: sizes never change), then
+ * MOS_UPDATE_IP_CHKSUM and MOS_UPDATE_TCP_CHKSUM recompute those
+ * checksums. The tracker has already taken the frame's bytes as they came.
+ * Returns 0, or -1 and errno: EACCES mctx is not a live context; EBADF
+ * sock is not an open socket; EINVAL side is not MOS_SIDE_CLI or
+ * MOS_SIDE_SVR, neither or both of MOS_DROP and MOS_OVERWRITE, not exactly
+ * one part, MOS_CHOMP or MOS_INSERT, data NULL, offset < 0 or the bytes
+ * past the part's end; ENODATA not inside a callback of this flow.
+ * Source: mOS's mtcp_setlastpkt(3).
+ */
+int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset, byte *data, uint16_t datalen, int option);
+
+/*
+ * Runs the monitor (or, with no monitor, the engine for mctx's sockets)
+ * until a signal registered with mtcp_register_signal was handled or mctx
+ * is destroyed by another thread. Returns 0, or -1 and errno EINVAL when
+ * mctx is not a live context.
+ * Source: mOS's mtcp_app_join (it waits for the context's thread to end).
+ */
+int mtcp_app_join(mctx_t mctx);
+
+/*
+ * Calls cb(mctx, id, 0, 0, NULL) once, timeout (seconds and microseconds)
+ * from now, in the thread running mtcp_app_join (a timer is due only while
+ * some thread runs it). id is the caller's, passed back as sock. At most
+ * 256 timers are pending at once. Returns 0, or -1 and errno: EACCES mctx
+ * is not a live context; EINVAL timeout or cb NULL, or tv_usec outside
+ * 0..999999 or tv_sec negative; ENOMEM 256 timers are pending.
+ * Source: mOS's mtcp_settimer(3).
+ */
+int mtcp_settimer(mctx_t mctx, int id, struct timeval *timeout, callback_t cb);
+
+/*
+ * Returns the monotonic clock in microseconds, cut to 32 bits (it wraps
+ * every 71 minutes), for callbacks that time things; 0 when mctx is not a
+ * live context. Source: mOS's mtcp_cb_get_ts.
+ */
+uint32_t mtcp_cb_get_ts(mctx_t mctx);
+
+/*
+ * Stores uctx (not owned) with flow socket sock, for mtcp_get_uctx.
+ * Errors are ignored as in mOS (an invalid mctx or sock does nothing).
+ * Source: mOS's mtcp_set_uctx(3).
+ */
+void mtcp_set_uctx(mctx_t mctx, int sock, void *uctx);
+
+/*
+ * Returns what mtcp_set_uctx stored with flow socket sock, or NULL (also
+ * for an invalid mctx or sock).
+ * Source: mOS's mtcp_get_uctx(3).
+ */
+void *mtcp_get_uctx(mctx_t mctx, int sock);
 
 #ifdef __cplusplus
 }

@@ -239,6 +239,7 @@ MT_API int mtcp_destroy(void)
         rc = -ENOSYS;
     else
         mt_destroy_all();
+    mt_mon_shutdown(); /* after the sockets: closing a flow's socket reads its flow */
     g_mt_inited = false;
     mt_unlock();
     return mt_ret(rc);

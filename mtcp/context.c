@@ -22,7 +22,19 @@
 #define MT_MAX_CTX 64
 #define MT_CTX_MAGIC 0x6d746370u
 
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Recursive: a monitor's callbacks run inside an engine pass that holds
+ * it, and call mtcp_* again (monitor.c). */
+static pthread_mutex_t g_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+volatile int g_mt_signals;
+static mtcp_sighandler_t g_handlers[NSIG];
+
+/* Counts the signal for mtcp_app_join, then runs the program's handler. */
+static void trampoline(int signum)
+{
+    g_mt_signals++;
+    if (signum > 0 && signum < NSIG && g_handlers[signum] != NULL)
+        g_handlers[signum](signum);
+}
 static struct mt_ctx *g_ctx[MT_MAX_CTX]; /* by CPU */
 
 void mt_lock(void)
@@ -212,8 +224,15 @@ MT_API mtcp_sighandler_t mtcp_register_signal(int signum, mtcp_sighandler_t hand
 {
     struct sigaction sa;
 
+    if (signum <= 0 || signum >= NSIG) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = handler;
+    g_handlers[signum] = handler;
+    /* SIG_IGN and SIG_DFL stay themselves; a function goes through the
+     * trampoline so that mtcp_app_join sees the signal */
+    sa.sa_handler = handler == SIG_IGN || handler == SIG_DFL ? handler : trampoline;
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     if (sigaction(signum, &sa, NULL) != 0) {

@@ -176,6 +176,8 @@ static int ep_ctl(mctx_t mctx, int epid, int op, int sockid, struct mtcp_epoll_e
         return rc;
     if (s == ep || s->kind == MT_EPOLL)
         return -EINVAL;
+    if (mt_is_monitor(s))
+        return -EPERM; /* a monitor reports through callbacks, never readiness (as Linux for a file that cannot poll) */
     if (op == MTCP_EPOLL_CTL_ADD && s->ep_id >= 0)
         return -EEXIST;
     if (op != MTCP_EPOLL_CTL_ADD && s->ep_id != epid)

@@ -34,7 +34,10 @@
 #error "mtcp_epoll_event's events field is shared by two widths: little-endian only"
 #endif
 
-enum mt_kind { MT_UNUSED = 0, MT_STREAM, MT_LISTENER, MT_EPOLL, MT_PIPE };
+/* MT_MONITOR: a MOS_SOCK_MONITOR_STREAM socket; MT_MON_RAW: a
+ * MOS_SOCK_MONITOR_RAW one; MT_MON_FLOW: a flow's socket
+ * (MOS_SOCK_MONITOR_STREAM_ACTIVE), made by the monitor (monitor.c). */
+enum mt_kind { MT_UNUSED = 0, MT_STREAM, MT_LISTENER, MT_EPOLL, MT_PIPE, MT_MONITOR, MT_MON_RAW, MT_MON_FLOW };
 enum mt_state { ST_NEW = 0, ST_CONNECTING, ST_CONNECTED, ST_CLOSED };
 
 /* Settings (struct mtcp_conf's and the file's). */
@@ -124,6 +127,8 @@ struct mt_sock {
     struct mt_sock **members;
     int nmembers;
     uint16_t port; /* the hidden one's port, network order */
+
+    struct mt_mon *mon; /* monitor kinds: their state (monitor.c, malloc'd) */
 };
 
 struct mt_ctx {
@@ -166,6 +171,19 @@ uint32_t mt_sock_events(const struct mt_sock *s);
 void mt_wake(struct mt_sock *s);
 void mt_ep_forget(struct mt_sock *s);
 void mt_ep_close(struct mt_sock *ep);
+
+/* monitor.c */
+static inline bool mt_is_monitor(const struct mt_sock *s)
+{
+    return s->kind == MT_MONITOR || s->kind == MT_MON_RAW || s->kind == MT_MON_FLOW;
+}
+int mt_mon_socket(struct mt_ctx *c, int type);
+void mt_mon_close(struct mt_sock *s);
+int mt_mon_getsockopt(struct mt_sock *s, int level, int opt, void *val, socklen_t *len);
+int mt_mon_setsockopt(struct mt_sock *s, int level, int opt, const void *val, socklen_t len);
+int mt_mon_peername(struct mt_sock *s, struct sockaddr *addr, socklen_t *len, int side);
+void mt_mon_shutdown(void);
+extern volatile int g_mt_signals; /* signals handled through mtcp_register_signal */
 
 /* config.c */
 int mt_conf_load(const char *path, struct mt_conf *conf);

@@ -296,7 +296,9 @@ int mt_sock_close(struct mt_sock *s)
 {
     if (s->grp != NULL)
         group_leave(s);
-    if (s->kind == MT_EPOLL) {
+    if (mt_is_monitor(s)) {
+        mt_mon_close(s);
+    } else if (s->kind == MT_EPOLL) {
         mt_ep_close(s);
     } else {
         mt_ep_forget(s);

@@ -44,6 +44,8 @@ static int do_socket(mctx_t mctx, int domain, int type)
         return -EACCES; /* mtcp_socket(3) */
     if (domain != AF_INET)
         return -EAFNOSUPPORT;
+    if (type == 3 || type == 7) /* mOS's MOS_SOCK_MONITOR_STREAM, MOS_SOCK_MONITOR_RAW */
+        return mt_mon_socket(c, type);
     if (type != SOCK_STREAM && type != 4 /* mOS's MOS_SOCK_STREAM */)
         return -EINVAL;
     rc = mt_sock_alloc(c, MT_STREAM, &s);
@@ -639,8 +641,12 @@ MT_API ssize_t mtcp_writev(mctx_t mctx, int sockid, const struct iovec *iov, int
 static int do_getsockopt(mctx_t mctx, int id, int level, int opt, void *val, socklen_t *len)
 {
     struct mt_sock *s;
-    int rc = stream_get(mctx, id, &s);
+    int rc = mt_sock_get(mctx, id, &s);
 
+    if (rc == 0 && mt_is_monitor(s))
+        return val == NULL || len == NULL ? -EINVAL : mt_mon_getsockopt(s, level, opt, val, len);
+    if (rc == 0 && !is_stream(s))
+        rc = -ENOTSOCK;
     if (rc != 0)
         return rc;
     if (val == NULL || len == NULL)
@@ -669,8 +675,12 @@ MT_API int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void
 static int do_setsockopt(mctx_t mctx, int id, int level, int opt, const void *val, socklen_t len)
 {
     struct mt_sock *s;
-    int rc = stream_get(mctx, id, &s);
+    int rc = mt_sock_get(mctx, id, &s);
 
+    if (rc == 0 && mt_is_monitor(s))
+        return val == NULL ? -EINVAL : mt_mon_setsockopt(s, level, opt, val, len);
+    if (rc == 0 && !is_stream(s))
+        rc = -ENOTSOCK;
     if (rc != 0)
         return rc;
     if (val == NULL)
@@ -775,7 +785,14 @@ MT_API int mtcp_getpeername_side(mctx_t mctx, int sockid, struct sockaddr *addr,
 {
     int rc;
 
+    struct mt_sock *s;
+
     mt_lock();
+    if (mt_sock_get(mctx, sockid, &s) == 0 && mt_is_monitor(s)) {
+        rc = addr == NULL || addrlen == NULL ? -EINVAL : mt_mon_peername(s, addr, addrlen, side);
+        mt_unlock();
+        return mt_ret(rc);
+    }
     rc = do_name(mctx, sockid, addr, addrlen, true);
     if (side < 0 || side > 2) /* the caller's argument first, as EINVAL of NULL addr */
         rc = mt_ctx_get(mctx) == NULL || rc == -EBADF ? rc : -EINVAL;

@@ -12,6 +12,8 @@
 #      over net_memif (tests/integration/dataplane.sh; needs root), TCP
 #      against the Linux kernel (tests/integration/tcp_linux.sh),
 #      programs written to mTCP's API (tests/integration/mtcp.sh),
+#      mOS's monitor sockets inline and passive between two namespaces
+#      (tests/integration/mos.sh),
 #      the interposer (tests/preload/run.sh) and Debian's redis-server,
 #      nginx, memcached, redis-benchmark, wrk and curl on Sluice
 #      (tests/preload/apps.sh),
@@ -102,6 +104,9 @@ step "integration: TCP against the Linux kernel (tests/integration/tcp_linux.sh:
 
 step "integration: programs written to mTCP's API (tests/integration/mtcp.sh: an epoll server with two contexts on two threads against curl and wrk, a client against a kernel nginx)"
 ./tests/integration/mtcp.sh build || failed+=("mTCP API programs (tests/integration/mtcp.sh)")
+
+step "integration: mOS's monitor sockets (tests/integration/mos.sh: midstat inline between two namespaces over 1,000 flows with 1 % loss and 2 % reordering, the same passive on a mirrored copy, an inline firewall)"
+./tests/integration/mos.sh build || failed+=("mOS monitor sockets (tests/integration/mos.sh)")
 
 step "interposer: errno comparison with the kernel, readiness order and epoll semantics, passthrough, UDP, fork, epoll, half-close, one-byte writes (tests/preload/run.sh)"
 ./tests/preload/run.sh build || failed+=("interposer tests (tests/preload/run.sh)")

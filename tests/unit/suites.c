@@ -72,6 +72,7 @@ TestSuite(icmp, .init = t_default_timeout);
 TestSuite(ipv4, .init = t_default_timeout);
 TestSuite(leak, .init = t_default_timeout);
 TestSuite(memq, .init = t_default_timeout);
+TestSuite(mos_flow, .init = t_default_timeout);
 TestSuite(pipe, .init = t_default_timeout);
 TestSuite(sga, .init = t_default_timeout);
 TestSuite(shm_pipe, .init = t_default_timeout);

@@ -24,6 +24,8 @@ static const char *const env_vars[] = {
     "SLUICE_QUEUES_MAX",    "SLUICE_PIPE_RING_KIB", "SLUICE_ENGINE_SPIN_US",
     "SLUICE_NET_DEVARGS",   "SLUICE_NET_ADDR",   "SLUICE_NET_NETMASK",   "SLUICE_NET_GATEWAY",
     "SLUICE_NET_MTU",       "SLUICE_NET_ARP_STATIC", "SLUICE_FAULT_SEED", "SLUICE_FAULT_RX_LOSS_PPM",
+    "SLUICE_MON_MODE",      "SLUICE_MON_PORT0",  "SLUICE_MON_PORT1",     "SLUICE_MON_MAX_FLOWS",
+    "SLUICE_MON_BUF_BYTES", "SLUICE_MON_REASS_SEGS", "SLUICE_MON_IDLE_TIMEOUT_MS",
 };
 
 static struct sluice_config cfg;
@@ -682,4 +684,39 @@ Test(config, fault_probability_above_one_million_is_refused)
     setenv("SLUICE_FAULT_RX_LOSS_PPM", "1000001", 1);
     cr_assert_eq(sluice_config_apply_env(&cfg, err, sizeof(err)), -EINVAL);
     assert_err_has("SLUICE_FAULT_RX_LOSS_PPM:", "an integer in 0..1000000");
+}
+
+Test(config, monitor_keys_default_parse_and_take_the_environment)
+{
+    cr_assert_str_eq(cfg.mon_mode, "off");
+    cr_assert_str_empty(cfg.mon_port0);
+    cr_assert_str_empty(cfg.mon_port1);
+    cr_assert_eq(cfg.mon_max_flows, 65536);
+    cr_assert_eq(cfg.mon_buf_bytes, 16384);
+    cr_assert_eq(cfg.mon_reass_segs, 64);
+    cr_assert_eq(cfg.mon_idle_timeout_ms, 30000);
+    cr_assert_eq(parse("mon:\n"
+                       "  mode: inline\n"
+                       "  port0: net_af_packet0,iface=a\n"
+                       "  port1: net_af_packet1,iface=b\n"
+                       "  max_flows: 1000\n"
+                       "  buf_bytes: 0\n"
+                       "  reass_segs: 8\n"
+                       "  idle_timeout_ms: 5000\n"),
+                 0, "%s", err);
+    cr_assert_str_eq(cfg.mon_mode, "inline");
+    cr_assert_str_eq(cfg.mon_port0, "net_af_packet0,iface=a");
+    cr_assert_str_eq(cfg.mon_port1, "net_af_packet1,iface=b");
+    cr_assert_eq(cfg.mon_max_flows, 1000);
+    cr_assert_eq(cfg.mon_buf_bytes, 0);
+    cr_assert_eq(cfg.mon_reass_segs, 8);
+    cr_assert_eq(cfg.mon_idle_timeout_ms, 5000);
+    setenv("SLUICE_MON_MODE", "passive", 1);
+    setenv("SLUICE_MON_REASS_SEGS", "16", 1);
+    cr_assert_eq(sluice_config_apply_env(&cfg, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(cfg.mon_mode, "passive");
+    cr_assert_eq(cfg.mon_reass_segs, 16);
+    cr_assert_neq(parse("mon:\n  max_flows: 15\n"), 0, "below 16");
+    cr_assert(strstr(err, "mon.max_flows") != NULL, "%s", err);
+    cr_assert_neq(parse("mon:\n  reass_segs: 0\n"), 0);
 }

@@ -304,7 +304,9 @@ Test(mtcp_errors, socket_bad_type)
 {
     mctx_t m = up();
     FAILS(mtcp_socket(m, AF_INET, SOCK_DGRAM, 0), EINVAL);
+    /* mon.mode off (the default): no monitor to give a monitor socket */
     FAILS(mtcp_socket(m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0), EINVAL);
+    FAILS(mtcp_socket(m, AF_INET, MOS_SOCK_PROXY, 0), EINVAL);
 }
 
 Test(mtcp_errors, socket_pool_full)
