@@ -317,41 +317,61 @@ void atfork_child(void)
 
 /* ---- exec ---- */
 
-/* exec replaces the image: what this process held, and its slot, must be
- * given back first (the new image knows nothing of them; fork + exec would
- * otherwise hold a slot per child until it exits). A failed exec leaves
- * the fds to the kernel and the process out of the family. */
-static void before_exec(void)
+/* This process leaves the family for good (exit, exec; lock held): every
+ * fd it names is forgotten, its tables become private empty ones and its
+ * slot is free. The tables must change too: a later close in this process
+ * (an atexit handler after ours, a failed exec) would otherwise clear
+ * entries of the next process given the slot. socks and eps: zeroed
+ * private tables of g_fdmax entries (calloc'd by the caller, outside the
+ * lock), or NULL to keep the slot (no memory). */
+static void slot_give_back(struct psock **socks, struct epset **eps)
 {
-    struct psock **socks;
-    struct epset **eps;
     int slot = g_slot;
 
-    if (g_fam == NULL || !g_started || slot < 0)
+    if (slot < 0)
         return;
-    socks = calloc((size_t)g_fdmax, sizeof(*socks));
-    eps = calloc((size_t)g_fdmax, sizeof(*eps));
-    lock();
     family_leave();
     if (getpid() == g_started_pid && family_others_live()) {
         t_inside++;
         sluice_detach();
         t_inside--;
     }
-    if (socks != NULL && eps != NULL) {
-        /* out of the family: empty tables of its own, the slot free */
-        __atomic_store_n(&g_socks, socks, __ATOMIC_RELEASE);
-        __atomic_store_n(&g_eps, eps, __ATOMIC_RELEASE);
-        g_slot = -1;
-        g_fam->slots[slot].fd_hi = 0;
-        g_fam->slots[slot].pid = 0;
-        __atomic_store_n(&g_fam->slots[slot].state, FS_FREE, __ATOMIC_RELEASE);
-        socks = NULL;
-        eps = NULL;
+    if (socks == NULL || eps == NULL)
+        return;
+    __atomic_store_n(&g_socks, socks, __ATOMIC_RELEASE);
+    __atomic_store_n(&g_eps, eps, __ATOMIC_RELEASE);
+    g_slot = -1;
+    g_fam->slots[slot].fd_hi = 0;
+    g_fam->slots[slot].pid = 0;
+    __atomic_store_n(&g_fam->slots[slot].state, FS_FREE, __ATOMIC_RELEASE);
+}
+
+void family_exit(void)
+{
+    struct psock **socks = calloc((size_t)g_fdmax, sizeof(*socks));
+    struct epset **eps = calloc((size_t)g_fdmax, sizeof(*eps));
+
+    if (g_slot >= 0 && socks != NULL && eps != NULL) {
+        slot_give_back(socks, eps);
+        return;
     }
-    unlock();
+    if (g_slot >= 0)
+        slot_give_back(NULL, NULL);
     free(socks);
     free(eps);
+}
+
+/* exec replaces the image: what this process held, and its slot, must be
+ * given back first (the new image knows nothing of them; fork + exec would
+ * otherwise hold a slot per child until it exits). A failed exec leaves
+ * the fds to the kernel and the process out of the family. */
+static void before_exec(void)
+{
+    if (g_fam == NULL || !g_started || g_slot < 0)
+        return;
+    lock();
+    family_exit();
+    unlock();
 }
 
 PRELOAD_API int execve(const char *path, char *const argv[], char *const envp[])

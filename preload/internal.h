@@ -297,6 +297,9 @@ void family_reap(void);
 /* This process leaves the family (exit, exec): every fd it names is
  * forgotten, closing the sockets only it held (lock held). */
 void family_leave(void);
+/* This process leaves the family for good (exit, exec; lock held): its fds
+ * forgotten, private empty tables from now on, its slot free. */
+void family_exit(void);
 /* Whether another live process shares the family (lock held). */
 bool family_others_live(void);
 /* Records fd as named in this process's tables (for copies and reaping). */

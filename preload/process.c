@@ -46,8 +46,8 @@ void linger_at_exit(void)
     do
         progress();
     while (pushes_pending() && now_ns() < deadline);
-    family_leave();
     others = family_others_live();
+    family_exit(); /* leaves the slot too: nothing after this handler may touch its tables */
     if (!others)
         for (struct psock *s = g_all_socks; s != NULL; s = s->next_all)
             if (s->qd >= 0)
@@ -58,12 +58,6 @@ void linger_at_exit(void)
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
-    if (others && getpid() == g_started_pid) {
-        t_inside++;
-        sluice_detach();
-        t_inside--;
-    }
-    __atomic_store_n(&g_fam->slots[g_slot].state, FS_FREE, __ATOMIC_RELEASE);
     unlock();
 }
 
