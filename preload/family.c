@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,34 @@ static void slot_release(int i)
     __atomic_store_n(&sl->state, FS_FREE, __ATOMIC_RELEASE);
 }
 
+static bool slot_cas(struct fam_slot *sl, int from, int to)
+{
+    return __atomic_compare_exchange_n(&sl->state, &from, to, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/* A fork claimed slot sl more than 5 s ago and its child never took it
+ * (the fork failed unseen, or the child died at once). The clock is read
+ * after the claim is: the claim is made without the lock, while the reaper
+ * runs, and an age computed from an earlier reading wraps around. */
+static bool fork_abandoned(struct fam_slot *sl)
+{
+    uint64_t claimed = __atomic_load_n(&sl->claimed_ns, __ATOMIC_ACQUIRE);
+
+    return claimed != 0 && (int64_t)(now_ns() - claimed) > 5000000000;
+}
+
+/* Whether the process of live slot sl has ended: its PID is gone, a
+ * zombie, or another process's (starttime differs). Without /proc (its
+ * start unknown), whether kill() finds the PID. */
+static bool member_gone(const struct fam_slot *sl)
+{
+    uint64_t start;
+
+    if (sl->start_ticks == 0)
+        return kill(sl->pid, 0) != 0 && errno == ESRCH;
+    return proc_stat(sl->pid, &start) != 0 || start != sl->start_ticks;
+}
+
 void family_reap(void)
 {
     uint64_t now = now_ns();
@@ -163,13 +192,12 @@ void family_reap(void)
     for (int i = 0; i < FAM_SLOTS; i++) {
         struct fam_slot *sl = &g_fam->slots[i];
         int st = __atomic_load_n(&sl->state, __ATOMIC_ACQUIRE);
-        uint64_t start;
         if (i == g_slot || st == FS_FREE)
             continue;
-        if (st == FS_FORKING && now - sl->claimed_ns > 5000000000u) {
+        if (st == FS_FORKING && fork_abandoned(sl) && slot_cas(sl, FS_FORKING, FS_RELEASING)) {
             plog(PLOG_DEBUG, "slot %d: a fork that never started: its references given back", i);
             slot_release(i);
-        } else if (st == FS_LIVE && (proc_stat(sl->pid, &start) != 0 || start != sl->start_ticks)) {
+        } else if (st == FS_LIVE && member_gone(sl)) {
             plog(PLOG_INFO, "process %d ended without closing its sockets: closing those only it held", (int)sl->pid);
             slot_release(i);
         }
@@ -226,7 +254,7 @@ static int slot_prepare(void)
             }
         }
         sl->pid = 0;
-        sl->claimed_ns = now_ns();
+        __atomic_store_n(&sl->claimed_ns, 0, __ATOMIC_RELEASE);
         for (int fd = 0; fd <= hi; fd++) {
             struct psock *s = __atomic_load_n(&me->socks[fd], __ATOMIC_ACQUIRE);
             struct epset *e = __atomic_load_n(&me->eps[fd], __ATOMIC_ACQUIRE);
@@ -238,6 +266,7 @@ static int slot_prepare(void)
             sl->eps[fd] = e;
         }
         sl->fd_hi = hi;
+        __atomic_store_n(&sl->claimed_ns, now_ns(), __ATOMIC_RELEASE);
         return i;
     }
     return -1;
@@ -274,7 +303,8 @@ void family_fork_failed(void)
         return;
     t_fork_slot = -1;
     lock();
-    slot_release(i);
+    if (slot_cas(&g_fam->slots[i], FS_FORKING, FS_RELEASING))
+        slot_release(i); /* else the reaper gave it back already */
     unlock();
 }
 
@@ -306,13 +336,23 @@ void atfork_child(void)
         return;
     }
     struct fam_slot *sl = &g_fam->slots[t_fork_slot];
-    g_slot = t_fork_slot;
+    t_fork_slot = -1;
     sl->pid = getpid();
-    proc_stat(sl->pid, &sl->start_ticks);
+    if (proc_stat(sl->pid, &sl->start_ticks) != 0)
+        sl->start_ticks = 0; /* no /proc here: member_gone asks kill() */
+    if (!slot_cas(sl, FS_FORKING, FS_LIVE)) {
+        /* the reaper took it back (this fork seemed never to start): the
+         * references are gone, so nothing inherited is ours to use */
+        plog(PLOG_WARN, "fork: this process's slot was given back before it started: its inherited sockets "
+                        "stay with the kernel");
+        g_socks = calloc((size_t)g_fdmax, sizeof(*g_socks));
+        g_eps = calloc((size_t)g_fdmax, sizeof(*g_eps));
+        g_slot = -1;
+        return;
+    }
+    g_slot = (int)(sl - g_fam->slots);
     g_socks = sl->socks;
     g_eps = sl->eps;
-    __atomic_store_n(&sl->state, FS_LIVE, __ATOMIC_RELEASE);
-    t_fork_slot = -1;
 }
 
 /* ---- exec ---- */

@@ -238,7 +238,10 @@ struct epset {
 /* How many processes of one family may hold sockets at once. */
 #define FAM_SLOTS 512
 
-enum fam_slot_state { FS_FREE, FS_FORKING, FS_LIVE };
+/* A slot changes state only by compare-and-swap: FREE -> FORKING (a fork
+ * claims it, no lock) -> LIVE (the child takes it) or -> RELEASING (the
+ * fork failed, or never started) -> FREE; LIVE -> FREE at exit or reap. */
+enum fam_slot_state { FS_FREE, FS_FORKING, FS_LIVE, FS_RELEASING };
 
 /* One process of the family: its fd tables (in the arena, so that another
  * process can close what it held when it dies). */
@@ -246,7 +249,7 @@ struct fam_slot {
     int state;               /* enum fam_slot_state (atomic) */
     pid_t pid;
     uint64_t start_ticks;    /* /proc/PID/stat starttime: a reused PID is another process */
-    uint64_t claimed_ns;     /* FS_FORKING since (a fork that failed is reclaimed) */
+    uint64_t claimed_ns;     /* FS_FORKING since (now_ns(); 0 while its tables are filled) */
     struct psock **socks;    /* fd -> socket; kept when the slot is freed */
     struct epset **eps;      /* fd -> epoll set */
     int fd_hi;               /* highest fd ever set in them (atomic max) */
