@@ -14,6 +14,10 @@ in the peer namespace on the other side.
                                    triggered and EPOLLONESHOT, both kinds wake it
   preload_peer.py ping ADDR PORT N send N datagrams to ADDR:PORT, one at a time,
                                    each awaiting its echo (the kernel's side)
+  preload_peer.py prefork-client ADDR PORT N CONC
+                                   N TCP connections, CONC at a time, to
+                                   tests/preload/prefork.c, each answer checked
+                                   byte by byte (number, pattern, length)
   preload_peer.py halfclose-server PORT [STALL]
                                    accept one TCP connection, read to end of
                                    stream, answer with the SHA-256 of what came
@@ -357,7 +361,60 @@ def family_client(addr, port):
     return 0 if ended and echo == b"two" else 1
 
 
+def prefork_client(addr, port, n, conc):
+    """n connections, conc at a time, to tests/preload/prefork.c: each
+    sends its number and checks the answer byte by byte."""
+    bad = []
+    pids = set()
+    lock = threading.Lock()
+    nxt = [0]
+
+    def expect(k):
+        body = bytes(ord("a") + (k * 7 + i * 13) % 26 for i in range(8000 + k % 4000))
+        return body
+
+    def worker():
+        while True:
+            with lock:
+                k = nxt[0]
+                if k >= n:
+                    return
+                nxt[0] += 1
+            try:
+                with socket.create_connection((addr, port), timeout=10) as c:
+                    c.sendall(b"%d\n" % k)
+                    data = b""
+                    while True:
+                        piece = c.recv(65536)
+                        if not piece:
+                            break
+                        data += piece
+                head, _, body = data.partition(b"\n")
+                fields = head.split()
+                ok = len(fields) == 2 and fields[0] == b"%d" % k and body == expect(k)
+                with lock:
+                    if ok:
+                        pids.add(fields[1])
+                    else:
+                        bad.append((k, head[:40], len(body)))
+            except OSError as e:
+                with lock:
+                    bad.append((k, repr(e), 0))
+
+    threads = [threading.Thread(target=worker) for _ in range(conc)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for b in bad[:10]:
+        print(f"preload_peer: connection {b[0]}: answer {b[1]!r}, {b[2]} bytes of body", flush=True)
+    print(f"preload_peer: {n - len(bad)} of {n} answered byte-exact by {len(pids)} processes", flush=True)
+    return 0 if not bad else 1
+
+
 def main(argv):
+    if len(argv) == 6 and argv[1] == "prefork-client":
+        return prefork_client(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     if len(argv) == 3 and argv[1] == "fork-share":
         return fork_share(int(argv[2]))
     if len(argv) == 3 and argv[1] == "fork-kill":
