@@ -29,6 +29,7 @@
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include <sluice/process.h>
 
@@ -309,6 +310,45 @@ int runtime_start(int argc, char **argv)
         g_rt.eal_failed = true; /* the EAL is up and cannot be started twice */
     }
     return rc;
+}
+
+/* A ring-based pool whose ring a dead process left between moving a head
+ * and its tail: the head goes back to the tail. Only the lock's holder
+ * uses the pools, so no one else is inside an operation. */
+static void pool_repair(struct rte_mempool *mp, void *arg)
+{
+    const struct rte_mempool_ops *ops = rte_mempool_get_ops(mp->ops_index);
+    struct rte_ring *r = mp->pool_data;
+    unsigned *n = arg;
+    bool fixed = false;
+
+    if (ops == NULL || strncmp(ops->name, "ring_", 5) != 0 || r == NULL)
+        return;
+    if (r->prod.head != r->prod.tail) {
+        __atomic_store_n(&r->prod.head, r->prod.tail, __ATOMIC_RELEASE);
+        fixed = true;
+    }
+    if (r->cons.head != r->cons.tail) {
+        __atomic_store_n(&r->cons.head, r->cons.tail, __ATOMIC_RELEASE);
+        fixed = true;
+    }
+    if (fixed) {
+        (*n)++;
+        SLOG_WARN("mempool %s: an operation a dead process left half done was undone", mp->name);
+    }
+}
+
+/* sluice_owner_died: documented in <sluice/process.h>. */
+SLUICE_API int sluice_owner_died(unsigned *repaired)
+{
+    unsigned n = 0;
+
+    if (!g_rt.running)
+        return ENOSYS;
+    rte_mempool_walk(pool_repair, &n);
+    if (repaired != NULL)
+        *repaired = n;
+    return 0;
 }
 
 /* sluice_detach: documented in <sluice/process.h>. */

@@ -199,6 +199,17 @@ void *arena_snapshot(void)
     return copy;
 }
 
+void arena_recover(void)
+{
+    /* every allocation is made holding the family's lock: a held spin
+     * lock now was its dead holder's (a free list it left half changed
+     * only leaks the block it was taking or giving back) */
+    if (g_arena != NULL && __atomic_load_n(&g_arena->spin, __ATOMIC_ACQUIRE) != 0) {
+        plog(PLOG_WARN, "the arena's lock was held by the process that died: released");
+        spin_unlock(&g_arena->spin);
+    }
+}
+
 int arena_adopt(void *copy)
 {
     if (mremap(copy, ARENA_RESERVE, ARENA_RESERVE, MREMAP_MAYMOVE | MREMAP_FIXED, g_arena) == MAP_FAILED)

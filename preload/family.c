@@ -47,15 +47,23 @@ static int lock_init(pthread_mutex_t *m)
 
 /* A process that died holding the lock may have left a socket half
  * changed; the others go on (the issue's rule: the others go on), and the
- * reaper closes what the dead one held. */
+ * reaper closes what the dead one held. What it can have left half done
+ * and can be undone soundly is: the arena's lock, and an mbuf pool's ring
+ * between its head and tail (every other member would wait on it for
+ * ever). */
 void lock(void)
 {
     int rc = pthread_mutex_lock(&g_fam->lock);
+    unsigned rings = 0;
 
-    if (rc == EOWNERDEAD) {
-        plog(PLOG_WARN, "a process of this family died holding Sluice's lock: going on without it");
-        pthread_mutex_consistent(&g_fam->lock);
-    }
+    if (rc != EOWNERDEAD)
+        return;
+    arena_recover();
+    if (g_fam->stack_up)
+        sluice_owner_died(&rings);
+    plog(PLOG_WARN, "a process of this family died holding Sluice's lock: going on without it (%u mbuf pool "
+                    "rings repaired)", rings);
+    pthread_mutex_consistent(&g_fam->lock);
 }
 
 void unlock(void)

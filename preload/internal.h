@@ -290,6 +290,9 @@ void *arena_bump(size_t bytes);
 void *arena_snapshot(void);
 int arena_adopt(void *copy);
 void arena_drop(void *copy);
+/* After the family's lock was found with its owner dead (lock held): frees
+ * the arena's own lock if the dead process held it. */
+void arena_recover(void);
 
 /* Makes this process slot 0 of a new family (at start), with fd tables of
  * fdmax entries. 0 or -errno. */

@@ -26,6 +26,25 @@ extern "C" {
  */
 int sluice_detach(void);
 
+/*
+ * Repairs what a process of the family left half done when it died (a
+ * SIGKILL, a crash) while it held the lock the family's processes take to
+ * use the stack. Call it holding that lock, at once, when taking it told
+ * you its owner died (pthread_mutex_lock's EOWNERDEAD on a robust mutex).
+ * It puts back every DPDK ring-based mempool (the mbuf pools) whose ring
+ * was in the middle of an enqueue or dequeue: the half-done operation is
+ * undone, so the mbufs in it are leaked (never handed out twice, never
+ * waited for). It does not check the stack's own state: a death in the
+ * middle of an update of a connection or of DPDK's heap may still leave
+ * it inconsistent (docs/DESIGN.md "Process families").
+ * repaired (may be NULL) receives how many rings were put back.
+ * Returns 0, or a positive errno:
+ *   ENOSYS    before demi_init (nothing to repair).
+ * Source: Sluice's own call; rte_ring's head/tail protocol (DPDK's
+ * programmer's guide, "Ring Library").
+ */
+int sluice_owner_died(unsigned *repaired);
+
 #ifdef __cplusplus
 }
 #endif
