@@ -61,6 +61,8 @@ struct udp_sock;
     X(ip_drop_no_route)        /* output: no route / next hop */                                    \
     X(ip_drop_too_big)         /* output: longer than 65535 bytes */                                \
     X(ip_drop_nombuf)          /* output: no mbuf for a header, a fragment or an echo copy */       \
+    X(ip_loop_packets)         /* output to our own address, looped back in (never on the wire) */ \
+    X(ip_drop_loop_full)       /* output to our own address with STACK_LOOP_MAX already waiting */ \
     X(ip_frag_rx)              /* fragments received */                                             \
     X(ip_reassembled)          /* datagrams reassembled */                                          \
     X(ip_frag_drop)            /* fragments dropped: overlap, bad length, table full, timeout */    \
@@ -207,7 +209,8 @@ int udp_getsockopt(const struct udp_sock *u, int level, int optname, void *optva
 /* Sends payload (owned; data = the datagram's bytes, may be a chain) to
  * addr:port (addr 0: the connected peer). Binds an ephemeral port first if
  * needed. 0, -EDESTADDRREQ (no destination), -EMSGSIZE (over 65507
- * bytes), -ENETUNREACH, -ENOBUFS (no mbuf for the header), or udp_bind's. */
+ * bytes), -ENETUNREACH, -ENOBUFS (no mbuf for the header, or to our own
+ * address with STACK_LOOP_MAX packets waiting), or udp_bind's. */
 int udp_sendto(struct udp_sock *u, struct rte_mbuf *payload, rte_be32_t addr, rte_be16_t port, uint64_t now_ns);
 /* Takes the oldest received datagram (data = payload; the caller's) and
  * its source, or NULL. */

@@ -110,7 +110,8 @@ int tcp_accept(struct tcp_conn *l, struct tcp_conn **out);
  * ENETUNREACH, EHOSTUNREACH). 0, -EISCONN (connected), -EALREADY (SYN
  * sent), -EINVAL (listening, or shut down), -EADDRINUSE (this 4-tuple is
  * in use), -EADDRNOTAVAIL (no ephemeral port), -ENETUNREACH (addr 0,
- * broadcast or no route). */
+ * broadcast or no route). Our own address is reached through the loop
+ * (ipv4_output), as Linux reaches it through lo. */
 int tcp_connect(struct tcp_conn *c, rte_be32_t addr, rte_be16_t port, uint64_t now_ns);
 
 /* Queues payload (taken in every case; its data are the bytes, a chain is

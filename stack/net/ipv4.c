@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
 #include <rte_mbuf.h>
@@ -413,6 +414,38 @@ static int send_fragments(struct stack *s, struct rte_mbuf *m, rte_be32_t hop)
     return 0;
 }
 
+/* A packet to our own address never reaches the device: it goes back in
+ * at the next poll, framed as if it had come from the wire, as Linux
+ * routes it through lo (a process connecting to the address it serves
+ * on: apache's prefork master wakes a child so). Its IP checksum is made
+ * here (the receive path checks it; L4 checksums are always made in
+ * software). Owns m, its IP header filled. */
+static int loop_output(struct stack *s, struct rte_mbuf *m)
+{
+    struct rte_ipv4_hdr *h = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+    struct rte_ether_hdr *eh;
+
+    h->hdr_checksum = 0;
+    h->hdr_checksum = rte_ipv4_cksum(h);
+    m->ol_flags = 0;
+    eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
+    if (eh == NULL) {
+        stack_drop(s, m, &s->ctr.ip_drop_nombuf); /* no headroom: a bug upstream */
+        return -ENOBUFS;
+    }
+    eh->dst_addr = s->mac;
+    eh->src_addr = s->mac;
+    eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    if (s->loop_len == STACK_LOOP_MAX) {
+        stack_drop(s, m, &s->ctr.ip_drop_loop_full);
+        return -ENOBUFS;
+    }
+    s->loop[s->loop_len++] = m;
+    s->ctr.ip_loop_packets++;
+    s->ctr.ip_tx_packets++;
+    return 0;
+}
+
 int ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
 {
     rte_be32_t hop = next_hop(s, dst);
@@ -422,7 +455,7 @@ int ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t pro
         stack_drop(s, m, &s->ctr.ip_drop_too_big);
         return -EMSGSIZE;
     }
-    if (hop == 0) {
+    if (hop == 0 && dst != s->addr) {
         stack_drop(s, m, &s->ctr.ip_drop_no_route);
         return -ENETUNREACH;
     }
@@ -432,6 +465,8 @@ int ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t pro
         return -ENOBUFS;
     }
     fill_header(s, p, dst, proto);
+    if (dst == s->addr)
+        return loop_output(s, p);
     if (rte_pktmbuf_pkt_len(p) > s->mtu)
         return send_fragments(s, p, hop);
     finish_header(s, p);

@@ -134,6 +134,23 @@ int stack_create(const struct stack_params *p, struct netdev *dev, struct rte_me
     return 0;
 }
 
+/* The frames to our own address sent since the last poll go in; what
+ * they make us send to ourselves waits for the next poll (no recursion).
+ * Returns how many went in. */
+static int loop_input(struct stack *s)
+{
+    struct rte_mbuf *in[STACK_LOOP_MAX];
+    uint16_t n = s->loop_len;
+
+    if (n == 0)
+        return 0;
+    memcpy(in, s->loop, n * sizeof(in[0]));
+    s->loop_len = 0;
+    for (uint16_t i = 0; i < n; i++)
+        eth_input(s, in[i]);
+    return n;
+}
+
 int stack_poll(struct stack *s, uint64_t now_ns)
 {
     struct rte_mbuf *pkts[RX_BURST];
@@ -144,7 +161,7 @@ int stack_poll(struct stack *s, uint64_t now_ns)
     n = netdev_rx(s->dev, pkts, RX_BURST, now_ns);
     for (uint16_t i = 0; i < n; i++)
         eth_input(s, pkts[i]);
-    work = n + (int)timer_wheel_run(&s->timers, now_ns);
+    work = n + loop_input(s) + (int)timer_wheel_run(&s->timers, now_ns);
     ipv4_poll(s);
     tcp_poll(s);
     work += s->tx_len;
@@ -157,6 +174,8 @@ void stack_destroy(struct stack *s)
     if (s == NULL)
         return;
     stack_tx_flush(s);
+    rte_pktmbuf_free_bulk(s->loop, s->loop_len); /* to ourselves: no one left to take them */
+    s->loop_len = 0;
     tcp_destroy(s);
     udp_destroy(s);
     ipv4_destroy(s);

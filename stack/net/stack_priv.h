@@ -40,6 +40,8 @@ struct tcp_table;
 struct tcp_params;
 
 #define STACK_TX_BURST 32
+/* Frames to our own address waiting to go back in (one poll's worth). */
+#define STACK_LOOP_MAX 256
 
 struct stack {
     struct netdev *dev;
@@ -56,6 +58,8 @@ struct stack {
     struct tcp_table *tcp;
     struct rte_mbuf *tx[STACK_TX_BURST];
     uint16_t tx_len;
+    struct rte_mbuf *loop[STACK_LOOP_MAX]; /* to our own address: in at the next poll */
+    uint16_t loop_len;
     struct stack_counters ctr;
     uint64_t now_ns;      /* the now of the current entry point */
 };
@@ -119,8 +123,11 @@ void ipv4_input(struct stack *s, struct rte_mbuf *m);
  * already computed: a datagram that is fragmented cannot leave the L4
  * checksum to the device); prepends an IPv4 header from our address to dst
  * with proto, fragments to the MTU, routes (on-link or the gateway) and
- * hands it to ARP. Owns m. 0, -ENETUNREACH (no route), -EMSGSIZE (over
- * 65535 bytes), -ENOBUFS (no mbuf for a header or fragment). */
+ * hands it to ARP; to our own address, it goes back in at the next
+ * stack_poll instead, never fragmented, never on the wire. Owns m. 0,
+ * -ENETUNREACH (no route), -EMSGSIZE (over 65535 bytes), -ENOBUFS (no mbuf
+ * for a header or fragment, or STACK_LOOP_MAX packets to ourselves wait
+ * already). */
 int ipv4_output(struct stack *s, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto);
 /* Expires reassembly state older than the timeout. */
 void ipv4_poll(struct stack *s);

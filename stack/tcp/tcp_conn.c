@@ -564,7 +564,9 @@ int tcp_connect(struct tcp_conn *c, rte_be32_t addr, rte_be16_t port, uint64_t n
         return c->state == TCPS_LISTEN ? -EINVAL : -EISCONN;
     if (c->so_error != 0 || (c->flags & TF_FIN_QUEUED) || c->sv.iss != 0 || c->bytes_queued != 0)
         return -EINVAL; /* a socket that already had a connection */
-    if (addr == 0 || addr == RTE_BE32(0xffffffff) || port == 0 || stack_addr_is_local(s, addr))
+    /* our own address is reached through the loop (ipv4.c), a broadcast
+     * one never */
+    if (addr == 0 || port == 0 || (stack_addr_is_local(s, addr) && addr != s->addr))
         return -ENETUNREACH;
     if (!(c->flags & TF_BOUND) && (rc = tcp_bind(c, 0, 0)) != 0)
         return rc == -EAGAIN ? -EADDRNOTAVAIL : rc;

@@ -4,11 +4,13 @@
  * transfers on clean and faulty links, every close path, errors.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include <rte_mbuf.h>
 
 #include "harness.h"
+#include "runtime.h"
 #include "tcp_harness.h"
 
 #define MS ST_NS_PER_MS
@@ -348,5 +350,76 @@ Test(tcp_conn, bind_conflicts_follow_linux)
     cr_assert_eq(tcp_setsockopt(y, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
     cr_assert_eq(tcp_bind(y, 0, RTE_BE16(5000)), 0);
     tcp_close(y, p.now);
+    tp_finish(&p);
+}
+
+/* A connection to the stack's own address (apache's prefork master
+ * connects to its own listener to wake a child) goes through the loop:
+ * handshake, 256 KiB each way byte-exact, and not one frame on the wire. */
+Test(tcp_conn, connect_to_own_address_goes_through_the_loop)
+{
+    struct tcp_pair p;
+    struct tcp_conn *lst, *cli, *srv;
+    struct stack_counters before, after;
+
+    tp_create(&p, NULL, NULL);
+    tp_run(&p, 10 * MS);
+    stack_counters(p.b, &before);
+    cr_assert_eq(tcp_open(p.b, NULL, NULL, &lst), 0);
+    cr_assert_eq(tcp_bind(lst, 0, RTE_BE16(80)), 0);
+    cr_assert_eq(tcp_listen(lst, 16), 0);
+    cr_assert_eq(tcp_open(p.b, NULL, NULL, &cli), 0);
+    cr_assert_eq(tcp_connect(cli, B_IP, RTE_BE16(80), p.now), 0);
+    tp_wait_state(&p, cli, TCPS_ESTABLISHED, 1000 * MS);
+    cr_assert_eq(tcp_accept(lst, &srv), 0);
+    cr_assert_eq(tcp_conn_state(srv), TCPS_ESTABLISHED);
+    transfer(&p, cli, srv, 256 * 1024, 10000 * MS);
+    transfer(&p, srv, cli, 256 * 1024, 10000 * MS);
+    stack_counters(p.b, &after);
+    cr_assert_eq(after.eth_tx_frames, before.eth_tx_frames, "%llu frames went on the wire",
+                 (unsigned long long)(after.eth_tx_frames - before.eth_tx_frames));
+    cr_assert_gt(after.ip_loop_packets, before.ip_loop_packets + 100);
+    cr_assert_eq(after.ip_drop_loop_full, 0);
+    tp_close_and_finish(&p, cli, srv, lst, 100 * MS);
+}
+
+/* More datagrams to our own address than the loop holds before the next
+ * poll: the rest fail with ENOBUFS and are counted; those looped arrive. */
+Test(tcp_conn, loop_full_is_enobufs_and_counted)
+{
+    struct tcp_pair p;
+    struct udp_sock *rx, *tx;
+    struct stack_counters c;
+    int ok = 0, nobufs = 0, got = 0;
+
+    tp_create(&p, NULL, NULL);
+    cr_assert_eq(udp_open(p.b, NULL, NULL, &rx), 0);
+    cr_assert_eq(udp_bind(rx, 0, RTE_BE16(9000)), 0);
+    cr_assert_eq(udp_open(p.b, NULL, NULL, &tx), 0);
+    for (int i = 0; i < 300; i++) {
+        struct rte_mbuf *m = rte_pktmbuf_alloc(g_rt.pool);
+        cr_assert_not_null(m);
+        *(uint8_t *)rte_pktmbuf_append(m, 1) = (uint8_t)i;
+        int rc = udp_sendto(tx, m, B_IP, RTE_BE16(9000), p.now);
+        ok += rc == 0;
+        nobufs += rc == -ENOBUFS;
+    }
+    cr_assert_eq(ok, 256);
+    cr_assert_eq(nobufs, 44);
+    stack_counters(p.b, &c);
+    cr_assert_eq(c.ip_drop_loop_full, 44);
+    tp_run(&p, 2 * MS);
+    struct rte_mbuf *m;
+    rte_be32_t src;
+    rte_be16_t sport;
+    while ((m = udp_recv(rx, &src, &sport)) != NULL) {
+        cr_assert_eq(*rte_pktmbuf_mtod(m, uint8_t *), (uint8_t)got, "datagram %d out of order", got);
+        cr_assert_eq(src, B_IP);
+        rte_pktmbuf_free(m);
+        got++;
+    }
+    cr_assert_eq(got, 256);
+    udp_close(rx);
+    udp_close(tx);
     tp_finish(&p);
 }
