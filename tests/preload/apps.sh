@@ -38,7 +38,8 @@ N=${REQUESTS:-100000}
 ID=$$
 export SLUICE_NET_NS=slapp-$ID SLUICE_NET_IF=slap$ID SLUICE_NET_PEER_IF=slapp$ID
 export SLUICE_NET_PEER_ADDR=10.0.0.1/24 SLUICE_NET_ADDR=10.0.0.2 SLUICE_NET_LINK_TIMEOUT_MS=10000
-export SLUICE_NET_DEVARGS="net_af_packet0,iface=$SLUICE_NET_IF"
+# the device: af_packet, or SLUICE_TEST_PMD (net_af_xdp0: an AF_XDP socket on the veth)
+export SLUICE_NET_DEVARGS="${SLUICE_TEST_PMD:-net_af_packet0},iface=$SLUICE_NET_IF"
 LOG=$(mktemp -d /tmp/sluice-apps.XXXXXX)
 pids=()
 pidfiles=()

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,12 +158,21 @@ int main(int argc, char **argv)
         pid_t p = waitpid(-1, &status, 0);
         if (p < 0)
             continue;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        /* SIGTERM is the stop signal: timeout(1) sends it to the whole
+         * process group, so a child may be stopped (and reaped here)
+         * before this process's own handler has run */
+        bool stopped = WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
+        if (!stopped && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
             failed++;
+            if (WIFSIGNALED(status))
+                printf("prefork: child %d killed by signal %d\n", (int)p, WTERMSIG(status));
+            else
+                printf("prefork: child %d exited with %d\n", (int)p, WEXITSTATUS(status));
+        }
         for (int i = 0; i < nkids; i++)
             if (kids[i] == p) {
-                kids[i] = stop ? 0 : spawn(lfd, per_child);
-                forked += !stop;
+                kids[i] = stop || stopped ? 0 : spawn(lfd, per_child);
+                forked += !(stop || stopped);
             }
     }
     for (int i = 0; i < nkids; i++)
