@@ -74,6 +74,7 @@ TestSuite(leak, .init = t_default_timeout);
 TestSuite(memq, .init = t_default_timeout);
 TestSuite(mos_flow, .init = t_default_timeout);
 TestSuite(pipe, .init = t_default_timeout);
+TestSuite(process, .init = t_default_timeout);
 TestSuite(sga, .init = t_default_timeout);
 TestSuite(shm_pipe, .init = t_default_timeout);
 TestSuite(tcp_cc, .init = t_default_timeout);
