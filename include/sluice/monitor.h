@@ -38,14 +38,17 @@ extern "C" {
 #define SLUICE_MON_PASS 0
 #define SLUICE_MON_DROP 1
 
-/* One frame the monitor saw (or a flow that timed out: data NULL). */
+/* One frame the monitor saw; or, with data NULL, a flow that timed out
+ * (SLUICE_MON_EV_TIMEOUT) or that a SYN with a new ISN on its 4-tuple
+ * ended (SLUICE_MON_EV_CONN_END: the SYN's own frame follows, starting the
+ * new flow). */
 struct sluice_mon_frame {
     void *flow;          /* the flow (opaque; valid until the verdict returns
                           * when events has CONN_END or TIMEOUT), or NULL */
     unsigned sender;     /* SLUICE_MON_CLI or SLUICE_MON_SVR */
     uint32_t events;     /* SLUICE_MON_EV_* */
     uint8_t state_before[2], state_after[2]; /* mOS's enum tcpstate, by side */
-    uint8_t *data;       /* the Ethernet frame, contiguous, writable in place; NULL for a timeout */
+    uint8_t *data;       /* the Ethernet frame, contiguous, writable in place; or NULL (above) */
     uint32_t len;        /* bytes at data */
     uint32_t payload_len;/* TCP payload bytes (0 for other frames) */
     unsigned port;       /* the port it came in on: 0 or 1 */

@@ -88,6 +88,10 @@ struct mon_pkt {
     uint32_t events;       /* MON_EV_* */
     uint8_t state_before[2], state_after[2]; /* enum mon_tcp_state, by side */
     uint32_t payload_len;  /* TCP payload bytes in the frame */
+    struct mon_flow *ended; /* a flow this frame ended by starting another on its
+                             * 4-tuple (a SYN with a new ISN): out of the table
+                             * already; the caller raises its CONN_END and frees
+                             * it with mon_flow_release. NULL otherwise. */
 };
 
 /* One side's counters and stream edges (MOS_INFO_CLIBUF's facts and
@@ -123,11 +127,19 @@ void mon_table_destroy(struct mon_table *t);
  * malformed, is not an error: out->flow is NULL and events 0 (or ORPHAN for
  * TCP of no flow). A flow whose events include CONN_END stays in the table
  * until mon_flow_release (the caller's callbacks still use it).
+ *
+ * A SYN without ACK on a tracked 4-tuple whose sender's ISN is not the one
+ * the flow knows (not a retransmission) starts a new flow: its sender has
+ * no connection on that tuple any more (RFC 9293 §3.5: a SYN without ACK
+ * opens; §3.6.1 and RFC 6191: a new SYN may reuse a tuple in TIME-WAIT),
+ * e.g. a client reusing its port after TIME-WAIT while the monitor missed
+ * the old flow's end. The old flow is out->ended.
  */
 int mon_input(struct mon_table *t, const struct rte_mbuf *m, struct rte_mempool *pool, uint64_t now_ns,
               struct mon_pkt *out);
 
-/* Removes f from the table and frees it. */
+/* Removes f from the table (unless mon_input already did: out->ended) and
+ * frees it. */
 void mon_flow_release(struct mon_table *t, struct mon_flow *f);
 
 /*
@@ -190,9 +202,10 @@ struct mon_bridge;
 #define MON_PASS 0
 #define MON_DROP 1
 
-/* The verdict on frame m (NULL for a timeout; writable: the caller may
- * rewrite bytes in place, m is contiguous) received on port (0 or 1):
- * MON_PASS or MON_DROP (ignored in passive mode and for timeouts). */
+/* The verdict on frame m (NULL for a timeout, or the end of a flow a new
+ * SYN replaced; writable: the caller may rewrite bytes in place, m is
+ * contiguous) received on port (0 or 1): MON_PASS or MON_DROP (ignored in
+ * passive mode and when m is NULL). */
 typedef int (*mon_verdict_fn)(void *arg, struct rte_mbuf *m, unsigned port, const struct mon_pkt *pkt);
 
 /*

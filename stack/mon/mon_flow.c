@@ -51,6 +51,7 @@ struct mon_flow {
     rte_be16_t port[2];
     uint8_t state[2];
     bool ended;
+    bool detached; /* out of the hash already (mon_pkt.ended) */
     uint64_t last_ns;
     struct mon_stream s[2]; /* s[X]: what side X receives */
     void *user;
@@ -125,10 +126,17 @@ unsigned mon_count(const struct mon_table *t)
     return t->count;
 }
 
+/* Takes f out of the hash (its key may then name a new flow). */
+static void detach(struct mon_table *t, struct mon_flow *f)
+{
+    if (!f->detached && rte_hash_del_key(t->hash, &f->key) >= 0)
+        t->count--;
+    f->detached = true;
+}
+
 void mon_flow_release(struct mon_table *t, struct mon_flow *f)
 {
-    if (rte_hash_del_key(t->hash, &f->key) >= 0)
-        t->count--;
+    detach(t, f);
     flow_free(f);
 }
 
@@ -432,6 +440,17 @@ static void track(struct mon_flow *f, unsigned snd, const struct rte_mbuf *m, st
     on_text(f, snd, m, pool, sg, ev);
 }
 
+/* A SYN without ACK on tracked flow f that opens a new connection: its
+ * sender's ISN is known and differs (the same ISN is a retransmission; an
+ * unknown one is a simultaneous open, RFC 9293 §3.5 figure 8). */
+static bool reopens(const struct mon_flow *f, const struct seg *sg)
+{
+    unsigned snd = (sg->src == f->ip[MON_SIDE_CLI] && sg->sport == f->port[MON_SIDE_CLI]) ? MON_SIDE_CLI : MON_SIDE_SVR;
+    const struct mon_stream *st = &f->s[1 - snd]; /* the sender's bytes */
+
+    return st->isn_known && sg->seq + 1 != st->init_seq;
+}
+
 static struct mon_flow *lookup(struct mon_table *t, const struct mon_key *k)
 {
     void *data = NULL;
@@ -455,6 +474,11 @@ int mon_input(struct mon_table *t, const struct rte_mbuf *m, struct rte_mempool 
     k = key_of(&sg);
     f = lookup(t, &k);
     syn_only = (sg.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) == RTE_TCP_SYN_FLAG;
+    if (f != NULL && syn_only && reopens(f, &sg)) {
+        detach(t, f);
+        out->ended = f;
+        f = NULL;
+    }
     if (f == NULL && syn_only && (f = flow_new(t, &k, &sg)) != NULL)
         out->events |= MON_EV_CONN_START;
     if (f == NULL) {
