@@ -11,9 +11,9 @@
  * Monitor sockets (docs/mtcp.md "Monitor sockets"): MOS_SOCK_MONITOR_STREAM
  * and MOS_SOCK_MONITOR_RAW, filters, callbacks on mOS's built-in events,
  * mtcp_peek/mtcp_ppeek, mtcp_getlastpkt/mtcp_setlastpkt, SOL_MONSOCKET
- * options, mtcp_app_join. Not declared (a program using them does not
- * compile): user-defined events (mtcp_define_event, mtcp_alloc_event,
- * mtcp_raise_event), mtcp_sendpkt, and the proxy socket types' behaviour.
+ * options, mtcp_app_join, user-defined events (mtcp_define_event,
+ * mtcp_alloc_event, mtcp_raise_event), mtcp_sendpkt. Not there: the proxy
+ * socket types' behaviour (docs/mtcp.md "Not yet").
  */
 #ifndef MOS_API_H
 #define MOS_API_H
@@ -74,7 +74,10 @@ enum mtcp_hook_point {
 typedef uint64_t event_t;
 
 /* mOS's built-in events (same values). MOS_ON_PKT_OUT, MOS_ON_CONN_SETUP
- * and MOS_ON_DEBUG_MESSAGE are declared but never raised here. */
+ * and MOS_ON_DEBUG_MESSAGE are declared but never raised, here as in mOS
+ * (its tcp_in.c has MOS_ON_CONN_SETUP commented out; MOS_ON_PKT_OUT would
+ * be a frame of its own stack's, which a monitor has not). User-defined
+ * events (mtcp_define_event, mtcp_alloc_event) get ids from 1 << 12 up. */
 enum mos_event_type {
     MOS_NULL_EVENT = 0,
     MOS_ON_PKT_IN = (0x1 << 0),          /* a frame of the flow */
@@ -177,8 +180,12 @@ enum tcpstate {
 
 /* A callback: sock is the flow's MOS_SOCK_MONITOR_STREAM_ACTIVE socket (or
  * the raw or stream monitor socket itself for raw frames and orphans), side
- * the side whose view raised event (one event bit per call; MOS_NULL for
- * raw sockets), arg always NULL. */
+ * the side whose view raised event (one event bit, or one user-defined
+ * event, per call; MOS_NULL for raw sockets); arg NULL for a built-in
+ * event, for a user-defined one the event's copy of mtcp_define_event's arg
+ * ({NULL, 0} when none; owned by the library). A filter (filter_t) is
+ * called the same way for its user-defined event and returns whether the
+ * event happened. */
 typedef void (*callback_t)(mctx_t mctx, int sock, int side, event_t event, filter_arg_t *arg);
 typedef bool (*filter_t)(mctx_t mctx, int sock, int side, event_t event, filter_arg_t *arg);
 
@@ -211,19 +218,78 @@ int mtcp_bind_monitor_filter(mctx_t mctx, int sock, monitor_filter_t ft);
 /*
  * Calls cb for every occurrence of event on monitor socket sock (NULL cb:
  * no more calls). event is one or more MOS_ON_* bits of the built-in
- * events; hook is MOS_HK_SND (side = the frame's sender), MOS_HK_RCV (side
- * = its receiver) or MOS_NULL (raw sockets). Registered on a stream
- * socket, it holds for flows that start later (each flow's socket copies
- * the table); on a flow's socket, for that flow only. Callbacks run inside
+ * events, or one user-defined event (mtcp_define_event, mtcp_alloc_event);
+ * hook is MOS_HK_SND (side = the frame's sender), MOS_HK_RCV (side = its
+ * receiver) or MOS_NULL (raw sockets). Registered on a stream socket, it
+ * holds for flows that start later (each flow's socket copies the table);
+ * on a flow's socket, for that flow only. Callbacks run inside
  * mtcp_app_join (or any call that drives the engine) and may call every
  * mtcp_* function but mtcp_destroy and mtcp_destroy_context.
+ * A user-defined event is checked on a socket and hook only while that
+ * socket has a callback at that hook on it, on an event defined under it,
+ * or on an event allocated under it or its parent: right after its parent
+ * event's callback, its filter runs; when it returns true, its callback,
+ * then the callbacks of the events the filter raised, then the events
+ * defined under it, the same way.
  * Returns 0, or -1 and errno: EACCES mctx is not a live context; EINVAL
  * sock is not a monitor socket of mctx (mOS's page names only EINVAL), an
- * event bit that is not built-in (user-defined events are not supported),
- * no event, or another hook.
+ * event bit that is not built-in, an id that is no user-defined event, no
+ * event, or another hook; ENOMEM no memory for a user-defined event's
+ * callback.
  * Source: mOS's mtcp_register_callback(3).
  */
 int mtcp_register_callback(mctx_t mctx, int sock, event_t event, int hook, callback_t cb);
+
+/*
+ * Defines a user-defined event: it happens when its parent event happens
+ * (on a socket and hook with a callback on it: mtcp_register_callback)
+ * and filter, called then with the event's id and its copy of arg,
+ * returns true. event, the parent, is one of the built-in events
+ * mtcp_register_callback takes (MOS_ON_PKT_IN .. MOS_ON_CONN_END, one bit)
+ * or an event this call returned before. arg (may be NULL) is copied: arg->len
+ * bytes at arg->arg, given back to filter and callbacks as their arg.
+ * Defining the same parent, filter and arg bytes again returns the same
+ * event. Events are global to the process, numbered from 1 << 12 up, at
+ * most 1024 (defined and allocated), and forgotten by mtcp_destroy.
+ * Needs no context and may be called before mtcp_init.
+ * Returns the new event, or MOS_NULL_EVENT and errno: EINVAL filter NULL,
+ * event neither one built-in bit nor a defined event (an allocated one is
+ * no parent, as in mOS), or arg->len > 0 with arg->arg NULL; ENOMEM 1024
+ * events exist, or no memory for the copy of arg.
+ * Source: mOS's mtcp_define_event(3) and its mos_api.h (which returns
+ * event_t; the page says int).
+ */
+event_t mtcp_define_event(event_t event, filter_t filter, struct filter_arg *arg);
+
+/*
+ * Allocates a child event of parent_event (a parent as mtcp_define_event
+ * takes: one built-in event or a defined event) for filters to raise: a filter of an event defined under
+ * parent_event (or under its parent, the same base) calls
+ * mtcp_raise_event(mctx, child), and child's callbacks run when that
+ * filter returns true. One filter may so trigger several events (one per
+ * pattern it found, say). Global, numbered and limited as
+ * mtcp_define_event's events.
+ * Returns the child event, or MOS_NULL_EVENT and errno: EINVAL
+ * parent_event is not one built-in event or a defined event; ENOMEM 1024
+ * events exist.
+ * Source: mOS's mtcp_alloc_event(3).
+ */
+event_t mtcp_alloc_event(event_t parent_event);
+
+/*
+ * Raises child_event, an event of mtcp_alloc_event, from inside a filter
+ * function: once that filter returns true, the callbacks on child_event of
+ * the socket and hook the filter ran for are called (after the filter's own
+ * event's callback); when it returns false, nothing. Raising it twice in
+ * one filter call counts once.
+ * Returns 0, or -1 and errno: EACCES mctx is not a live context; EINVAL
+ * child_event is not an event of mtcp_alloc_event (built-in and defined
+ * events are raised by the monitor itself: mOS's page); EPERM not called
+ * from inside a filter function; ENOBUFS 32 different events were raised
+ * in this filter call already.
+ * Source: mOS's mtcp_raise_event(3) (which returns -1 with no errno).
+ */
+int mtcp_raise_event(mctx_t mctx, event_t child_event);
 
 /*
  * Copies up to len bytes of side's stream (what side receives) from its

@@ -39,12 +39,20 @@ struct mt_mon {
     struct bpf_program prog[2];
     bool has_prog[2];
     callback_t cb[3][EV_BITS]; /* by hook, by event bit */
+    struct ucb *ucb[3];        /* callbacks of user-defined events, by hook (malloc'd) */
+    int nucb[3];
     uint32_t buf[2];           /* MOS_CLIBUF/SVRBUF for new flows */
     bool buf_set[2];
     /* flow sockets */
     void *flow;                /* NULL once the flow ended */
     void *uctx;
     bool stopped[2];           /* MOS_STOP_MON by side */
+};
+
+/* A callback on a user-defined event. */
+struct ucb {
+    event_t ev;
+    callback_t cb;
 };
 
 /* The flow sockets of one flow (the flow's user word). */
@@ -57,6 +65,196 @@ static struct mt_sock *g_mons[MAX_MONITORS]; /* live monitor and raw sockets */
 static const struct sluice_mon_frame *g_cur; /* the frame callbacks are about */
 static bool g_drop;                          /* the current frame's verdict */
 static bool g_started;
+
+/* ---- user-defined events (mtcp_define_event, mtcp_alloc_event,
+ * mtcp_raise_event) ----
+ *
+ * mOS numbers them after its 12 built-in bits, from 1 << 12 up, one id per
+ * event; so do we. A defined event has a parent (a built-in event or an
+ * earlier defined event) and a filter; an allocated one has a parent and no
+ * filter: it is raised by a filter, with mtcp_raise_event. The table is
+ * global (as mOS's), emptied by mtcp_destroy. */
+
+#define UDE_FIRST ((event_t)1 << 12)
+#define MAX_UDE 1024
+#define MAX_RAISED 32
+
+struct ude {
+    event_t parent;
+    filter_t ft;      /* NULL: allocated */
+    filter_arg_t arg; /* a copy of mtcp_define_event's (arg malloc'd; {NULL, 0} when none) */
+};
+
+static struct ude g_ude[MAX_UDE];
+static int g_nude;
+
+/* The events the running filter raised (mtcp_raise_event); NULL outside
+ * a filter. */
+struct raised {
+    event_t ev[MAX_RAISED];
+    int n;
+};
+static struct raised *g_raising;
+
+static struct ude *ude_of(event_t ev)
+{
+    if (ev < UDE_FIRST || ev - UDE_FIRST >= (event_t)g_nude)
+        return NULL;
+    return &g_ude[ev - UDE_FIRST];
+}
+
+/* A parent of define or alloc: one built-in event bit, or a defined event
+ * (mOS: an allocated event is not found as a parent). */
+static bool parent_ok(event_t ev)
+{
+    const struct ude *u = ude_of(ev);
+
+    if (ev != 0 && ev < ((event_t)1 << EV_BITS))
+        return (ev & (ev - 1)) == 0;
+    return u != NULL && u->ft != NULL;
+}
+
+static event_t do_define(event_t parent, filter_t ft, const struct filter_arg *arg, int *err)
+{
+    size_t len = arg != NULL && arg->arg != NULL ? arg->len : 0;
+    void *copy = NULL;
+
+    if (ft == NULL || !parent_ok(parent) || (arg != NULL && arg->len > 0 && arg->arg == NULL)) {
+        *err = EINVAL;
+        return MOS_NULL_EVENT;
+    }
+    for (int i = 0; i < g_nude; i++) { /* the same definition is the same event (mOS) */
+        const struct ude *u = &g_ude[i];
+        if (u->parent == parent && u->ft == ft && u->arg.len == len &&
+            (len == 0 || memcmp(u->arg.arg, arg->arg, len) == 0))
+            return UDE_FIRST + (event_t)i;
+    }
+    if (g_nude == MAX_UDE || (len > 0 && (copy = malloc(len)) == NULL)) {
+        *err = ENOMEM;
+        return MOS_NULL_EVENT;
+    }
+    if (len > 0)
+        memcpy(copy, arg->arg, len);
+    g_ude[g_nude] = (struct ude){ .parent = parent, .ft = ft, .arg = { copy, len } };
+    return UDE_FIRST + (event_t)g_nude++;
+}
+
+MT_API event_t mtcp_define_event(event_t event, filter_t filter, struct filter_arg *arg)
+{
+    int err = 0;
+    event_t ev;
+
+    mt_lock();
+    ev = do_define(event, filter, arg, &err);
+    mt_unlock();
+    if (ev == MOS_NULL_EVENT)
+        errno = err;
+    return ev;
+}
+
+MT_API event_t mtcp_alloc_event(event_t parent_event)
+{
+    event_t ev = MOS_NULL_EVENT;
+    int err = EINVAL;
+
+    mt_lock();
+    if (parent_ok(parent_event) && g_nude == MAX_UDE)
+        err = ENOMEM;
+    else if (parent_ok(parent_event)) {
+        g_ude[g_nude] = (struct ude){ .parent = parent_event };
+        ev = UDE_FIRST + (event_t)g_nude++;
+    }
+    mt_unlock();
+    if (ev == MOS_NULL_EVENT)
+        errno = err;
+    return ev;
+}
+
+static int do_raise(mctx_t mctx, event_t ev)
+{
+    const struct ude *u = ude_of(ev);
+
+    if (mt_ctx_get(mctx) == NULL)
+        return -EACCES;
+    if (u == NULL || u->ft != NULL)
+        return -EINVAL;
+    if (g_raising == NULL)
+        return -EPERM;
+    for (int i = 0; i < g_raising->n; i++)
+        if (g_raising->ev[i] == ev)
+            return 0; /* raised once per filter call (mOS: already queued) */
+    if (g_raising->n == MAX_RAISED)
+        return -ENOBUFS;
+    g_raising->ev[g_raising->n++] = ev;
+    return 0;
+}
+
+MT_API int mtcp_raise_event(mctx_t mctx, event_t event)
+{
+    int rc;
+
+    mt_lock();
+    rc = do_raise(mctx, event);
+    mt_unlock();
+    return mt_ret(rc);
+}
+
+static void ude_reset(void)
+{
+    for (int i = 0; i < g_nude; i++)
+        free(g_ude[i].arg.arg);
+    memset(g_ude, 0, sizeof(g_ude[0]) * (size_t)g_nude);
+    g_nude = 0;
+}
+
+/* m's callback on user-defined event ev at hook h, or NULL. */
+static callback_t ucb_get(const struct mt_mon *m, int h, event_t ev)
+{
+    for (int i = 0; i < m->nucb[h]; i++)
+        if (m->ucb[h][i].ev == ev)
+            return m->ucb[h][i].cb;
+    return NULL;
+}
+
+/* Sets (cb NULL: removes) m's callback on ev at hook h: 0 or -ENOMEM. */
+static int ucb_set(struct mt_mon *m, int h, event_t ev, callback_t cb)
+{
+    struct ucb *v;
+
+    for (int i = 0; i < m->nucb[h]; i++)
+        if (m->ucb[h][i].ev == ev) {
+            if (cb != NULL)
+                m->ucb[h][i].cb = cb;
+            else
+                m->ucb[h][i] = m->ucb[h][--m->nucb[h]];
+            return 0;
+        }
+    if (cb == NULL)
+        return 0;
+    if ((v = realloc(m->ucb[h], sizeof(*v) * (size_t)(m->nucb[h] + 1))) == NULL)
+        return -ENOMEM;
+    m->ucb[h] = v;
+    v[m->nucb[h]++] = (struct ucb){ ev, cb };
+    return 0;
+}
+
+/* Whether defined event id matters to m at hook h: a callback on it, on an
+ * event defined under it, or on an event allocated under it or under its
+ * parent (one its filter may raise). Others' filters are not run. */
+static bool ude_needed(const struct mt_mon *m, int h, event_t id)
+{
+    const struct ude *u = ude_of(id);
+
+    for (int k = 0; k < m->nucb[h]; k++) {
+        const struct ude *w = ude_of(m->ucb[h][k].ev);
+        if (w != NULL && w->ft == NULL && (w->parent == id || w->parent == u->parent))
+            return true;
+        for (event_t e = m->ucb[h][k].ev; ude_of(e) != NULL; e = ude_of(e)->parent)
+            if (e == id)
+                return true;
+    }
+    return false;
+}
 
 /* ---- registry ---- */
 
@@ -178,6 +376,8 @@ void mt_mon_close(struct mt_sock *s)
     else
         reg_del(s);
     free_progs(s->mon);
+    for (int h = 0; h < 3; h++)
+        free(s->mon->ucb[h]);
     free(s->mon);
     s->mon = NULL;
 }
@@ -190,6 +390,7 @@ void mt_mon_shutdown(void)
         sluice_mon_stop();
     g_started = false;
     g_ntimers = 0; /* mtcp_destroy: pending timers go with their contexts */
+    ude_reset();
 }
 
 /* A monitor socket of mctx: -EACCES bad context, -EBADF no such socket,
@@ -275,7 +476,11 @@ static int do_register(mctx_t mctx, int id, event_t event, int hook, callback_t 
         rc = -EINVAL; /* mOS's page: EINVAL for an invalid sockid */
     if (rc != 0)
         return rc;
-    if (h < 0 || event == 0 || (event >> EV_BITS) != 0)
+    if (h < 0 || event == 0)
+        return -EINVAL;
+    if (event >= UDE_FIRST) /* one user-defined event */
+        return ude_of(event) != NULL ? ucb_set(s->mon, h, event, cb) : -EINVAL;
+    if ((event >> EV_BITS) != 0)
         return -EINVAL;
     for (int b = 0; b < EV_BITS; b++)
         if (event & (1ull << b))
@@ -300,8 +505,39 @@ static mctx_t ctx_of(const struct mt_sock *s)
     return (mctx_t)&s->ctx->pub;
 }
 
-/* Calls s's callbacks of hook for every bit of ev. The socket may close
- * inside a callback: stop then. */
+/* Runs the user-defined events under parent for s's hook h, in mOS's
+ * order: an event's filter; when it returns true, the event's callback,
+ * then the callbacks of the events the filter raised, then the events
+ * defined under it. The socket may close inside any of them: stop then. */
+static void run_udes(struct mt_sock *s, struct mt_mon *m, int h, int side, event_t parent)
+{
+    for (int i = 0; i < g_nude && s->mon == m; i++) {
+        struct ude *u = &g_ude[i];
+        event_t id = UDE_FIRST + (event_t)i;
+        struct raised r = { .n = 0 }, *outer = g_raising;
+        callback_t cb;
+        bool pass;
+
+        if (u->ft == NULL || u->parent != parent || !ude_needed(m, h, id))
+            continue;
+        g_raising = &r;
+        pass = u->ft(ctx_of(s), s->id, side, id, &u->arg);
+        g_raising = outer;
+        if (!pass || s->mon != m)
+            continue;
+        if ((cb = ucb_get(m, h, id)) != NULL)
+            cb(ctx_of(s), s->id, side, id, &u->arg);
+        for (int k = 0; k < r.n && s->mon == m; k++)
+            if ((cb = ucb_get(m, h, r.ev[k])) != NULL)
+                cb(ctx_of(s), s->id, side, r.ev[k], &ude_of(r.ev[k])->arg);
+        if (s->mon == m)
+            run_udes(s, m, h, side, id);
+    }
+}
+
+/* Calls s's callbacks of hook for every bit of ev, each followed by the
+ * user-defined events under it. The socket may close inside a callback:
+ * stop then. */
 static void fire(struct mt_sock *s, int hook, int side, uint32_t ev)
 {
     struct mt_mon *m = s->mon;
@@ -310,6 +546,8 @@ static void fire(struct mt_sock *s, int hook, int side, uint32_t ev)
         callback_t cb = (ev & (1u << b)) ? m->cb[hook][b] : NULL;
         if (cb != NULL)
             cb(ctx_of(s), s->id, side, (event_t)1 << b, NULL);
+        if ((ev & (1u << b)) && s->mon == m && m->nucb[hook] > 0)
+            run_udes(s, m, hook, side, (event_t)1 << b);
     }
 }
 
@@ -353,6 +591,18 @@ static struct mt_sock *flow_socket(struct mt_sock *mon, void *flow)
         return NULL;
     }
     memcpy(s->mon->cb, mon->mon->cb, sizeof(s->mon->cb));
+    for (int h = 0; h < 3; h++) {
+        size_t n = (size_t)mon->mon->nucb[h];
+        if (n == 0)
+            continue;
+        if ((s->mon->ucb[h] = malloc(n * sizeof(struct ucb))) == NULL) {
+            mt_mon_close(s);
+            mt_sock_free(s);
+            return NULL;
+        }
+        memcpy(s->mon->ucb[h], mon->mon->ucb[h], n * sizeof(struct ucb));
+        s->mon->nucb[h] = (int)n;
+    }
     s->mon->flow = flow;
     for (int side = 0; side < 2; side++)
         if (mon->mon->buf_set[side])

@@ -806,3 +806,223 @@ Test(mos_errors, mtcp_settimer_and_cb_get_ts)
     cr_assert_neq(mtcp_cb_get_ts(m), 0);
     mtcp_destroy();
 }
+
+/* ---- user-defined events ---- */
+
+static struct {
+    event_t get, http, hello, under_get_true, under_get_false, unused, spare[40];
+    char order[32];
+    int n_false, n_unused, get_side, raised_twice, raise_full;
+    char get_arg[8];
+} u;
+
+static void note(char c)
+{
+    size_t n = strlen(u.order);
+    if (n + 1 < sizeof(u.order))
+        u.order[n] = c;
+}
+
+/* The current frame's payload starts with arg's bytes. */
+static bool ft_prefix(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    struct pkt_info pi;
+
+    (void)ev;
+    cr_assert_not_null(arg);
+    if (mtcp_getlastpkt(m, sock, side, &pi) != 0 || pi.payloadlen < arg->len)
+        return false;
+    return memcmp(pi.payload, arg->arg, arg->len) == 0;
+}
+
+/* ft_prefix, and raises u.hello when the payload has "hello". */
+static bool ft_http(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    struct pkt_info pi;
+
+    cr_assert_eq(ev, u.http);
+    if (!ft_prefix(m, sock, side, ev, arg))
+        return false;
+    cr_assert_eq(mtcp_getlastpkt(m, sock, side, &pi), 0);
+    if (memmem(pi.payload, pi.payloadlen, "hello", 5) != NULL) {
+        cr_assert_eq(mtcp_raise_event(m, u.hello), 0);
+        cr_assert_eq(mtcp_raise_event(m, u.hello), 0, "twice: once");
+        /* 32 different events at most per filter call */
+        for (int i = 0; i < 31; i++)
+            cr_assert_eq(mtcp_raise_event(m, u.spare[i]), 0);
+        FAILS(mtcp_raise_event(m, u.spare[31]), ENOBUFS);
+        u.raise_full = 1;
+    }
+    return true;
+}
+
+static bool ft_true(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)arg;
+    cr_assert_eq(ev, u.under_get_true);
+    return true;
+}
+
+static bool ft_false(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)ev, (void)arg;
+    u.n_false++;
+    return false;
+}
+
+static bool ft_unused(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)ev, (void)arg;
+    u.n_unused++;
+    return true;
+}
+
+static void cb_ude(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock;
+    if (ev == u.get) {
+        note('G');
+        u.get_side = side;
+        cr_assert_eq(arg->len, 3);
+        memcpy(u.get_arg, arg->arg, 3);
+    } else if (ev == u.under_get_true) {
+        note('T');
+    } else if (ev == u.http) {
+        note('H');
+    } else if (ev == u.hello) {
+        note('h');
+        cr_assert_not_null(arg);
+        cr_assert_null(arg->arg);
+    } else {
+        cr_assert_fail("callback of event %llu", (unsigned long long)ev);
+    }
+}
+
+static void cb_ude_end(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)ev, (void)arg;
+    raise(SIGUSR1);
+}
+
+Test(mos, user_defined_events_run_their_filters_callbacks_and_raised_children, .timeout = 30)
+{
+    char get[] = "GET", http[] = "HTTP";
+    filter_arg_t a_get = { get, 3 }, a_http = { http, 4 };
+
+    /* events need no context: defined before mtcp_init, as mOS's samples may */
+    u.get = mtcp_define_event(MOS_ON_CONN_NEW_DATA, ft_prefix, &a_get);
+    cr_assert_eq(u.get, (event_t)1 << 12, "the first id after mOS's 12 built-in bits");
+    get[0] = 'X'; /* copied */
+    u.http = mtcp_define_event(MOS_ON_CONN_NEW_DATA, ft_http, &a_http);
+    u.hello = mtcp_alloc_event(MOS_ON_CONN_NEW_DATA);
+    for (int i = 0; i < 32; i++)
+        u.spare[i] = mtcp_alloc_event(MOS_ON_CONN_NEW_DATA);
+    u.under_get_true = mtcp_define_event(u.get, ft_true, NULL);
+    u.under_get_false = mtcp_define_event(u.get, ft_false, NULL);
+    u.unused = mtcp_define_event(MOS_ON_PKT_IN, ft_unused, NULL);
+    cr_assert_neq(u.hello, MOS_NULL_EVENT);
+    cr_assert_neq(u.under_get_false, MOS_NULL_EVENT);
+    get[0] = 'G';
+    cr_assert_eq(mtcp_define_event(MOS_ON_CONN_NEW_DATA, ft_prefix, &a_get), u.get, "the same definition");
+
+    open_input();
+    emit_flow(40000);
+    inline_config();
+    cr_assert_eq(mtcp_init(NULL), 0);
+    g_m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    int s = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    cr_assert_geq(s, 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.get, MOS_HK_RCV, cb_ude), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.under_get_true, MOS_HK_RCV, cb_ude), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.under_get_false, MOS_HK_RCV, cb_ude), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.http, MOS_HK_RCV, cb_ude), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.hello, MOS_HK_RCV, cb_ude), 0);
+    /* a callback set and taken off again: its filter never runs */
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.unused, MOS_HK_SND, cb_ude), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.unused, MOS_HK_SND, NULL), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, MOS_ON_CONN_END, MOS_HK_SND, cb_ude_end), 0);
+    cr_assert_eq(mtcp_app_join(g_m), 0);
+    cr_assert_eq(mtcp_destroy(), 0);
+
+    /* the request: GET, then the event defined under it whose filter
+     * passes (the one whose filter fails was asked once); the response:
+     * HTTP, then the child its filter raised (twice: once) */
+    cr_assert_str_eq(u.order, "GTHh");
+    cr_assert_eq(u.get_side, MOS_SIDE_SVR, "HK_RCV: the request's receiver");
+    cr_assert_arr_eq(u.get_arg, "GET", 3);
+    cr_assert_eq(u.n_false, 1);
+    cr_assert_eq(u.n_unused, 0, "no callback on it: its filter is not run");
+    cr_assert_eq(u.raise_full, 1);
+    cleanup_files();
+}
+
+static bool ft_any(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)ev, (void)arg;
+    return true;
+}
+
+Test(mos_errors, mtcp_define_event)
+{
+    filter_arg_t null_arg = { NULL, 5 };
+    event_t child = mtcp_alloc_event(MOS_ON_PKT_IN);
+
+    cr_assert_neq(child, MOS_NULL_EVENT);
+    FAILS(mtcp_define_event(MOS_ON_PKT_IN, NULL, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(MOS_NULL_EVENT, ft_any, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(MOS_ON_PKT_IN | MOS_ON_REXMIT, ft_any, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(MOS_ON_DEBUG_MESSAGE, ft_any, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(((event_t)1 << 12) + 500, ft_any, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(child, ft_any, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(MOS_ON_PKT_IN, ft_any, &null_arg) ? 0 : -1, EINVAL);
+    event_t e = mtcp_define_event(MOS_ON_PKT_IN, ft_any, NULL);
+    cr_assert_eq(e, ((event_t)1 << 12) + 1);
+    cr_assert_eq(mtcp_define_event(e, ft_any, NULL), e + 1, "under a defined event");
+    /* 1024 events at most */
+    for (int i = 3; i < 1024; i++) {
+        filter_arg_t a = { &i, sizeof(i) };
+        cr_assert_neq(mtcp_define_event(MOS_ON_PKT_IN, ft_any, &a), MOS_NULL_EVENT, "event %d", i);
+    }
+    FAILS(mtcp_define_event(MOS_ON_REXMIT, ft_any, NULL) ? 0 : -1, ENOMEM);
+    FAILS(mtcp_alloc_event(MOS_ON_REXMIT) ? 0 : -1, ENOMEM);
+    cr_assert_eq(mtcp_define_event(e, ft_any, NULL), e + 1, "an existing definition still answers");
+}
+
+Test(mos_errors, mtcp_alloc_event)
+{
+    event_t d = mtcp_define_event(MOS_ON_CONN_NEW_DATA, ft_any, NULL);
+    event_t c = mtcp_alloc_event(d);
+
+    cr_assert_neq(c, MOS_NULL_EVENT, "under a defined event");
+    cr_assert_neq(mtcp_alloc_event(MOS_ON_CONN_END), MOS_NULL_EVENT);
+    FAILS(mtcp_alloc_event(MOS_NULL_EVENT) ? 0 : -1, EINVAL);
+    FAILS(mtcp_alloc_event(MOS_ON_PKT_IN | MOS_ON_CONN_END) ? 0 : -1, EINVAL);
+    FAILS(mtcp_alloc_event(c) ? 0 : -1, EINVAL);
+    FAILS(mtcp_alloc_event(c + 100) ? 0 : -1, EINVAL);
+}
+
+Test(mos_errors, mtcp_raise_event_and_user_events_in_register_callback)
+{
+    int mon, raw;
+    event_t d = mtcp_define_event(MOS_ON_CONN_NEW_DATA, ft_any, NULL);
+    event_t c = mtcp_alloc_event(MOS_ON_CONN_NEW_DATA);
+
+    errors_up(&mon, &raw);
+    FAILS(mtcp_raise_event(&bad_ctx, c), EACCES);
+    FAILS(mtcp_raise_event(g_m, MOS_ON_CONN_NEW_DATA), EINVAL);
+    FAILS(mtcp_raise_event(g_m, d), EINVAL);
+    FAILS(mtcp_raise_event(g_m, c + 1), EINVAL);
+    FAILS(mtcp_raise_event(g_m, c), EPERM);
+    FAILS(mtcp_register_callback(g_m, mon, c + 1, MOS_HK_RCV, cb_pkt_rcv), EINVAL);
+    FAILS(mtcp_register_callback(g_m, mon, d, 12345, cb_pkt_rcv), EINVAL);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, d, MOS_HK_RCV, cb_pkt_rcv), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, c, MOS_HK_RCV, cb_pkt_rcv), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, raw, d, MOS_NULL, cb_pkt_rcv), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, d, MOS_HK_RCV, NULL), 0);
+    /* mtcp_destroy forgets the events */
+    mtcp_destroy();
+    FAILS(mtcp_alloc_event(d) ? 0 : -1, EINVAL);
+    cr_assert_eq(mtcp_define_event(MOS_ON_PKT_IN, ft_any, NULL), (event_t)1 << 12);
+    cleanup_files();
+}
