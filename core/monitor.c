@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_ip.h>
@@ -26,6 +27,7 @@
 #include "runtime.h"
 
 static struct mon_bridge *g_bridge;
+static struct netdev *g_dev[2]; /* the bridge's ports (it owns them); [1] NULL passive */
 static sluice_mon_fn g_fn;
 static void *g_arg;
 
@@ -127,6 +129,8 @@ static int start(sluice_mon_fn fn, void *arg)
     }
     g_fn = fn;
     g_arg = arg;
+    g_dev[0] = d0;
+    g_dev[1] = d1;
     engine_set_poll_hook(poll_monitor, g_bridge);
     SLOG_INFO("monitor (%s) on %s%s%s", cfg->mon_mode, cfg->mon_port0, mode ? " and " : "", mode ? cfg->mon_port1 : "");
     return 0;
@@ -148,6 +152,33 @@ SLUICE_API int sluice_mon_stop(void)
     engine_set_poll_hook(NULL, NULL);
     mon_bridge_destroy(g_bridge);
     g_bridge = NULL;
+    g_dev[0] = g_dev[1] = NULL;
+    return 0;
+}
+
+SLUICE_API int sluice_mon_send(unsigned port, const uint8_t *frame, uint32_t len)
+{
+    struct rte_mbuf *m;
+    char *p;
+
+    if (runtime_check() != 0)
+        return ENOSYS;
+    if (g_bridge == NULL)
+        return ENOTCONN;
+    if (frame == NULL || port > 1 || g_dev[port] == NULL || len < RTE_ETHER_HDR_LEN ||
+        len > RTE_ETHER_HDR_LEN + g_rt.cfg.net_mtu)
+        return EINVAL;
+    if ((m = rte_pktmbuf_alloc(g_rt.pool)) == NULL)
+        return ENOMEM;
+    if ((p = rte_pktmbuf_append(m, (uint16_t)len)) == NULL) { /* more than one mbuf holds */
+        rte_pktmbuf_free(m);
+        return EINVAL;
+    }
+    memcpy(p, frame, len);
+    if (netdev_tx(g_dev[port], &m, 1, engine_now_ns()) != 1) {
+        rte_pktmbuf_free(m);
+        return ENOBUFS;
+    }
     return 0;
 }
 
@@ -186,6 +217,26 @@ SLUICE_API int sluice_mon_side_info(const void *flow, unsigned side, struct slui
         .last_ns = i.last_ns,
     };
     return 0;
+}
+
+SLUICE_API int sluice_mon_frags(const void *flow, unsigned side, struct sluice_mon_frag *out, unsigned max,
+                                unsigned *n)
+{
+    struct mon_frag *v = NULL;
+    int rc;
+
+    if (flow == NULL || n == NULL || (out == NULL && max > 0) || side > SLUICE_MON_SVR)
+        return EINVAL;
+    if (max > 0 && (v = malloc(sizeof(*v) * max)) == NULL)
+        return ENOMEM;
+    rc = mon_frags(flow, side, v, max);
+    if (rc >= 0) {
+        for (unsigned i = 0; i < max && i < (unsigned)rc; i++)
+            out[i] = (struct sluice_mon_frag){ v[i].off, v[i].len };
+        *n = (unsigned)rc;
+    }
+    free(v);
+    return rc < 0 ? -rc : 0;
 }
 
 SLUICE_API int sluice_mon_peek(void *flow, unsigned side, void *buf, size_t len, size_t *copied, uint64_t *gap)
@@ -292,5 +343,6 @@ SLUICE_API int sluice_mon_stats(struct sluice_mon_stats *out)
     }
     out->tx_full = bs.tx_full;
     out->flows = mon_count(mon_bridge_table(g_bridge));
+    out->ports = g_dev[1] != NULL ? 2 : 1;
     return 0;
 }

@@ -132,9 +132,19 @@ typedef struct filter_arg {
 /* The level of the monitor options of mtcp_getsockopt/mtcp_setsockopt. */
 #define SOL_MONSOCKET 0xfffe
 
-/* Monitor options (mOS's values). Supported: MOS_INFO_CLIBUF/SVRBUF,
- * MOS_TCP_STATE_CLI/SVR, MOS_TIMESTAMP (get); MOS_CLIBUF/SVRBUF (get and
- * set); MOS_STOP_MON (set). The others fail with ENOPROTOOPT. */
+/* Monitor options (mOS's values), on a flow's socket unless said:
+ * get MOS_INFO_CLIBUF/SVRBUF (struct tcp_buf_info), MOS_FRAGINFO_CLIBUF/
+ * SVRBUF (an array of struct tcp_ring_fragment: the ranges the side's
+ * buffer holds, the unread bytes split where bytes were lost, then the
+ * segments held out of order; *optlen is the array's size in elements, in
+ * and out, as mOS's page says, and a zeroed element follows the last one
+ * when it fits; EINVAL for 0), MOS_TCP_STATE_CLI/SVR (int, enum tcpstate),
+ * MOS_TIMESTAMP (uint32_t ms of the flow's last frame); get and set
+ * MOS_CLIBUF/SVRBUF (int bytes; also on a stream monitor: flows to come);
+ * set MOS_STOP_MON (int side), MOS_CLIOVERLAP/SVROVERLAP (int:
+ * MOS_OVERLAP_POLICY_FIRST, what the tracker does; MOS_OVERLAP_POLICY_LAST
+ * fails with EOPNOTSUPP). MOS_SEQ_REMAP, MOS_FRAG_CLIBUF/SVRBUF (mOS marks
+ * them "supressed (not used)") and anything else fail with ENOPROTOOPT. */
 enum mos_socket_opts {
     MOS_FRAGINFO_CLIBUF = 0x01,
     MOS_FRAGINFO_SVRBUF = 0x02,
@@ -151,6 +161,20 @@ enum mos_socket_opts {
     MOS_FRAG_SVRBUF = 0x0e,
     MOS_CLIOVERLAP = 0x0f,
     MOS_SVROVERLAP = 0x10,
+};
+
+/* MOS_FRAGINFO_CLIBUF/SVRBUF: one range the buffer holds, offsets from
+ * the sender's ISN + 1. */
+struct tcp_ring_fragment {
+    uint64_t offset;
+    uint32_t len;
+};
+
+/* MOS_CLIOVERLAP/SVROVERLAP's values (mOS's). */
+enum {
+    MOS_OVERLAP_POLICY_FIRST = 0, /* a byte's first copy stays */
+    MOS_OVERLAP_POLICY_LAST,      /* not supported: EOPNOTSUPP */
+    MOS_OVERLAP_CNT
 };
 
 /* MOS_INFO_CLIBUF/SVRBUF: a side's stream buffer as sequence numbers. */
@@ -346,6 +370,29 @@ int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p);
  * Source: mOS's mtcp_setlastpkt(3).
  */
 int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset, byte *data, uint16_t datalen, int option);
+
+/*
+ * Sends a TCP segment built from *pkt (typically mtcp_getlastpkt's, edited)
+ * for the flow of flow socket sock: Ethernet addresses from pkt->ethh;
+ * IPv4 with no options, pkt->iph's addresses, id, TOS and TTL (64 when 0);
+ * TCP with no options and only ACK set (as mOS), pkt->tcph's ports,
+ * sequence and acknowledgment numbers and window; then pkt->payloadlen
+ * bytes at pkt->payload; checksums computed. Other fields of *pkt are not
+ * read. Its addresses must be the flow's, one way or the other; it goes
+ * out of the monitor port facing its destination (inside a callback of the
+ * flow, the port the current frame's sender is on or the other; else
+ * mon.port1 toward the server, mon.port0 toward the client; passive: the
+ * one port), now. The monitor does not track it. pkt is the caller's.
+ * Returns 0, or -1 and errno: EACCES mctx is not a live context or pkt is
+ * NULL (mOS's page); EBADF sock is not an open socket of mctx; ENOTSOCK it
+ * is not a flow's socket (mOS does nothing and returns 0); ENODATA
+ * pkt->ethh, iph or tcph is NULL (mOS: iph or tcph); EINVAL payload NULL
+ * with payloadlen > 0, more than 1460 bytes of payload or more than the
+ * frame net.mtu allows, or addresses and ports that are not the flow's;
+ * ENOMEM no mbuf; ENOBUFS the port's transmit queue is full.
+ * Source: mOS's mtcp_sendpkt(3) and its mos_api.h (const pkt).
+ */
+int mtcp_sendpkt(mctx_t mctx, int sock, const struct pkt_info *pkt);
 
 /*
  * Runs the monitor (or, with no monitor, the engine for mctx's sockets)

@@ -913,6 +913,97 @@ MT_API int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset, byte *
     return mt_ret(rc);
 }
 
+/* ---- mtcp_sendpkt ---- */
+
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* The port facing side of s's flow: learnt from the current frame when it
+ * is the flow's (its sender is on the port it came in on); else mon.port1
+ * faces the servers and mon.port0 the clients (docs/mtcp.md); passive:
+ * the one port. */
+static unsigned port_to(const struct mt_sock *s, int side)
+{
+    struct sluice_mon_stats st;
+
+    if (sluice_mon_stats(&st) != 0 || st.ports < 2)
+        return 0;
+    if (g_cur != NULL && g_cur->flow == s->mon->flow && g_cur->data != NULL)
+        return (int)g_cur->sender == side ? g_cur->port : 1 - g_cur->port;
+    return side == MOS_SIDE_SVR ? 1 : 0;
+}
+
+static int do_sendpkt(mctx_t mctx, int id, const struct pkt_info *pkt)
+{
+    uint8_t f[ETH_LEN + 20 + 20 + 1500];
+    uint32_t addr[2];
+    uint16_t port[2];
+    uint32_t n;
+    struct mt_sock *s;
+    int rc, to;
+
+    if (mt_ctx_get(mctx) == NULL || pkt == NULL)
+        return -EACCES; /* mOS: both EACCES */
+    if ((rc = mon_get(mctx, id, true, -ENOTSOCK, &s)) != 0)
+        return rc;
+    if (pkt->ethh == NULL || pkt->iph == NULL || pkt->tcph == NULL)
+        return -ENODATA;
+    if ((pkt->payloadlen > 0 && pkt->payload == NULL) || pkt->payloadlen > 1500 - 40)
+        return -EINVAL;
+    /* to one side of the flow, from the other */
+    for (int side = 0; side < 2; side++)
+        sluice_mon_flow_addr(s->mon->flow, (unsigned)side, &addr[side], &port[side]);
+    to = -1;
+    for (int side = 0; side < 2 && to < 0; side++)
+        if (pkt->iph->daddr == addr[side] && pkt->tcph->dest == port[side] && pkt->iph->saddr == addr[1 - side] &&
+            pkt->tcph->source == port[1 - side])
+            to = side;
+    if (to < 0)
+        return -EINVAL;
+    /* Ethernet: the given addresses; IPv4: no options, the given id, TTL
+     * and addresses; TCP: no options, ACK only, the given ports, numbers
+     * and window (mOS's SendTCPPacketStandalone) */
+    n = ETH_LEN + 20 + 20 + pkt->payloadlen;
+    memset(f, 0, ETH_LEN + 40);
+    memcpy(f, pkt->ethh->h_dest, 6);
+    memcpy(f + 6, pkt->ethh->h_source, 6);
+    put16(f + 12, 0x0800);
+    uint8_t *ip = f + ETH_LEN, *th = ip + 20;
+    ip[0] = 0x45;
+    ip[1] = pkt->iph->tos;
+    put16(ip + 2, 40 + pkt->payloadlen);
+    memcpy(ip + 4, &pkt->iph->id, 2);
+    put16(ip + 6, 0x4000); /* DF */
+    ip[8] = pkt->iph->ttl != 0 ? pkt->iph->ttl : 64;
+    ip[9] = IPPROTO_TCP;
+    memcpy(ip + 12, &pkt->iph->saddr, 4);
+    memcpy(ip + 16, &pkt->iph->daddr, 4);
+    memcpy(th, &pkt->tcph->source, 2);
+    memcpy(th + 2, &pkt->tcph->dest, 2);
+    memcpy(th + 4, &pkt->tcph->seq, 4);
+    memcpy(th + 8, &pkt->tcph->ack_seq, 4);
+    th[12] = 5 << 4;
+    th[13] = 0x10; /* ACK */
+    memcpy(th + 14, &pkt->tcph->window, 2);
+    if (pkt->payloadlen > 0)
+        memcpy(th + 20, pkt->payload, pkt->payloadlen);
+    sluice_mon_cksum(f, n, 1, 1);
+    return -sluice_mon_send(port_to(s, to), f, n);
+}
+
+MT_API int mtcp_sendpkt(mctx_t mctx, int sock, const struct pkt_info *pkt)
+{
+    int rc;
+
+    mt_lock();
+    rc = do_sendpkt(mctx, sock, pkt);
+    mt_unlock();
+    return mt_ret(rc);
+}
+
 /* ---- options and names ---- */
 
 static int put_int(void *val, socklen_t *len, int v)
@@ -941,13 +1032,43 @@ static int buf_info(const struct mt_sock *s, int side, void *val, socklen_t *len
     return 0;
 }
 
+/* MOS_FRAGINFO_*: *len is the array's size in elements, in and out (mOS's
+ * page), and a zeroed element follows the last one written when it fits. */
+static int frag_info(const struct mt_sock *s, int side, void *val, socklen_t *len)
+{
+    struct tcp_ring_fragment *out = val;
+    struct sluice_mon_frag *v;
+    unsigned max = *len, n = 0, w;
+    int rc;
+
+    if (max == 0)
+        return -EINVAL;
+    if ((v = malloc(sizeof(*v) * max)) == NULL)
+        return -ENOMEM;
+    rc = sluice_mon_frags(s->mon->flow, (unsigned)side, v, max, &n);
+    w = n < max ? n : max;
+    for (unsigned i = 0; rc == 0 && i < w; i++)
+        out[i] = (struct tcp_ring_fragment){ .offset = v[i].off, .len = v[i].len };
+    if (rc == 0 && w < max)
+        out[w] = (struct tcp_ring_fragment){ .offset = 0, .len = 0 };
+    free(v);
+    if (rc != 0)
+        return -rc;
+    *len = w;
+    return 0;
+}
+
 static int flow_opt(const struct mt_sock *s, int opt, void *val, socklen_t *len)
 {
     struct sluice_mon_side si;
-    int side = (opt == MOS_INFO_SVRBUF || opt == MOS_TCP_STATE_SVR || opt == MOS_SVRBUF) ? MOS_SIDE_SVR : MOS_SIDE_CLI;
+    int side = (opt == MOS_INFO_SVRBUF || opt == MOS_TCP_STATE_SVR || opt == MOS_SVRBUF || opt == MOS_FRAGINFO_SVRBUF)
+                   ? MOS_SIDE_SVR
+                   : MOS_SIDE_CLI;
 
     if (s->mon->flow == NULL)
         return -ENOTCONN;
+    if (opt == MOS_FRAGINFO_CLIBUF || opt == MOS_FRAGINFO_SVRBUF)
+        return frag_info(s, side, val, len);
     if (opt == MOS_INFO_CLIBUF || opt == MOS_INFO_SVRBUF)
         return buf_info(s, side, val, len);
     sluice_mon_side_info(s->mon->flow, (unsigned)side, &si);
@@ -982,13 +1103,21 @@ int mt_mon_setsockopt(struct mt_sock *s, int level, int opt, const void *val, so
 
     if (level != SOL_MONSOCKET)
         return -ENOPROTOOPT;
-    if (opt != MOS_CLIBUF && opt != MOS_SVRBUF && opt != MOS_STOP_MON)
+    if (opt != MOS_CLIBUF && opt != MOS_SVRBUF && opt != MOS_STOP_MON && opt != MOS_CLIOVERLAP &&
+        opt != MOS_SVROVERLAP)
         return -ENOPROTOOPT;
-    if (s->kind == MT_MON_RAW || (opt == MOS_STOP_MON && s->kind != MT_MON_FLOW))
+    if (s->kind == MT_MON_RAW || (opt != MOS_CLIBUF && opt != MOS_SVRBUF && s->kind != MT_MON_FLOW))
         return -ENOPROTOOPT;
     if (len < sizeof(int))
         return -EINVAL;
     v = *(const int *)val;
+    if (opt == MOS_CLIOVERLAP || opt == MOS_SVROVERLAP) {
+        /* the tracker keeps the first copy of every byte (its ring, and
+         * tcp_reass: "the held bytes win") */
+        if (v == MOS_OVERLAP_POLICY_FIRST)
+            return 0;
+        return v == MOS_OVERLAP_POLICY_LAST ? -EOPNOTSUPP : -EINVAL;
+    }
     if (opt == MOS_STOP_MON) {
         if (v < MOS_SIDE_CLI || v > MOS_SIDE_BOTH)
             return -EINVAL;

@@ -83,6 +83,18 @@ int sluice_mon_start(sluice_mon_fn fn, void *arg);
 int sluice_mon_stop(void);
 
 /*
+ * Sends the Ethernet frame of len bytes at frame (copied; not checked,
+ * not tracked: the monitor does not see its own frames) out of the
+ * monitor's port (0: mon.port0; 1: mon.port1, inline only), now, ahead of
+ * frames the running pass has yet to forward. Returns 0, or ENOSYS before
+ * demi_init; ENOTCONN no monitor runs; EINVAL frame NULL, port not open,
+ * len below an Ethernet header or above it plus net.mtu (or more than one
+ * mbuf holds); ENOMEM no mbuf; ENOBUFS the port's transmit queue is full.
+ * Source: mOS's mtcp_sendpkt(3), which sends out of a monitor's port.
+ */
+int sluice_mon_send(unsigned port, const uint8_t *frame, uint32_t len);
+
+/*
  * Runs one engine pass (a burst from each port, the verdicts, the
  * forwarding, expiry when due); *work (may be NULL) gets how much it did
  * (0: idle). Returns 0, ENOSYS before demi_init, ENOTCONN when no monitor
@@ -114,6 +126,23 @@ struct sluice_mon_side {
  * Source: mOS's MOS_INFO_CLIBUF, MOS_TCP_STATE_CLI (mtcp_getsockopt(3)).
  */
 int sluice_mon_side_info(const void *flow, unsigned side, struct sluice_mon_side *out);
+
+/* A range of a stream: offsets from the sender's ISN + 1. */
+struct sluice_mon_frag {
+    uint64_t off;
+    uint32_t len;
+};
+
+/*
+ * Writes the byte ranges side's stream holds now — the unread bytes of
+ * its buffer, split where bytes were lost, then the segments held out of
+ * order waiting for a hole to fill, adjacent ranges merged, by offset —
+ * the first max of them to out (NULL when max is 0); *n (not NULL) gets
+ * how many there are. Returns 0, or EINVAL: flow or n NULL, out NULL with
+ * max > 0, or a bad side; ENOMEM. Source: mOS's MOS_FRAGINFO_CLIBUF,
+ * MOS_FRAGINFO_SVRBUF (mtcp_getsockopt(3)).
+ */
+int sluice_mon_frags(const void *flow, unsigned side, struct sluice_mon_frag *out, unsigned max, unsigned *n);
 
 /*
  * Copies up to len bytes of side's stream from its read position into buf
@@ -176,6 +205,7 @@ int sluice_mon_cksum(uint8_t *data, uint32_t len, int ip, int tcp);
 struct sluice_mon_stats {
     uint64_t rx[2], fwd[2], dropped[2], tx_full;
     uint64_t flows; /* tracked now */
+    unsigned ports; /* 2 inline, 1 passive */
 };
 
 /*

@@ -175,6 +175,19 @@ ssize_t mon_ppeek(const struct mon_flow *f, unsigned side, void *buf, size_t len
  * as overwritten. Returns 0, -EINVAL (bad side), -ENOMEM (f unchanged). */
 int mon_set_buf(struct mon_flow *f, unsigned side, uint32_t bytes);
 
+/* A range of stream offsets. */
+struct mon_frag {
+    uint64_t off;
+    uint32_t len;
+};
+
+/* The byte ranges side's stream holds (mOS's MOS_FRAGINFO_CLIBUF): the
+ * unread bytes in its ring, split where a hole is, then the segments
+ * waiting out of order (adjacent ranges merged), by offset. Writes the
+ * first max of them to out; returns how many there are, or -EINVAL for a
+ * bad side. */
+int mon_frags(const struct mon_flow *f, unsigned side, struct mon_frag *out, unsigned max);
+
 /* Fills *out for side (MON_SIDE_*); -EINVAL for another side. */
 int mon_side_info(const struct mon_flow *f, unsigned side, struct mon_side_info *out);
 

@@ -549,6 +549,51 @@ int mon_set_buf(struct mon_flow *f, unsigned side, uint32_t bytes)
     return mon_ring_resize(&f->s[side].ring, bytes);
 }
 
+/* Ranges being collected: the first max written to out, all counted. */
+struct frag_acc {
+    struct mon_frag *out, last;
+    unsigned max, n;
+};
+
+/* Adds [off, off + len), merged with the last range when they touch. */
+static void frag_add(struct frag_acc *a, uint64_t off, uint64_t len)
+{
+    if (len == 0)
+        return;
+    if (a->n > 0 && a->last.off + a->last.len == off)
+        a->last.len += (uint32_t)len;
+    else {
+        a->last = (struct mon_frag){ off, (uint32_t)len };
+        a->n++;
+    }
+    if (a->n <= a->max)
+        a->out[a->n - 1] = a->last;
+}
+
+int mon_frags(const struct mon_flow *f, unsigned side, struct mon_frag *out, unsigned max)
+{
+    struct frag_acc a = { .out = out, .max = max };
+    const struct mon_stream *st;
+    const struct mon_ring *r;
+    uint64_t at;
+
+    if (side > MON_SIDE_SVR || (out == NULL && max > 0))
+        return -EINVAL;
+    st = &f->s[side];
+    r = &st->ring;
+    at = r->rd > r->head ? r->rd : r->head;
+    for (unsigned i = 0; r->cap > 0 && i <= r->nholes; i++) {
+        uint64_t end = i < r->nholes ? r->holes[i].off : r->tail;
+        if (end > at)
+            frag_add(&a, at, end - at);
+        if (i < r->nholes && r->holes[i].off + r->holes[i].len > at)
+            at = r->holes[i].off + r->holes[i].len;
+    }
+    for (unsigned i = 0; i < st->reass.n; i++)
+        frag_add(&a, off_of(st, st->reass.v[i].seq), st->reass.v[i].len);
+    return (int)a.n;
+}
+
 int mon_side_info(const struct mon_flow *f, unsigned side, struct mon_side_info *out)
 {
     const struct mon_stream *st;

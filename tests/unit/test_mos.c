@@ -600,6 +600,9 @@ Test(mos_errors, peeks_lastpkt_and_uctx_outside_a_flow)
     int neg = -1;
     FAILS(mtcp_setsockopt(g_m, mon, SOL_MONSOCKET, MOS_CLIBUF, &neg, sizeof(neg)), EINVAL);
     FAILS(mtcp_setsockopt(g_m, mon, SOL_MONSOCKET, MOS_FRAGINFO_CLIBUF, &one, sizeof(one)), ENOPROTOOPT);
+    FAILS(mtcp_setsockopt(g_m, mon, SOL_MONSOCKET, MOS_CLIOVERLAP, &(int){ 0 }, sizeof(int)), ENOPROTOOPT);
+    len = sizeof(one);
+    FAILS(mtcp_getsockopt(g_m, mon, SOL_MONSOCKET, MOS_FRAGINFO_CLIBUF, &one, &len), ENOPROTOOPT);
     struct sockaddr_in sa[2];
     len = sizeof(sa);
     FAILS(mtcp_getpeername(g_m, mon, (struct sockaddr *)sa, &len, MOS_SIDE_BOTH), ENOTCONN);
@@ -640,7 +643,25 @@ static void cb_errors(mctx_t m, int sock, int side, event_t ev, filter_arg_t *ar
     FAILS(mtcp_setlastpkt(m, sock, MOS_SIDE_CLI, -1, &b, 1, MOS_OVERWRITE | MOS_TCP_HDR), EINVAL);
     FAILS(mtcp_setlastpkt(m, sock, MOS_SIDE_CLI, 0, NULL, 1, MOS_OVERWRITE | MOS_TCP_HDR), EINVAL);
     FAILS(mtcp_setlastpkt(m, sock, MOS_SIDE_CLI, 0, &b, 1, MOS_OVERWRITE | MOS_TCP_PAYLOAD), EINVAL);
-    FAILS(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_FRAGINFO_CLIBUF, &v, &len), ENOPROTOOPT);
+    struct tcp_ring_fragment fr[2] = { { 7, 7 }, { 7, 7 } };
+    socklen_t nfr = 0;
+    FAILS(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_FRAGINFO_CLIBUF, fr, &nfr), EINVAL);
+    nfr = 2;
+    cr_assert_eq(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_FRAGINFO_SVRBUF, fr, &nfr), 0);
+    cr_assert_eq(nfr, 0, "the SYN: nothing held");
+    cr_assert_eq(fr[0].offset, 0, "a zeroed element ends the array");
+    cr_assert_eq(fr[0].len, 0);
+    FAILS(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_SEQ_REMAP, &v, &len), ENOPROTOOPT);
+    FAILS(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_FRAG_CLIBUF, &v, &len), ENOPROTOOPT);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_SEQ_REMAP, &v, sizeof(v)), ENOPROTOOPT);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_FRAG_SVRBUF, &v, sizeof(v)), ENOPROTOOPT);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_FRAGINFO_CLIBUF, &v, sizeof(v)), ENOPROTOOPT);
+    cr_assert_eq(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_CLIOVERLAP, &(int){ MOS_OVERLAP_POLICY_FIRST },
+                                 sizeof(int)), 0);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_SVROVERLAP, &(int){ MOS_OVERLAP_POLICY_LAST }, sizeof(int)),
+          EOPNOTSUPP);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_SVROVERLAP, &(int){ 7 }, sizeof(int)), EINVAL);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_CLIOVERLAP, &(int){ 0 }, 1), EINVAL);
     FAILS(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_TCP_STATE_CLI, &v, &(socklen_t){ 1 }), EINVAL);
     FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_STOP_MON, &(int){ 7 }, sizeof(int)), EINVAL);
     FAILS(mtcp_getpeername(m, sock, (struct sockaddr *)sa, &alen, MOS_SIDE_BOTH), EINVAL);
@@ -1024,5 +1045,189 @@ Test(mos_errors, mtcp_raise_event_and_user_events_in_register_callback)
     mtcp_destroy();
     FAILS(mtcp_alloc_event(d) ? 0 : -1, EINVAL);
     cr_assert_eq(mtcp_define_event(MOS_ON_PKT_IN, ft_any, NULL), (event_t)1 << 12);
+    cleanup_files();
+}
+
+/* ---- mtcp_sendpkt ---- */
+
+static int g_mon_sock;
+static int g_sent;
+
+static void cb_send(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    struct pkt_info pi, bad;
+    struct ethhdr eth;
+    struct iphdr iph;
+    struct tcphdr tcph;
+    char inj[] = "INJECT";
+
+    (void)ev, (void)arg;
+    if (side != MOS_SIDE_SVR || g_sent)
+        return; /* the request, once */
+    cr_assert_eq(mtcp_getlastpkt(m, sock, side, &pi), 0);
+    /* a copy with other bytes, on to the server */
+    pi.payload = (uint8_t *)inj;
+    pi.payloadlen = 6;
+    cr_assert_eq(mtcp_sendpkt(m, sock, &pi), 0, "%s", strerror(errno));
+    /* the other way: to the client */
+    memcpy(&eth, pi.ethh, sizeof(eth));
+    memcpy(&iph, pi.iph, sizeof(iph));
+    memcpy(&tcph, pi.tcph, sizeof(tcph));
+    memcpy(eth.h_dest, pi.ethh->h_source, 6);
+    memcpy(eth.h_source, pi.ethh->h_dest, 6);
+    iph.saddr = pi.iph->daddr;
+    iph.daddr = pi.iph->saddr;
+    tcph.source = pi.tcph->dest;
+    tcph.dest = pi.tcph->source;
+    struct pkt_info back = pi;
+    back.ethh = &eth;
+    back.iph = &iph;
+    back.tcph = &tcph;
+    cr_assert_eq(mtcp_sendpkt(m, sock, &back), 0);
+    /* errors, one by one */
+    FAILS(mtcp_sendpkt(&bad_ctx, sock, &pi), EACCES);
+    FAILS(mtcp_sendpkt(m, sock, NULL), EACCES);
+    FAILS(mtcp_sendpkt(m, 77, &pi), EBADF);
+    FAILS(mtcp_sendpkt(m, g_mon_sock, &pi), ENOTSOCK);
+    bad = pi, bad.iph = NULL;
+    FAILS(mtcp_sendpkt(m, sock, &bad), ENODATA);
+    bad = pi, bad.tcph = NULL;
+    FAILS(mtcp_sendpkt(m, sock, &bad), ENODATA);
+    bad = pi, bad.ethh = NULL;
+    FAILS(mtcp_sendpkt(m, sock, &bad), ENODATA);
+    bad = pi, bad.payload = NULL;
+    FAILS(mtcp_sendpkt(m, sock, &bad), EINVAL);
+    bad = pi, bad.payloadlen = 1461;
+    FAILS(mtcp_sendpkt(m, sock, &bad), EINVAL);
+    iph.saddr = iph.daddr; /* from the client to the client: not the flow */
+    FAILS(mtcp_sendpkt(m, sock, &back), EINVAL);
+    g_sent = 1;
+}
+
+/* The frame of path whose payload is "INJECT": its TCP flags and whether
+ * both checksums verify; -1 when there is none. */
+static int injected(const char *path, int *n_frames, bool *cksum_ok)
+{
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, err);
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int flags = -1;
+
+    cr_assert_not_null(p, "%s: %s", path, err);
+    *n_frames = 0;
+    while (pcap_next_ex(p, &h, &d) == 1) {
+        (*n_frames)++;
+        if (h->caplen != 14 + 40 + 6 || memcmp(d + 54, "INJECT", 6) != 0)
+            continue;
+        uint8_t pseudo[12];
+        memcpy(pseudo, d + 14 + 12, 8);
+        pseudo[8] = 0;
+        pseudo[9] = 6;
+        put16(pseudo + 10, 26);
+        *cksum_ok = csum_fold(sum16(d + 14, 20, 0)) == 0 && csum_fold(sum16(d + 34, 26, sum16(pseudo, 12, 0))) == 0;
+        flags = d[34 + 13];
+    }
+    pcap_close(p);
+    return flags;
+}
+
+Test(mos, sendpkt_sends_a_crafted_segment_toward_either_side, .timeout = 30)
+{
+    int n;
+    bool ok = false;
+
+    open_input();
+    emit_flow(40000);
+    inline_config();
+    cr_assert_eq(mtcp_init(NULL), 0);
+    g_m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    g_mon_sock = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_NEW_DATA, MOS_HK_RCV, cb_send), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_END, MOS_HK_SND, cb_ude_end), 0);
+    cr_assert_eq(mtcp_app_join(g_m), 0);
+    cr_assert_eq(mtcp_destroy(), 0);
+    cr_assert_eq(g_sent, 1);
+    cr_assert_eq(injected(out1_path, &n, &ok), 0x10, "to the server, out of port 1: ACK only");
+    cr_assert(ok, "checksums");
+    cr_assert_eq(n, FRAMES_PER_FLOW + 1, "the flow's frames and the crafted one");
+    ok = false;
+    cr_assert_eq(injected(out0_path, &n, &ok), 0x10, "to the client, out of port 0");
+    cr_assert(ok);
+    cr_assert_eq(n, 1, "port 0 sent only it: every frame of the file came in on port 0");
+    cleanup_files();
+}
+
+Test(mos_errors, sluice_mon_send)
+{
+    uint8_t f[1600] = { 0 };
+    struct sluice_mon_stats st;
+
+    setenv("SLUICE_MON_MODE", "passive", 1);
+    setenv("SLUICE_MON_PORT0", "net_null1,no-rx=1", 1);
+    setenv("SLUICE_NET_LINK_TIMEOUT_MS", "0", 1);
+    t_init();
+    cr_assert_eq(sluice_mon_send(0, f, 64), ENOTCONN);
+    cr_assert_eq(sluice_mon_start(pass_all, NULL), 0);
+    cr_assert_eq(sluice_mon_stats(&st), 0);
+    cr_assert_eq(st.ports, 1, "passive");
+    cr_assert_eq(sluice_mon_send(0, NULL, 64), EINVAL);
+    cr_assert_eq(sluice_mon_send(1, f, 64), EINVAL, "passive: no port 1");
+    cr_assert_eq(sluice_mon_send(2, f, 64), EINVAL);
+    cr_assert_eq(sluice_mon_send(0, f, 13), EINVAL, "shorter than an Ethernet header");
+    cr_assert_eq(sluice_mon_send(0, f, 14 + 1501), EINVAL, "longer than net.mtu allows");
+    cr_assert_eq(sluice_mon_send(0, f, 14 + 1500), 0);
+    cr_assert_eq(sluice_mon_stop(), 0);
+    cr_assert_eq(sluice_mon_send(0, f, 64), ENOTCONN);
+}
+
+/* ---- MOS_FRAGINFO on a reordered request ---- */
+
+static struct tcp_ring_fragment g_fr[2][3];
+static socklen_t g_nfr[2];
+static int g_cli_frames;
+
+static void cb_frags(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)ev, (void)arg;
+    if (side != MOS_SIDE_SVR || ++g_cli_frames < 3 || g_cli_frames > 4)
+        return; /* the two halves of the request, as the server receives them */
+    int k = g_cli_frames - 3;
+    g_nfr[k] = 3;
+    cr_assert_eq(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_FRAGINFO_SVRBUF, g_fr[k], &g_nfr[k]), 0);
+}
+
+Test(mos, fraginfo_gives_the_held_ranges_of_a_reordered_stream, .timeout = 30)
+{
+    uint32_t c = CISN, s = SISN, q = (uint32_t)strlen(REQ);
+
+    open_input();
+    emit(true, 40000, c, 0, F_SYN, NULL, 0);
+    emit(false, 40000, s, c + 1, F_SYN | F_ACK, NULL, 0);
+    emit(true, 40000, c + 1, s + 1, F_ACK, NULL, 0);
+    emit(true, 40000, c + 1 + 9, s + 1, F_ACK, REQ + 9, q - 9); /* the second half first */
+    emit(true, 40000, c + 1, s + 1, F_ACK, REQ, 9);
+    emit(true, 40000, c + 1 + q, s + 1, F_ACK | F_FIN, NULL, 0);
+    emit(false, 40000, s + 1, c + 2 + q, F_ACK | F_FIN, NULL, 0);
+    emit(true, 40000, c + 2 + q, s + 2, F_ACK, NULL, 0);
+    inline_config();
+    cr_assert_eq(mtcp_init(NULL), 0);
+    g_m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    int mon = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_PKT_IN, MOS_HK_RCV, cb_frags), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_CONN_END, MOS_HK_SND, cb_ude_end), 0);
+    cr_assert_eq(mtcp_app_join(g_m), 0);
+    cr_assert_eq(mtcp_destroy(), 0);
+    /* the second half alone: held out of order at offset 9 */
+    cr_assert_eq(g_nfr[0], 1);
+    cr_assert_eq(g_fr[0][0].offset, 9);
+    cr_assert_eq(g_fr[0][0].len, q - 9);
+    cr_assert_eq(g_fr[0][1].len, 0, "the zeroed element");
+    /* then the first: the whole request, in order, unread */
+    cr_assert_eq(g_nfr[1], 1);
+    cr_assert_eq(g_fr[1][0].offset, 0);
+    cr_assert_eq(g_fr[1][0].len, q);
     cleanup_files();
 }

@@ -701,3 +701,47 @@ Test(mos_flow, a_simultaneous_open_stays_one_flow, .init = setup)
     cr_assert_eq(mon_count(tab), 1);
     finish();
 }
+
+/* MOS_FRAGINFO's ranges: unread bytes split at a hole, then held segments
+ * (adjacent ones merged), counted past max. */
+Test(mos_flow, frags_are_the_unread_ranges_then_the_held_segments, .init = setup)
+{
+    struct mon_frag v[8];
+    uint64_t gap;
+    uint8_t b[512];
+
+    mk_table(64 * 1024, 8);
+    struct mon_flow *f = handshake(CISN, SISN);
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, v, 8), 0, "nothing yet");
+    data(MON_SIDE_CLI, CISN, 0, 100, SISN + 1, 0);
+    /* [100, 200) lost, [200, 300) held then passed by the server's ACK */
+    data(MON_SIDE_CLI, CISN, 200, 100, SISN + 1, 0);
+    feed(MON_SIDE_SVR, SISN + 1, CISN + 301, ACK, NULL, 0);
+    /* held out of order: [400, 450) and [450, 500) touch, [600, 610) not */
+    data(MON_SIDE_CLI, CISN, 400, 50, SISN + 1, 0);
+    data(MON_SIDE_CLI, CISN, 450, 50, SISN + 1, 0);
+    data(MON_SIDE_CLI, CISN, 600, 10, SISN + 1, 0);
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, v, 8), 4);
+    cr_assert_eq(v[0].off, 0);
+    cr_assert_eq(v[0].len, 100);
+    cr_assert_eq(v[1].off, 200, "after the hole");
+    cr_assert_eq(v[1].len, 100);
+    cr_assert_eq(v[2].off, 400);
+    cr_assert_eq(v[2].len, 100, "two held segments merged");
+    cr_assert_eq(v[3].off, 600);
+    cr_assert_eq(v[3].len, 10);
+    memset(v, 0xab, sizeof(v));
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, v, 2), 4, "all counted");
+    cr_assert_eq(v[1].off, 200);
+    cr_assert_eq(v[2].len, 0xabababab, "only max written");
+    /* reading moves the first range */
+    cr_assert_eq(mon_peek(f, MON_SIDE_SVR, b, 60, &gap), 60);
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, v, 8), 4);
+    cr_assert_eq(v[0].off, 60);
+    cr_assert_eq(v[0].len, 40);
+    cr_assert_eq(mon_frags(f, MON_SIDE_CLI, v, 8), 0, "the server sent nothing");
+    cr_assert_eq(mon_frags(f, 2, v, 8), -EINVAL);
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, NULL, 1), -EINVAL);
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, NULL, 0), 4, "count only");
+    finish();
+}
