@@ -205,6 +205,7 @@ SLUICE_API int sluice_mon_side_info(const void *flow, unsigned side, struct slui
     *out = (struct sluice_mon_side){
         .state = i.state,
         .init_seq = i.isn_known ? i.init_seq : 0,
+        .next_seq = i.isn_known ? i.next_seq : 0,
         .next_off = i.next_off,
         .read_off = i.read_off,
         .last_rcvd_off = i.last_rcvd_off,
@@ -280,6 +281,13 @@ SLUICE_API int sluice_mon_flow_addr(const void *flow, unsigned side, uint32_t *a
         return EINVAL;
     mon_flow_addr(flow, side, addr, port);
     return 0;
+}
+
+SLUICE_API int sluice_mon_flow_macs(const void *flow, unsigned side, uint8_t own[6], uint8_t to[6])
+{
+    if (flow == NULL || own == NULL || to == NULL || side > SLUICE_MON_SVR)
+        return EINVAL;
+    return -mon_flow_macs(flow, side, own, to);
 }
 
 SLUICE_API int sluice_mon_flow_set_user(void *flow, void *user)

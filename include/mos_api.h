@@ -395,6 +395,25 @@ int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset, byte *data, u
 int mtcp_sendpkt(mctx_t mctx, int sock, const struct pkt_info *pkt);
 
 /*
+ * Resets the flow of flow socket sock: sends each endpoint a RST|ACK from
+ * its peer, at the sequence number it expects next (so that it takes it)
+ * and acknowledging what its peer received, addressed with the Ethernet
+ * addresses of its own frames, out of the port facing it (as
+ * mtcp_sendpkt). The monitor does not see its own frames: the flow ends in
+ * the tracker by timeout, or at the endpoints' next frames if they send
+ * any; MOS_STOP_MON stops its callbacks at once.
+ * Returns 0, or -1 and errno: EACCES mctx is not a live context; EBADF
+ * sock is not an open socket of mctx; EINVAL sock is not a flow's socket
+ * (mOS: EINVAL for a stream monitor socket); ENOTCONN a side's SYN or
+ * frames were not seen yet (no sequence number to reset at); ENOMEM no
+ * mbuf; ENOBUFS a port's transmit queue is full (the other side may have
+ * got its RST).
+ * Source: mOS's mtcp_reset_conn (mos_api.c: "send RST packets to both
+ * sides"; it has no man page and its header does not declare it).
+ */
+int mtcp_reset_conn(mctx_t mctx, int sock);
+
+/*
  * Runs the monitor (or, with no monitor, the engine for mctx's sockets)
  * until a signal registered with mtcp_register_signal was handled or mctx
  * is destroyed by another thread. Returns 0, or -1 and errno EINVAL when

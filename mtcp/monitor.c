@@ -936,12 +936,54 @@ static unsigned port_to(const struct mt_sock *s, int side)
     return side == MOS_SIDE_SVR ? 1 : 0;
 }
 
+/* A segment to build: addresses and numbers in network order. */
+struct seg_spec {
+    const uint8_t *eth_dst, *eth_src;
+    uint32_t saddr, daddr, seq, ack;
+    uint16_t sport, dport, window, ip_id;
+    uint8_t tos, ttl, flags;
+    const uint8_t *payload;
+    uint16_t len;
+};
+
+/* An Ethernet/IPv4/TCP frame of sp into f (room for 54 + sp->len bytes):
+ * no options, DF, checksums computed; its length. */
+static uint32_t build(uint8_t *f, const struct seg_spec *sp)
+{
+    uint8_t *ip = f + ETH_LEN, *th = ip + 20;
+    uint32_t n = ETH_LEN + 40 + sp->len;
+
+    memset(f, 0, ETH_LEN + 40);
+    memcpy(f, sp->eth_dst, 6);
+    memcpy(f + 6, sp->eth_src, 6);
+    put16(f + 12, 0x0800);
+    ip[0] = 0x45;
+    ip[1] = sp->tos;
+    put16(ip + 2, 40u + sp->len);
+    memcpy(ip + 4, &sp->ip_id, 2);
+    put16(ip + 6, 0x4000); /* DF */
+    ip[8] = sp->ttl != 0 ? sp->ttl : 64;
+    ip[9] = IPPROTO_TCP;
+    memcpy(ip + 12, &sp->saddr, 4);
+    memcpy(ip + 16, &sp->daddr, 4);
+    memcpy(th, &sp->sport, 2);
+    memcpy(th + 2, &sp->dport, 2);
+    memcpy(th + 4, &sp->seq, 4);
+    memcpy(th + 8, &sp->ack, 4);
+    th[12] = 5 << 4;
+    th[13] = sp->flags;
+    memcpy(th + 14, &sp->window, 2);
+    if (sp->len > 0)
+        memcpy(th + 20, sp->payload, sp->len);
+    sluice_mon_cksum(f, n, 1, 1);
+    return n;
+}
+
 static int do_sendpkt(mctx_t mctx, int id, const struct pkt_info *pkt)
 {
-    uint8_t f[ETH_LEN + 20 + 20 + 1500];
+    uint8_t f[ETH_LEN + 40 + 1460];
     uint32_t addr[2];
     uint16_t port[2];
-    uint32_t n;
     struct mt_sock *s;
     int rc, to;
 
@@ -951,7 +993,7 @@ static int do_sendpkt(mctx_t mctx, int id, const struct pkt_info *pkt)
         return rc;
     if (pkt->ethh == NULL || pkt->iph == NULL || pkt->tcph == NULL)
         return -ENODATA;
-    if ((pkt->payloadlen > 0 && pkt->payload == NULL) || pkt->payloadlen > 1500 - 40)
+    if ((pkt->payloadlen > 0 && pkt->payload == NULL) || pkt->payloadlen > 1460)
         return -EINVAL;
     /* to one side of the flow, from the other */
     for (int side = 0; side < 2; side++)
@@ -963,35 +1005,14 @@ static int do_sendpkt(mctx_t mctx, int id, const struct pkt_info *pkt)
             to = side;
     if (to < 0)
         return -EINVAL;
-    /* Ethernet: the given addresses; IPv4: no options, the given id, TTL
-     * and addresses; TCP: no options, ACK only, the given ports, numbers
-     * and window (mOS's SendTCPPacketStandalone) */
-    n = ETH_LEN + 20 + 20 + pkt->payloadlen;
-    memset(f, 0, ETH_LEN + 40);
-    memcpy(f, pkt->ethh->h_dest, 6);
-    memcpy(f + 6, pkt->ethh->h_source, 6);
-    put16(f + 12, 0x0800);
-    uint8_t *ip = f + ETH_LEN, *th = ip + 20;
-    ip[0] = 0x45;
-    ip[1] = pkt->iph->tos;
-    put16(ip + 2, 40 + pkt->payloadlen);
-    memcpy(ip + 4, &pkt->iph->id, 2);
-    put16(ip + 6, 0x4000); /* DF */
-    ip[8] = pkt->iph->ttl != 0 ? pkt->iph->ttl : 64;
-    ip[9] = IPPROTO_TCP;
-    memcpy(ip + 12, &pkt->iph->saddr, 4);
-    memcpy(ip + 16, &pkt->iph->daddr, 4);
-    memcpy(th, &pkt->tcph->source, 2);
-    memcpy(th + 2, &pkt->tcph->dest, 2);
-    memcpy(th + 4, &pkt->tcph->seq, 4);
-    memcpy(th + 8, &pkt->tcph->ack_seq, 4);
-    th[12] = 5 << 4;
-    th[13] = 0x10; /* ACK */
-    memcpy(th + 14, &pkt->tcph->window, 2);
-    if (pkt->payloadlen > 0)
-        memcpy(th + 20, pkt->payload, pkt->payloadlen);
-    sluice_mon_cksum(f, n, 1, 1);
-    return -sluice_mon_send(port_to(s, to), f, n);
+    /* ACK only, as mOS's SendTCPPacketStandalone */
+    struct seg_spec sp = {
+        .eth_dst = pkt->ethh->h_dest, .eth_src = pkt->ethh->h_source,
+        .saddr = pkt->iph->saddr, .daddr = pkt->iph->daddr, .seq = pkt->tcph->seq, .ack = pkt->tcph->ack_seq,
+        .sport = pkt->tcph->source, .dport = pkt->tcph->dest, .window = pkt->tcph->window, .ip_id = pkt->iph->id,
+        .tos = pkt->iph->tos, .ttl = pkt->iph->ttl, .flags = 0x10, .payload = pkt->payload, .len = pkt->payloadlen,
+    };
+    return -sluice_mon_send(port_to(s, to), f, build(f, &sp));
 }
 
 MT_API int mtcp_sendpkt(mctx_t mctx, int sock, const struct pkt_info *pkt)
@@ -1000,6 +1021,52 @@ MT_API int mtcp_sendpkt(mctx_t mctx, int sock, const struct pkt_info *pkt)
 
     mt_lock();
     rc = do_sendpkt(mctx, sock, pkt);
+    mt_unlock();
+    return mt_ret(rc);
+}
+
+/* ---- mtcp_reset_conn ---- */
+
+static int do_reset_conn(mctx_t mctx, int id)
+{
+    struct sluice_mon_side si[2];
+    uint8_t mac[2][2][6], f[2][ETH_LEN + 40];
+    uint32_t addr[2], n[2];
+    uint16_t port[2];
+    struct mt_sock *s;
+    int rc = mon_get(mctx, id, true, -EINVAL, &s);
+
+    if (rc != 0)
+        return rc;
+    for (int side = 0; side < 2; side++) {
+        sluice_mon_flow_addr(s->mon->flow, (unsigned)side, &addr[side], &port[side]);
+        if (sluice_mon_side_info(s->mon->flow, (unsigned)side, &si[side]) != 0 || si[side].init_seq == 0 ||
+            sluice_mon_flow_macs(s->mon->flow, (unsigned)side, mac[side][0], mac[side][1]) != 0)
+            return -ENOTCONN; /* a side's ISN or frames not seen yet */
+    }
+    /* to each side, from its peer: RST|ACK at the side's RCV.NXT, so that
+     * it is accepted (RFC 9293 §3.10.7.4; RFC 5961 §3.2), addressed to
+     * the side's Ethernet address from the one it sends to */
+    for (int to = 0; to < 2; to++) {
+        struct seg_spec sp = {
+            .eth_dst = mac[to][0], .eth_src = mac[to][1],
+            .saddr = addr[1 - to], .daddr = addr[to], .sport = port[1 - to], .dport = port[to],
+            .seq = htonl(si[to].next_seq), .ack = htonl(si[1 - to].next_seq), .flags = 0x14, /* RST|ACK */
+        };
+        n[to] = build(f[to], &sp);
+    }
+    for (int to = 0; to < 2; to++)
+        if ((rc = sluice_mon_send(port_to(s, to), f[to], n[to])) != 0)
+            return -rc;
+    return 0;
+}
+
+MT_API int mtcp_reset_conn(mctx_t mctx, int sock)
+{
+    int rc;
+
+    mt_lock();
+    rc = do_reset_conn(mctx, sock);
     mt_unlock();
     return mt_ret(rc);
 }

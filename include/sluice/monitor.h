@@ -108,6 +108,7 @@ int sluice_mon_poll(int *work);
 struct sluice_mon_side {
     uint8_t state;           /* mOS's enum tcpstate */
     uint32_t init_seq;       /* the sender's ISN + 1 (0 before its SYN was seen) */
+    uint32_t next_seq;       /* the in-order edge as a sequence number, past a FIN (the receiver's RCV.NXT) */
     uint64_t next_off;       /* in-order edge: bytes delivered or lost */
     uint64_t read_off;       /* sluice_mon_peek's position */
     uint64_t last_rcvd_off;  /* one past the highest byte held, out of order included */
@@ -178,6 +179,15 @@ int sluice_mon_set_buf(void *flow, unsigned side, uint32_t bytes);
  * Source: mOS's mtcp_getpeername(3) with a side.
  */
 int sluice_mon_flow_addr(const void *flow, unsigned side, uint32_t *addr, uint16_t *port);
+
+/*
+ * Writes the Ethernet addresses of side's frames, from the first one the
+ * monitor saw: own (their source) and to (their destination: the peer, or
+ * a router). Returns 0; ENOENT side has sent no frame yet; EINVAL a NULL
+ * argument or a bad side. Source: Sluice's own call (mtcp_reset_conn
+ * addresses its RSTs with them).
+ */
+int sluice_mon_flow_macs(const void *flow, unsigned side, uint8_t own[6], uint8_t to[6]);
 
 /*
  * Stores user (not owned) with the flow, for sluice_mon_flow_user.

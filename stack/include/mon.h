@@ -100,6 +100,7 @@ struct mon_side_info {
     uint8_t state;           /* enum mon_tcp_state */
     bool isn_known;
     uint32_t init_seq;       /* the sender's ISN + 1 (the stream's first byte) */
+    uint32_t next_seq;       /* the in-order edge as a sequence number (past a FIN): the receiver's RCV.NXT */
     uint64_t next_off;       /* in-order edge: bytes delivered or lost so far */
     uint64_t read_off;       /* mon_peek's position */
     uint64_t last_rcvd_off;  /* one past the highest byte held (out of order included) */
@@ -190,6 +191,11 @@ int mon_frags(const struct mon_flow *f, unsigned side, struct mon_frag *out, uns
 
 /* Fills *out for side (MON_SIDE_*); -EINVAL for another side. */
 int mon_side_info(const struct mon_flow *f, unsigned side, struct mon_side_info *out);
+
+/* The Ethernet addresses of side's frames, from the first one the monitor
+ * saw: own (their source) and to (their destination: the peer or a
+ * router). 0, or -ENOENT when side has sent nothing yet (-EINVAL bad side). */
+int mon_flow_macs(const struct mon_flow *f, unsigned side, uint8_t own[6], uint8_t to[6]);
 
 /* The side's address and port (network order). */
 void mon_flow_addr(const struct mon_flow *f, unsigned side, rte_be32_t *addr, rte_be16_t *port);

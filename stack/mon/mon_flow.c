@@ -52,6 +52,8 @@ struct mon_flow {
     uint8_t state[2];
     bool ended;
     bool detached; /* out of the hash already (mon_pkt.ended) */
+    bool mac_known[2];
+    uint8_t mac[2][2][6]; /* by side: [0] its frames' source, [1] their destination */
     uint64_t last_ns;
     struct mon_stream s[2]; /* s[X]: what side X receives */
     void *user;
@@ -488,6 +490,13 @@ int mon_input(struct mon_table *t, const struct rte_mbuf *m, struct rte_mempool 
     out->flow = f;
     out->sender = (sg.src == f->ip[MON_SIDE_CLI] && sg.sport == f->port[MON_SIDE_CLI]) ? MON_SIDE_CLI : MON_SIDE_SVR;
     out->payload_len = sg.len;
+    if (!f->mac_known[out->sender]) {
+        struct rte_ether_hdr eb;
+        const struct rte_ether_hdr *eh = rte_pktmbuf_read(m, 0, sizeof(eb), &eb); /* parse read it */
+        memcpy(f->mac[out->sender][0], &eh->src_addr, 6);
+        memcpy(f->mac[out->sender][1], &eh->dst_addr, 6);
+        f->mac_known[out->sender] = true;
+    }
     memcpy(out->state_before, f->state, 2);
     out->events |= MON_EV_PKT_IN;
     f->last_ns = now_ns;
@@ -606,6 +615,7 @@ int mon_side_info(const struct mon_flow *f, unsigned side, struct mon_side_info 
     out->state = f->state[side];
     out->isn_known = st->isn_known;
     out->init_seq = st->init_seq;
+    out->next_seq = st->nxt;
     out->next_off = st->ring.tail;
     out->read_off = st->ring.rd;
     last = st->reass.n > 0 ? st->reass.v[st->reass.n - 1].seq + st->reass.v[st->reass.n - 1].len : st->nxt;
@@ -624,6 +634,17 @@ void mon_flow_addr(const struct mon_flow *f, unsigned side, rte_be32_t *addr, rt
 {
     *addr = f->ip[side & 1];
     *port = f->port[side & 1];
+}
+
+int mon_flow_macs(const struct mon_flow *f, unsigned side, uint8_t own[6], uint8_t to[6])
+{
+    if (side > MON_SIDE_SVR)
+        return -EINVAL;
+    if (!f->mac_known[side])
+        return -ENOENT;
+    memcpy(own, f->mac[side][0], 6);
+    memcpy(to, f->mac[side][1], 6);
+    return 0;
 }
 
 void mon_flow_set_user(struct mon_flow *f, void *user)

@@ -731,6 +731,10 @@ Test(mos_errors, sluice_mon_calls)
     cr_assert_eq(sluice_mon_flow_addr(NULL, 0, &a, &p), EINVAL);
     cr_assert_eq(sluice_mon_flow_set_user(NULL, NULL), EINVAL);
     cr_assert_eq(sluice_mon_flow_user(NULL, &u), EINVAL);
+    uint8_t own[6], to[6];
+    cr_assert_eq(sluice_mon_flow_macs(NULL, 0, own, to), EINVAL);
+    unsigned nf;
+    cr_assert_eq(sluice_mon_frags(NULL, 0, NULL, 0, &nf), EINVAL);
     cr_assert_eq(sluice_mon_cksum(NULL, 64, 1, 1), EINVAL);
     cr_assert_eq(sluice_mon_cksum(frame, sizeof(frame), 1, 1), EINVAL, "not IPv4");
     cr_assert_eq(sluice_mon_cksum(frame, 20, 1, 1), EINVAL, "short");
@@ -1229,5 +1233,94 @@ Test(mos, fraginfo_gives_the_held_ranges_of_a_reordered_stream, .timeout = 30)
     cr_assert_eq(g_nfr[1], 1);
     cr_assert_eq(g_fr[1][0].offset, 0);
     cr_assert_eq(g_fr[1][0].len, q);
+    cleanup_files();
+}
+
+/* ---- mtcp_reset_conn ---- */
+
+static int g_reset;
+
+static void cb_reset_start(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)side, (void)ev, (void)arg;
+    FAILS(mtcp_reset_conn(m, sock), ENOTCONN); /* the SYN only: no server ISN yet */
+}
+
+static void cb_reset(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)ev, (void)arg;
+    if (side != MOS_SIDE_SVR || g_reset)
+        return; /* once, at the request */
+    FAILS(mtcp_reset_conn(&bad_ctx, sock), EACCES);
+    FAILS(mtcp_reset_conn(m, 77), EBADF);
+    FAILS(mtcp_reset_conn(m, g_mon_sock), EINVAL);
+    cr_assert_eq(mtcp_reset_conn(m, sock), 0, "%s", strerror(errno));
+    g_reset = 1;
+}
+
+/* The RST of path (the only frame with RST set): its fields. */
+static bool rst_in(const char *path, uint32_t *src, uint32_t *seq, uint32_t *ack, uint8_t *flags, uint8_t *dmac)
+{
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, err);
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    bool found = false;
+
+    cr_assert_not_null(p, "%s: %s", path, err);
+    while (pcap_next_ex(p, &h, &d) == 1) {
+        if (h->caplen < 54 || !(d[47] & F_RST))
+            continue;
+        uint8_t pseudo[12];
+        memcpy(pseudo, d + 26, 8);
+        pseudo[8] = 0;
+        pseudo[9] = 6;
+        put16(pseudo + 10, 20);
+        cr_assert_eq(csum_fold(sum16(d + 14, 20, 0)), 0, "IP checksum");
+        cr_assert_eq(csum_fold(sum16(d + 34, 20, sum16(pseudo, 12, 0))), 0, "TCP checksum");
+        *src = (uint32_t)d[26] << 24 | (uint32_t)d[27] << 16 | (uint32_t)d[28] << 8 | d[29];
+        *seq = (uint32_t)d[38] << 24 | (uint32_t)d[39] << 16 | (uint32_t)d[40] << 8 | d[41];
+        *ack = (uint32_t)d[42] << 24 | (uint32_t)d[43] << 16 | (uint32_t)d[44] << 8 | d[45];
+        *flags = d[47];
+        memcpy(dmac, d, 6);
+        found = true;
+    }
+    pcap_close(p);
+    return found;
+}
+
+Test(mos, reset_conn_sends_each_side_an_acceptable_rst, .timeout = 30)
+{
+    uint32_t src, seq, ack;
+    uint8_t flags, dmac[6];
+
+    open_input();
+    emit_flow(40000);
+    inline_config();
+    cr_assert_eq(mtcp_init(NULL), 0);
+    g_m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    g_mon_sock = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    int raw = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_RAW, 0);
+    FAILS(mtcp_reset_conn(g_m, raw), EINVAL);
+    cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_START, MOS_HK_SND, cb_reset_start), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_NEW_DATA, MOS_HK_RCV, cb_reset), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_END, MOS_HK_SND, cb_ude_end), 0);
+    cr_assert_eq(mtcp_app_join(g_m), 0);
+    cr_assert_eq(mtcp_destroy(), 0);
+    cr_assert_eq(g_reset, 1);
+    /* to the server (out of port 1): from the client, at the byte after the request */
+    cr_assert(rst_in(out1_path, &src, &seq, &ack, &flags, dmac));
+    cr_assert_eq(src, CLI_IP);
+    cr_assert_eq(seq, CISN + 1 + strlen(REQ));
+    cr_assert_eq(ack, SISN + 1);
+    cr_assert_eq(flags, F_RST | F_ACK);
+    cr_assert_arr_eq(dmac, "\x02\0\0\0\0\x02", 6, "the address the client's frames go to");
+    /* to the client (out of port 0): from the server */
+    cr_assert(rst_in(out0_path, &src, &seq, &ack, &flags, dmac));
+    cr_assert_eq(src, SVR_IP);
+    cr_assert_eq(seq, SISN + 1);
+    cr_assert_eq(ack, CISN + 1 + strlen(REQ));
+    cr_assert_arr_eq(dmac, "\x02\0\0\0\0\x01", 6, "the client's own address");
     cleanup_files();
 }

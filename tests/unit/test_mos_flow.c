@@ -745,3 +745,26 @@ Test(mos_flow, frags_are_the_unread_ranges_then_the_held_segments, .init = setup
     cr_assert_eq(mon_frags(f, MON_SIDE_SVR, NULL, 0), 4, "count only");
     finish();
 }
+
+/* mtcp_reset_conn's facts: each side's Ethernet addresses from its first
+ * frame, and its RCV.NXT past a FIN. */
+Test(mos_flow, macs_and_next_seq_per_side, .init = setup)
+{
+    uint8_t own[6], to[6];
+
+    mk_table(4096, 8);
+    struct mon_pkt p = feed(MON_SIDE_CLI, CISN, 0, SYN, NULL, 0);
+    struct mon_flow *f = p.flow;
+    cr_assert_eq(mon_flow_macs(f, MON_SIDE_SVR, own, to), -ENOENT, "the server sent nothing yet");
+    cr_assert_eq(mon_flow_macs(f, 2, own, to), -EINVAL);
+    cr_assert_eq(mon_flow_macs(f, MON_SIDE_CLI, own, to), 0);
+    cr_assert_arr_eq(own, &st_peer_mac, 6, "st_ipv4 frames: from the peer's address");
+    cr_assert_arr_eq(to, &st_us_mac, 6);
+    feed(MON_SIDE_SVR, SISN, CISN + 1, SYN | ACK, NULL, 0);
+    cr_assert_eq(mon_flow_macs(f, MON_SIDE_SVR, own, to), 0);
+    data(MON_SIDE_CLI, CISN, 0, 10, SISN + 1, FIN);
+    cr_assert_eq(info(f, MON_SIDE_SVR).next_seq, CISN + 1 + 10 + 1, "past the FIN");
+    cr_assert_eq(info(f, MON_SIDE_SVR).next_off, 10, "bytes only");
+    cr_assert_eq(info(f, MON_SIDE_CLI).next_seq, SISN + 1);
+    finish();
+}
