@@ -819,7 +819,10 @@ static uint32_t be32_at(const uint8_t *p)
 
 static int do_getlastpkt(mctx_t mctx, int id, int side, struct pkt_info *p)
 {
-    static __thread uint8_t copy[16384];
+    /* 2 bytes in, so that the IP and TCP headers are 4-byte aligned for
+     * struct iphdr and struct tcphdr (Linux's NET_IP_ALIGN) */
+    static __thread uint8_t buf[2 + 16384] __attribute__((aligned(8)));
+    uint8_t *copy = buf + 2;
     struct sluice_mon_side si;
     struct mt_sock *s;
     uint32_t ip, tcp, pay, end;
@@ -829,7 +832,7 @@ static int do_getlastpkt(mctx_t mctx, int id, int side, struct pkt_info *p)
         return rc;
     if (p == NULL)
         return -EINVAL;
-    if (g_cur->len > sizeof(copy) || !frame_parts(g_cur, &ip, &tcp, &pay, &end))
+    if (g_cur->len > sizeof(buf) - 2 || !frame_parts(g_cur, &ip, &tcp, &pay, &end))
         return -ENODATA;
     memcpy(copy, g_cur->data, g_cur->len);
     memset(p, 0, sizeof(*p));
