@@ -94,6 +94,21 @@ static int mode_from_config(const struct sluice_config *cfg)
     return -EINVAL;
 }
 
+/* A passive monitor's af_packet port gets a deep receive ring unless its
+ * devargs size it: a mirrored frame the kernel drops while the monitor is
+ * off the CPU is lost for good (an inline bridge's lost frame is not
+ * forwarded either, and the endpoints resend it). 8192 frames of 2 KiB:
+ * about a second of a busy mirror; DPDK's default is 512. */
+#define PASSIVE_AF_PACKET_FRAMES 8192
+
+static const char *passive_devargs(const char *devargs, char *buf, size_t size)
+{
+    if (strncmp(devargs, "net_af_packet", 13) != 0 || strstr(devargs, "framecnt=") != NULL ||
+        (size_t)snprintf(buf, size, "%s,framecnt=%d", devargs, PASSIVE_AF_PACKET_FRAMES) >= size)
+        return devargs;
+    return buf;
+}
+
 static int start(sluice_mon_fn fn, void *arg)
 {
     const struct sluice_config *cfg = &g_rt.cfg;
@@ -115,7 +130,8 @@ static int start(sluice_mon_fn fn, void *arg)
     }
     if (g_bridge != NULL || net_capture() != NULL)
         return EBUSY;
-    if (open_port("mon.port0", cfg->mon_port0, &d0) != 0)
+    char p0[sizeof(cfg->mon_port0) + 32];
+    if (open_port("mon.port0", mode == 1 ? cfg->mon_port0 : passive_devargs(cfg->mon_port0, p0, sizeof(p0)), &d0) != 0)
         return ENETDOWN;
     if (mode == 1 && open_port("mon.port1", cfg->mon_port1, &d1) != 0) {
         netdev_close(d0);
