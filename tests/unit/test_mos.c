@@ -1324,3 +1324,60 @@ Test(mos, reset_conn_sends_each_side_an_acceptable_rst, .timeout = 30)
     cr_assert_arr_eq(dmac, "\x02\0\0\0\0\x01", 6, "the client's own address");
     cleanup_files();
 }
+
+/* ---- a client reusing its port: the old flow ends, a new one starts ---- */
+
+static int g_starts, g_ends, g_end_lastpkt_errno;
+
+static void cb_reuse_start(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)ev, (void)arg;
+    g_starts++;
+}
+
+static void cb_reuse_end(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    struct pkt_info pi;
+    struct tcp_buf_info bi;
+    socklen_t len = sizeof(bi);
+
+    (void)ev, (void)arg;
+    g_ends++;
+    if (g_ends == 1) {
+        /* the old flow, ended by the new SYN: no frame of its own */
+        errno = 0;
+        cr_assert_eq(mtcp_getlastpkt(m, sock, side, &pi), -1);
+        g_end_lastpkt_errno = errno;
+        cr_assert_eq(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_INFO_SVRBUF, &bi, &len), 0);
+        cr_assert_eq(bi.tcpbi_next_byte_expected - bi.tcpbi_init_seq, strlen(REQ), "its request counted");
+        cr_assert_eq(bi.tcpbi_init_seq, CISN + 77777 + 1, "the old flow's");
+    }
+    if (g_ends == 2)
+        raise(SIGUSR1);
+}
+
+Test(mos, a_new_syn_on_a_port_ends_the_old_flow_and_starts_another, .timeout = 30)
+{
+    uint32_t c = CISN + 77777, s = SISN + 77777, q = (uint32_t)strlen(REQ);
+
+    open_input();
+    /* a flow whose end the monitor never sees, then the port again with
+     * another ISN (emit_flow's) */
+    emit(true, 40000, c, 0, F_SYN, NULL, 0);
+    emit(false, 40000, s, c + 1, F_SYN | F_ACK, NULL, 0);
+    emit(true, 40000, c + 1, s + 1, F_ACK | F_PSH, REQ, q);
+    emit_flow(40000);
+    inline_config();
+    cr_assert_eq(mtcp_init(NULL), 0);
+    g_m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    int mon = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_CONN_START, MOS_HK_SND, cb_reuse_start), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_CONN_END, MOS_HK_SND, cb_reuse_end), 0);
+    cr_assert_eq(mtcp_app_join(g_m), 0);
+    cr_assert_eq(mtcp_destroy(), 0);
+    cr_assert_eq(g_starts, 2);
+    cr_assert_eq(g_ends, 2);
+    cr_assert_eq(g_end_lastpkt_errno, ENODATA);
+    cleanup_files();
+}
