@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_ip.h>
@@ -26,6 +27,7 @@
 #include "runtime.h"
 
 static struct mon_bridge *g_bridge;
+static struct netdev *g_dev[2]; /* the bridge's ports (it owns them); [1] NULL passive */
 static sluice_mon_fn g_fn;
 static void *g_arg;
 
@@ -92,6 +94,21 @@ static int mode_from_config(const struct sluice_config *cfg)
     return -EINVAL;
 }
 
+/* A passive monitor's af_packet port gets a deep receive ring unless its
+ * devargs size it: a mirrored frame the kernel drops while the monitor is
+ * off the CPU is lost for good (an inline bridge's lost frame is not
+ * forwarded either, and the endpoints resend it). 8192 frames of 2 KiB:
+ * about a second of a busy mirror; DPDK's default is 512. */
+#define PASSIVE_AF_PACKET_FRAMES 8192
+
+static const char *passive_devargs(const char *devargs, char *buf, size_t size)
+{
+    if (strncmp(devargs, "net_af_packet", 13) != 0 || strstr(devargs, "framecnt=") != NULL ||
+        (size_t)snprintf(buf, size, "%s,framecnt=%d", devargs, PASSIVE_AF_PACKET_FRAMES) >= size)
+        return devargs;
+    return buf;
+}
+
 static int start(sluice_mon_fn fn, void *arg)
 {
     const struct sluice_config *cfg = &g_rt.cfg;
@@ -113,7 +130,8 @@ static int start(sluice_mon_fn fn, void *arg)
     }
     if (g_bridge != NULL || net_capture() != NULL)
         return EBUSY;
-    if (open_port("mon.port0", cfg->mon_port0, &d0) != 0)
+    char p0[sizeof(cfg->mon_port0) + 32];
+    if (open_port("mon.port0", mode == 1 ? cfg->mon_port0 : passive_devargs(cfg->mon_port0, p0, sizeof(p0)), &d0) != 0)
         return ENETDOWN;
     if (mode == 1 && open_port("mon.port1", cfg->mon_port1, &d1) != 0) {
         netdev_close(d0);
@@ -127,6 +145,8 @@ static int start(sluice_mon_fn fn, void *arg)
     }
     g_fn = fn;
     g_arg = arg;
+    g_dev[0] = d0;
+    g_dev[1] = d1;
     engine_set_poll_hook(poll_monitor, g_bridge);
     SLOG_INFO("monitor (%s) on %s%s%s", cfg->mon_mode, cfg->mon_port0, mode ? " and " : "", mode ? cfg->mon_port1 : "");
     return 0;
@@ -148,6 +168,33 @@ SLUICE_API int sluice_mon_stop(void)
     engine_set_poll_hook(NULL, NULL);
     mon_bridge_destroy(g_bridge);
     g_bridge = NULL;
+    g_dev[0] = g_dev[1] = NULL;
+    return 0;
+}
+
+SLUICE_API int sluice_mon_send(unsigned port, const uint8_t *frame, uint32_t len)
+{
+    struct rte_mbuf *m;
+    char *p;
+
+    if (runtime_check() != 0)
+        return ENOSYS;
+    if (g_bridge == NULL)
+        return ENOTCONN;
+    if (frame == NULL || port > 1 || g_dev[port] == NULL || len < RTE_ETHER_HDR_LEN ||
+        len > RTE_ETHER_HDR_LEN + g_rt.cfg.net_mtu)
+        return EINVAL;
+    if ((m = rte_pktmbuf_alloc(g_rt.pool)) == NULL)
+        return ENOMEM;
+    if ((p = rte_pktmbuf_append(m, (uint16_t)len)) == NULL) { /* more than one mbuf holds */
+        rte_pktmbuf_free(m);
+        return EINVAL;
+    }
+    memcpy(p, frame, len);
+    if (netdev_tx(g_dev[port], &m, 1, engine_now_ns()) != 1) {
+        rte_pktmbuf_free(m);
+        return ENOBUFS;
+    }
     return 0;
 }
 
@@ -174,6 +221,7 @@ SLUICE_API int sluice_mon_side_info(const void *flow, unsigned side, struct slui
     *out = (struct sluice_mon_side){
         .state = i.state,
         .init_seq = i.isn_known ? i.init_seq : 0,
+        .next_seq = i.isn_known ? i.next_seq : 0,
         .next_off = i.next_off,
         .read_off = i.read_off,
         .last_rcvd_off = i.last_rcvd_off,
@@ -186,6 +234,26 @@ SLUICE_API int sluice_mon_side_info(const void *flow, unsigned side, struct slui
         .last_ns = i.last_ns,
     };
     return 0;
+}
+
+SLUICE_API int sluice_mon_frags(const void *flow, unsigned side, struct sluice_mon_frag *out, unsigned max,
+                                unsigned *n)
+{
+    struct mon_frag *v = NULL;
+    int rc;
+
+    if (flow == NULL || n == NULL || (out == NULL && max > 0) || side > SLUICE_MON_SVR)
+        return EINVAL;
+    if (max > 0 && (v = malloc(sizeof(*v) * max)) == NULL)
+        return ENOMEM;
+    rc = mon_frags(flow, side, v, max);
+    if (rc >= 0) {
+        for (unsigned i = 0; i < max && i < (unsigned)rc; i++)
+            out[i] = (struct sluice_mon_frag){ v[i].off, v[i].len };
+        *n = (unsigned)rc;
+    }
+    free(v);
+    return rc < 0 ? -rc : 0;
 }
 
 SLUICE_API int sluice_mon_peek(void *flow, unsigned side, void *buf, size_t len, size_t *copied, uint64_t *gap)
@@ -229,6 +297,13 @@ SLUICE_API int sluice_mon_flow_addr(const void *flow, unsigned side, uint32_t *a
         return EINVAL;
     mon_flow_addr(flow, side, addr, port);
     return 0;
+}
+
+SLUICE_API int sluice_mon_flow_macs(const void *flow, unsigned side, uint8_t own[6], uint8_t to[6])
+{
+    if (flow == NULL || own == NULL || to == NULL || side > SLUICE_MON_SVR)
+        return EINVAL;
+    return -mon_flow_macs(flow, side, own, to);
 }
 
 SLUICE_API int sluice_mon_flow_set_user(void *flow, void *user)
@@ -292,5 +367,6 @@ SLUICE_API int sluice_mon_stats(struct sluice_mon_stats *out)
     }
     out->tx_full = bs.tx_full;
     out->flows = mon_count(mon_bridge_table(g_bridge));
+    out->ports = g_dev[1] != NULL ? 2 : 1;
     return 0;
 }

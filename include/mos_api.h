@@ -11,9 +11,9 @@
  * Monitor sockets (docs/mtcp.md "Monitor sockets"): MOS_SOCK_MONITOR_STREAM
  * and MOS_SOCK_MONITOR_RAW, filters, callbacks on mOS's built-in events,
  * mtcp_peek/mtcp_ppeek, mtcp_getlastpkt/mtcp_setlastpkt, SOL_MONSOCKET
- * options, mtcp_app_join. Not declared (a program using them does not
- * compile): user-defined events (mtcp_define_event, mtcp_alloc_event,
- * mtcp_raise_event), mtcp_sendpkt, and the proxy socket types' behaviour.
+ * options, mtcp_app_join, user-defined events (mtcp_define_event,
+ * mtcp_alloc_event, mtcp_raise_event), mtcp_sendpkt. Not there: the proxy
+ * socket types' behaviour (docs/mtcp.md "Not yet").
  */
 #ifndef MOS_API_H
 #define MOS_API_H
@@ -74,7 +74,10 @@ enum mtcp_hook_point {
 typedef uint64_t event_t;
 
 /* mOS's built-in events (same values). MOS_ON_PKT_OUT, MOS_ON_CONN_SETUP
- * and MOS_ON_DEBUG_MESSAGE are declared but never raised here. */
+ * and MOS_ON_DEBUG_MESSAGE are declared but never raised, here as in mOS
+ * (its tcp_in.c has MOS_ON_CONN_SETUP commented out; MOS_ON_PKT_OUT would
+ * be a frame of its own stack's, which a monitor has not). User-defined
+ * events (mtcp_define_event, mtcp_alloc_event) get ids from 1 << 12 up. */
 enum mos_event_type {
     MOS_NULL_EVENT = 0,
     MOS_ON_PKT_IN = (0x1 << 0),          /* a frame of the flow */
@@ -129,9 +132,19 @@ typedef struct filter_arg {
 /* The level of the monitor options of mtcp_getsockopt/mtcp_setsockopt. */
 #define SOL_MONSOCKET 0xfffe
 
-/* Monitor options (mOS's values). Supported: MOS_INFO_CLIBUF/SVRBUF,
- * MOS_TCP_STATE_CLI/SVR, MOS_TIMESTAMP (get); MOS_CLIBUF/SVRBUF (get and
- * set); MOS_STOP_MON (set). The others fail with ENOPROTOOPT. */
+/* Monitor options (mOS's values), on a flow's socket unless said:
+ * get MOS_INFO_CLIBUF/SVRBUF (struct tcp_buf_info), MOS_FRAGINFO_CLIBUF/
+ * SVRBUF (an array of struct tcp_ring_fragment: the ranges the side's
+ * buffer holds, the unread bytes split where bytes were lost, then the
+ * segments held out of order; *optlen is the array's size in elements, in
+ * and out, as mOS's page says, and a zeroed element follows the last one
+ * when it fits; EINVAL for 0), MOS_TCP_STATE_CLI/SVR (int, enum tcpstate),
+ * MOS_TIMESTAMP (uint32_t ms of the flow's last frame); get and set
+ * MOS_CLIBUF/SVRBUF (int bytes; also on a stream monitor: flows to come);
+ * set MOS_STOP_MON (int side), MOS_CLIOVERLAP/SVROVERLAP (int:
+ * MOS_OVERLAP_POLICY_FIRST, what the tracker does; MOS_OVERLAP_POLICY_LAST
+ * fails with EOPNOTSUPP). MOS_SEQ_REMAP, MOS_FRAG_CLIBUF/SVRBUF (mOS marks
+ * them "supressed (not used)") and anything else fail with ENOPROTOOPT. */
 enum mos_socket_opts {
     MOS_FRAGINFO_CLIBUF = 0x01,
     MOS_FRAGINFO_SVRBUF = 0x02,
@@ -148,6 +161,20 @@ enum mos_socket_opts {
     MOS_FRAG_SVRBUF = 0x0e,
     MOS_CLIOVERLAP = 0x0f,
     MOS_SVROVERLAP = 0x10,
+};
+
+/* MOS_FRAGINFO_CLIBUF/SVRBUF: one range the buffer holds, offsets from
+ * the sender's ISN + 1. */
+struct tcp_ring_fragment {
+    uint64_t offset;
+    uint32_t len;
+};
+
+/* MOS_CLIOVERLAP/SVROVERLAP's values (mOS's). */
+enum {
+    MOS_OVERLAP_POLICY_FIRST = 0, /* a byte's first copy stays */
+    MOS_OVERLAP_POLICY_LAST,      /* not supported: EOPNOTSUPP */
+    MOS_OVERLAP_CNT
 };
 
 /* MOS_INFO_CLIBUF/SVRBUF: a side's stream buffer as sequence numbers. */
@@ -177,8 +204,12 @@ enum tcpstate {
 
 /* A callback: sock is the flow's MOS_SOCK_MONITOR_STREAM_ACTIVE socket (or
  * the raw or stream monitor socket itself for raw frames and orphans), side
- * the side whose view raised event (one event bit per call; MOS_NULL for
- * raw sockets), arg always NULL. */
+ * the side whose view raised event (one event bit, or one user-defined
+ * event, per call; MOS_NULL for raw sockets); arg NULL for a built-in
+ * event, for a user-defined one the event's copy of mtcp_define_event's arg
+ * ({NULL, 0} when none; owned by the library). A filter (filter_t) is
+ * called the same way for its user-defined event and returns whether the
+ * event happened. */
 typedef void (*callback_t)(mctx_t mctx, int sock, int side, event_t event, filter_arg_t *arg);
 typedef bool (*filter_t)(mctx_t mctx, int sock, int side, event_t event, filter_arg_t *arg);
 
@@ -211,19 +242,78 @@ int mtcp_bind_monitor_filter(mctx_t mctx, int sock, monitor_filter_t ft);
 /*
  * Calls cb for every occurrence of event on monitor socket sock (NULL cb:
  * no more calls). event is one or more MOS_ON_* bits of the built-in
- * events; hook is MOS_HK_SND (side = the frame's sender), MOS_HK_RCV (side
- * = its receiver) or MOS_NULL (raw sockets). Registered on a stream
- * socket, it holds for flows that start later (each flow's socket copies
- * the table); on a flow's socket, for that flow only. Callbacks run inside
+ * events, or one user-defined event (mtcp_define_event, mtcp_alloc_event);
+ * hook is MOS_HK_SND (side = the frame's sender), MOS_HK_RCV (side = its
+ * receiver) or MOS_NULL (raw sockets). Registered on a stream socket, it
+ * holds for flows that start later (each flow's socket copies the table);
+ * on a flow's socket, for that flow only. Callbacks run inside
  * mtcp_app_join (or any call that drives the engine) and may call every
  * mtcp_* function but mtcp_destroy and mtcp_destroy_context.
+ * A user-defined event is checked on a socket and hook only while that
+ * socket has a callback at that hook on it, on an event defined under it,
+ * or on an event allocated under it or its parent: right after its parent
+ * event's callback, its filter runs; when it returns true, its callback,
+ * then the callbacks of the events the filter raised, then the events
+ * defined under it, the same way.
  * Returns 0, or -1 and errno: EACCES mctx is not a live context; EINVAL
  * sock is not a monitor socket of mctx (mOS's page names only EINVAL), an
- * event bit that is not built-in (user-defined events are not supported),
- * no event, or another hook.
+ * event bit that is not built-in, an id that is no user-defined event, no
+ * event, or another hook; ENOMEM no memory for a user-defined event's
+ * callback.
  * Source: mOS's mtcp_register_callback(3).
  */
 int mtcp_register_callback(mctx_t mctx, int sock, event_t event, int hook, callback_t cb);
+
+/*
+ * Defines a user-defined event: it happens when its parent event happens
+ * (on a socket and hook with a callback on it: mtcp_register_callback)
+ * and filter, called then with the event's id and its copy of arg,
+ * returns true. event, the parent, is one of the built-in events
+ * mtcp_register_callback takes (MOS_ON_PKT_IN .. MOS_ON_CONN_END, one bit)
+ * or an event this call returned before. arg (may be NULL) is copied: arg->len
+ * bytes at arg->arg, given back to filter and callbacks as their arg.
+ * Defining the same parent, filter and arg bytes again returns the same
+ * event. Events are global to the process, numbered from 1 << 12 up, at
+ * most 1024 (defined and allocated), and forgotten by mtcp_destroy.
+ * Needs no context and may be called before mtcp_init.
+ * Returns the new event, or MOS_NULL_EVENT and errno: EINVAL filter NULL,
+ * event neither one built-in bit nor a defined event (an allocated one is
+ * no parent, as in mOS), or arg->len > 0 with arg->arg NULL; ENOMEM 1024
+ * events exist, or no memory for the copy of arg.
+ * Source: mOS's mtcp_define_event(3) and its mos_api.h (which returns
+ * event_t; the page says int).
+ */
+event_t mtcp_define_event(event_t event, filter_t filter, struct filter_arg *arg);
+
+/*
+ * Allocates a child event of parent_event (a parent as mtcp_define_event
+ * takes: one built-in event or a defined event) for filters to raise: a filter of an event defined under
+ * parent_event (or under its parent, the same base) calls
+ * mtcp_raise_event(mctx, child), and child's callbacks run when that
+ * filter returns true. One filter may so trigger several events (one per
+ * pattern it found, say). Global, numbered and limited as
+ * mtcp_define_event's events.
+ * Returns the child event, or MOS_NULL_EVENT and errno: EINVAL
+ * parent_event is not one built-in event or a defined event; ENOMEM 1024
+ * events exist.
+ * Source: mOS's mtcp_alloc_event(3).
+ */
+event_t mtcp_alloc_event(event_t parent_event);
+
+/*
+ * Raises child_event, an event of mtcp_alloc_event, from inside a filter
+ * function: once that filter returns true, the callbacks on child_event of
+ * the socket and hook the filter ran for are called (after the filter's own
+ * event's callback); when it returns false, nothing. Raising it twice in
+ * one filter call counts once.
+ * Returns 0, or -1 and errno: EACCES mctx is not a live context; EINVAL
+ * child_event is not an event of mtcp_alloc_event (built-in and defined
+ * events are raised by the monitor itself: mOS's page); EPERM not called
+ * from inside a filter function; ENOBUFS 32 different events were raised
+ * in this filter call already.
+ * Source: mOS's mtcp_raise_event(3) (which returns -1 with no errno).
+ */
+int mtcp_raise_event(mctx_t mctx, event_t child_event);
 
 /*
  * Copies up to len bytes of side's stream (what side receives) from its
@@ -280,6 +370,48 @@ int mtcp_getlastpkt(mctx_t mctx, int sock, int side, struct pkt_info *p);
  * Source: mOS's mtcp_setlastpkt(3).
  */
 int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset, byte *data, uint16_t datalen, int option);
+
+/*
+ * Sends a TCP segment built from *pkt (typically mtcp_getlastpkt's, edited)
+ * for the flow of flow socket sock: Ethernet addresses from pkt->ethh;
+ * IPv4 with no options, pkt->iph's addresses, id, TOS and TTL (64 when 0);
+ * TCP with no options and only ACK set (as mOS), pkt->tcph's ports,
+ * sequence and acknowledgment numbers and window; then pkt->payloadlen
+ * bytes at pkt->payload; checksums computed. Other fields of *pkt are not
+ * read. Its addresses must be the flow's, one way or the other; it goes
+ * out of the monitor port facing its destination (inside a callback of the
+ * flow, the port the current frame's sender is on or the other; else
+ * mon.port1 toward the server, mon.port0 toward the client; passive: the
+ * one port), now. The monitor does not track it. pkt is the caller's.
+ * Returns 0, or -1 and errno: EACCES mctx is not a live context or pkt is
+ * NULL (mOS's page); EBADF sock is not an open socket of mctx; ENOTSOCK it
+ * is not a flow's socket (mOS does nothing and returns 0); ENODATA
+ * pkt->ethh, iph or tcph is NULL (mOS: iph or tcph); EINVAL payload NULL
+ * with payloadlen > 0, more than 1460 bytes of payload or more than the
+ * frame net.mtu allows, or addresses and ports that are not the flow's;
+ * ENOMEM no mbuf; ENOBUFS the port's transmit queue is full.
+ * Source: mOS's mtcp_sendpkt(3) and its mos_api.h (const pkt).
+ */
+int mtcp_sendpkt(mctx_t mctx, int sock, const struct pkt_info *pkt);
+
+/*
+ * Resets the flow of flow socket sock: sends each endpoint a RST|ACK from
+ * its peer, at the sequence number it expects next (so that it takes it)
+ * and acknowledging what its peer received, addressed with the Ethernet
+ * addresses of its own frames, out of the port facing it (as
+ * mtcp_sendpkt). The monitor does not see its own frames: the flow ends in
+ * the tracker by timeout, or at the endpoints' next frames if they send
+ * any; MOS_STOP_MON stops its callbacks at once.
+ * Returns 0, or -1 and errno: EACCES mctx is not a live context; EBADF
+ * sock is not an open socket of mctx; EINVAL sock is not a flow's socket
+ * (mOS: EINVAL for a stream monitor socket); ENOTCONN a side's SYN or
+ * frames were not seen yet (no sequence number to reset at); ENOMEM no
+ * mbuf; ENOBUFS a port's transmit queue is full (the other side may have
+ * got its RST).
+ * Source: mOS's mtcp_reset_conn (mos_api.c: "send RST packets to both
+ * sides"; it has no man page and its header does not declare it).
+ */
+int mtcp_reset_conn(mctx_t mctx, int sock);
 
 /*
  * Runs the monitor (or, with no monitor, the engine for mctx's sockets)

@@ -182,8 +182,11 @@ int mtcp_pipe(mctx_t mctx, int pipeid[2]);
  * Returns 0, or -1 with errno: EINVAL for an invalid mctx, NULL optval or
  * optlen, or a short *optlen; EBADF for an unused sockid; ENOTSOCK for an
  * epoll or a pipe; ENOPROTOOPT for an option Sluice does not have (mTCP
- * has only SO_ERROR and fails others with ENOSYS).
- * Source: mTCP's mtcp_getsockopt(3).
+ * has only SO_ERROR and fails others with ENOSYS). On a monitor socket,
+ * level SOL_MONSOCKET: mOS's options (<mos_api.h>, enum mos_socket_opts:
+ * what each gives, its errors; MOS_FRAGINFO_* count *optlen in elements);
+ * ENOMEM there when a copy cannot be allocated.
+ * Source: mTCP's mtcp_getsockopt(3), mOS's for SOL_MONSOCKET.
  */
 int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void *optval, socklen_t *optlen);
 /*
@@ -194,8 +197,11 @@ int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void *optva
  * Returns 0, or -1 with errno: EINVAL for an invalid mctx, NULL optval, a
  * short optlen or a bad value; EBADF for an unused sockid; ENOTSOCK for an
  * epoll or a pipe; ENOPROTOOPT for any other option (upstream mTCP returns
- * 0 for every option and mOS asserts: Sluice never pretends).
- * Source: mTCP's mtcp_setsockopt(3).
+ * 0 for every option and mOS asserts: Sluice never pretends). On a
+ * monitor socket, level SOL_MONSOCKET: mOS's options (<mos_api.h>);
+ * EOPNOTSUPP for MOS_CLIOVERLAP/SVROVERLAP MOS_OVERLAP_POLICY_LAST, which
+ * the tracker does not do; ENOMEM when a buffer cannot be resized.
+ * Source: mTCP's mtcp_setsockopt(3), mOS's for SOL_MONSOCKET.
  */
 int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void *optval, socklen_t optlen);
 /*

@@ -39,12 +39,20 @@ struct mt_mon {
     struct bpf_program prog[2];
     bool has_prog[2];
     callback_t cb[3][EV_BITS]; /* by hook, by event bit */
+    struct ucb *ucb[3];        /* callbacks of user-defined events, by hook (malloc'd) */
+    int nucb[3];
     uint32_t buf[2];           /* MOS_CLIBUF/SVRBUF for new flows */
     bool buf_set[2];
     /* flow sockets */
     void *flow;                /* NULL once the flow ended */
     void *uctx;
     bool stopped[2];           /* MOS_STOP_MON by side */
+};
+
+/* A callback on a user-defined event. */
+struct ucb {
+    event_t ev;
+    callback_t cb;
 };
 
 /* The flow sockets of one flow (the flow's user word). */
@@ -57,6 +65,196 @@ static struct mt_sock *g_mons[MAX_MONITORS]; /* live monitor and raw sockets */
 static const struct sluice_mon_frame *g_cur; /* the frame callbacks are about */
 static bool g_drop;                          /* the current frame's verdict */
 static bool g_started;
+
+/* ---- user-defined events (mtcp_define_event, mtcp_alloc_event,
+ * mtcp_raise_event) ----
+ *
+ * mOS numbers them after its 12 built-in bits, from 1 << 12 up, one id per
+ * event; so do we. A defined event has a parent (a built-in event or an
+ * earlier defined event) and a filter; an allocated one has a parent and no
+ * filter: it is raised by a filter, with mtcp_raise_event. The table is
+ * global (as mOS's), emptied by mtcp_destroy. */
+
+#define UDE_FIRST ((event_t)1 << 12)
+#define MAX_UDE 1024
+#define MAX_RAISED 32
+
+struct ude {
+    event_t parent;
+    filter_t ft;      /* NULL: allocated */
+    filter_arg_t arg; /* a copy of mtcp_define_event's (arg malloc'd; {NULL, 0} when none) */
+};
+
+static struct ude g_ude[MAX_UDE];
+static int g_nude;
+
+/* The events the running filter raised (mtcp_raise_event); NULL outside
+ * a filter. */
+struct raised {
+    event_t ev[MAX_RAISED];
+    int n;
+};
+static struct raised *g_raising;
+
+static struct ude *ude_of(event_t ev)
+{
+    if (ev < UDE_FIRST || ev - UDE_FIRST >= (event_t)g_nude)
+        return NULL;
+    return &g_ude[ev - UDE_FIRST];
+}
+
+/* A parent of define or alloc: one built-in event bit, or a defined event
+ * (mOS: an allocated event is not found as a parent). */
+static bool parent_ok(event_t ev)
+{
+    const struct ude *u = ude_of(ev);
+
+    if (ev != 0 && ev < ((event_t)1 << EV_BITS))
+        return (ev & (ev - 1)) == 0;
+    return u != NULL && u->ft != NULL;
+}
+
+static event_t do_define(event_t parent, filter_t ft, const struct filter_arg *arg, int *err)
+{
+    size_t len = arg != NULL && arg->arg != NULL ? arg->len : 0;
+    void *copy = NULL;
+
+    if (ft == NULL || !parent_ok(parent) || (arg != NULL && arg->len > 0 && arg->arg == NULL)) {
+        *err = EINVAL;
+        return MOS_NULL_EVENT;
+    }
+    for (int i = 0; i < g_nude; i++) { /* the same definition is the same event (mOS) */
+        const struct ude *u = &g_ude[i];
+        if (u->parent == parent && u->ft == ft && u->arg.len == len &&
+            (len == 0 || memcmp(u->arg.arg, arg->arg, len) == 0))
+            return UDE_FIRST + (event_t)i;
+    }
+    if (g_nude == MAX_UDE || (len > 0 && (copy = malloc(len)) == NULL)) {
+        *err = ENOMEM;
+        return MOS_NULL_EVENT;
+    }
+    if (len > 0)
+        memcpy(copy, arg->arg, len);
+    g_ude[g_nude] = (struct ude){ .parent = parent, .ft = ft, .arg = { copy, len } };
+    return UDE_FIRST + (event_t)g_nude++;
+}
+
+MT_API event_t mtcp_define_event(event_t event, filter_t filter, struct filter_arg *arg)
+{
+    int err = 0;
+    event_t ev;
+
+    mt_lock();
+    ev = do_define(event, filter, arg, &err);
+    mt_unlock();
+    if (ev == MOS_NULL_EVENT)
+        errno = err;
+    return ev;
+}
+
+MT_API event_t mtcp_alloc_event(event_t parent_event)
+{
+    event_t ev = MOS_NULL_EVENT;
+    int err = EINVAL;
+
+    mt_lock();
+    if (parent_ok(parent_event) && g_nude == MAX_UDE)
+        err = ENOMEM;
+    else if (parent_ok(parent_event)) {
+        g_ude[g_nude] = (struct ude){ .parent = parent_event };
+        ev = UDE_FIRST + (event_t)g_nude++;
+    }
+    mt_unlock();
+    if (ev == MOS_NULL_EVENT)
+        errno = err;
+    return ev;
+}
+
+static int do_raise(mctx_t mctx, event_t ev)
+{
+    const struct ude *u = ude_of(ev);
+
+    if (mt_ctx_get(mctx) == NULL)
+        return -EACCES;
+    if (u == NULL || u->ft != NULL)
+        return -EINVAL;
+    if (g_raising == NULL)
+        return -EPERM;
+    for (int i = 0; i < g_raising->n; i++)
+        if (g_raising->ev[i] == ev)
+            return 0; /* raised once per filter call (mOS: already queued) */
+    if (g_raising->n == MAX_RAISED)
+        return -ENOBUFS;
+    g_raising->ev[g_raising->n++] = ev;
+    return 0;
+}
+
+MT_API int mtcp_raise_event(mctx_t mctx, event_t event)
+{
+    int rc;
+
+    mt_lock();
+    rc = do_raise(mctx, event);
+    mt_unlock();
+    return mt_ret(rc);
+}
+
+static void ude_reset(void)
+{
+    for (int i = 0; i < g_nude; i++)
+        free(g_ude[i].arg.arg);
+    memset(g_ude, 0, sizeof(g_ude[0]) * (size_t)g_nude);
+    g_nude = 0;
+}
+
+/* m's callback on user-defined event ev at hook h, or NULL. */
+static callback_t ucb_get(const struct mt_mon *m, int h, event_t ev)
+{
+    for (int i = 0; i < m->nucb[h]; i++)
+        if (m->ucb[h][i].ev == ev)
+            return m->ucb[h][i].cb;
+    return NULL;
+}
+
+/* Sets (cb NULL: removes) m's callback on ev at hook h: 0 or -ENOMEM. */
+static int ucb_set(struct mt_mon *m, int h, event_t ev, callback_t cb)
+{
+    struct ucb *v;
+
+    for (int i = 0; i < m->nucb[h]; i++)
+        if (m->ucb[h][i].ev == ev) {
+            if (cb != NULL)
+                m->ucb[h][i].cb = cb;
+            else
+                m->ucb[h][i] = m->ucb[h][--m->nucb[h]];
+            return 0;
+        }
+    if (cb == NULL)
+        return 0;
+    if ((v = realloc(m->ucb[h], sizeof(*v) * (size_t)(m->nucb[h] + 1))) == NULL)
+        return -ENOMEM;
+    m->ucb[h] = v;
+    v[m->nucb[h]++] = (struct ucb){ ev, cb };
+    return 0;
+}
+
+/* Whether defined event id matters to m at hook h: a callback on it, on an
+ * event defined under it, or on an event allocated under it or under its
+ * parent (one its filter may raise). Others' filters are not run. */
+static bool ude_needed(const struct mt_mon *m, int h, event_t id)
+{
+    const struct ude *u = ude_of(id);
+
+    for (int k = 0; k < m->nucb[h]; k++) {
+        const struct ude *w = ude_of(m->ucb[h][k].ev);
+        if (w != NULL && w->ft == NULL && (w->parent == id || w->parent == u->parent))
+            return true;
+        for (event_t e = m->ucb[h][k].ev; ude_of(e) != NULL; e = ude_of(e)->parent)
+            if (e == id)
+                return true;
+    }
+    return false;
+}
 
 /* ---- registry ---- */
 
@@ -178,6 +376,8 @@ void mt_mon_close(struct mt_sock *s)
     else
         reg_del(s);
     free_progs(s->mon);
+    for (int h = 0; h < 3; h++)
+        free(s->mon->ucb[h]);
     free(s->mon);
     s->mon = NULL;
 }
@@ -190,6 +390,7 @@ void mt_mon_shutdown(void)
         sluice_mon_stop();
     g_started = false;
     g_ntimers = 0; /* mtcp_destroy: pending timers go with their contexts */
+    ude_reset();
 }
 
 /* A monitor socket of mctx: -EACCES bad context, -EBADF no such socket,
@@ -275,7 +476,11 @@ static int do_register(mctx_t mctx, int id, event_t event, int hook, callback_t 
         rc = -EINVAL; /* mOS's page: EINVAL for an invalid sockid */
     if (rc != 0)
         return rc;
-    if (h < 0 || event == 0 || (event >> EV_BITS) != 0)
+    if (h < 0 || event == 0)
+        return -EINVAL;
+    if (event >= UDE_FIRST) /* one user-defined event */
+        return ude_of(event) != NULL ? ucb_set(s->mon, h, event, cb) : -EINVAL;
+    if ((event >> EV_BITS) != 0)
         return -EINVAL;
     for (int b = 0; b < EV_BITS; b++)
         if (event & (1ull << b))
@@ -300,8 +505,39 @@ static mctx_t ctx_of(const struct mt_sock *s)
     return (mctx_t)&s->ctx->pub;
 }
 
-/* Calls s's callbacks of hook for every bit of ev. The socket may close
- * inside a callback: stop then. */
+/* Runs the user-defined events under parent for s's hook h, in mOS's
+ * order: an event's filter; when it returns true, the event's callback,
+ * then the callbacks of the events the filter raised, then the events
+ * defined under it. The socket may close inside any of them: stop then. */
+static void run_udes(struct mt_sock *s, struct mt_mon *m, int h, int side, event_t parent)
+{
+    for (int i = 0; i < g_nude && s->mon == m; i++) {
+        struct ude *u = &g_ude[i];
+        event_t id = UDE_FIRST + (event_t)i;
+        struct raised r = { .n = 0 }, *outer = g_raising;
+        callback_t cb;
+        bool pass;
+
+        if (u->ft == NULL || u->parent != parent || !ude_needed(m, h, id))
+            continue;
+        g_raising = &r;
+        pass = u->ft(ctx_of(s), s->id, side, id, &u->arg);
+        g_raising = outer;
+        if (!pass || s->mon != m)
+            continue;
+        if ((cb = ucb_get(m, h, id)) != NULL)
+            cb(ctx_of(s), s->id, side, id, &u->arg);
+        for (int k = 0; k < r.n && s->mon == m; k++)
+            if ((cb = ucb_get(m, h, r.ev[k])) != NULL)
+                cb(ctx_of(s), s->id, side, r.ev[k], &ude_of(r.ev[k])->arg);
+        if (s->mon == m)
+            run_udes(s, m, h, side, id);
+    }
+}
+
+/* Calls s's callbacks of hook for every bit of ev, each followed by the
+ * user-defined events under it. The socket may close inside a callback:
+ * stop then. */
 static void fire(struct mt_sock *s, int hook, int side, uint32_t ev)
 {
     struct mt_mon *m = s->mon;
@@ -310,6 +546,8 @@ static void fire(struct mt_sock *s, int hook, int side, uint32_t ev)
         callback_t cb = (ev & (1u << b)) ? m->cb[hook][b] : NULL;
         if (cb != NULL)
             cb(ctx_of(s), s->id, side, (event_t)1 << b, NULL);
+        if ((ev & (1u << b)) && s->mon == m && m->nucb[hook] > 0)
+            run_udes(s, m, hook, side, (event_t)1 << b);
     }
 }
 
@@ -353,6 +591,18 @@ static struct mt_sock *flow_socket(struct mt_sock *mon, void *flow)
         return NULL;
     }
     memcpy(s->mon->cb, mon->mon->cb, sizeof(s->mon->cb));
+    for (int h = 0; h < 3; h++) {
+        size_t n = (size_t)mon->mon->nucb[h];
+        if (n == 0)
+            continue;
+        if ((s->mon->ucb[h] = malloc(n * sizeof(struct ucb))) == NULL) {
+            mt_mon_close(s);
+            mt_sock_free(s);
+            return NULL;
+        }
+        memcpy(s->mon->ucb[h], mon->mon->ucb[h], n * sizeof(struct ucb));
+        s->mon->nucb[h] = (int)n;
+    }
     s->mon->flow = flow;
     for (int side = 0; side < 2; side++)
         if (mon->mon->buf_set[side])
@@ -569,7 +819,10 @@ static uint32_t be32_at(const uint8_t *p)
 
 static int do_getlastpkt(mctx_t mctx, int id, int side, struct pkt_info *p)
 {
-    static __thread uint8_t copy[16384];
+    /* 2 bytes in, so that the IP and TCP headers are 4-byte aligned for
+     * struct iphdr and struct tcphdr (Linux's NET_IP_ALIGN) */
+    static __thread uint8_t buf[2 + 16384] __attribute__((aligned(8)));
+    uint8_t *copy = buf + 2;
     struct sluice_mon_side si;
     struct mt_sock *s;
     uint32_t ip, tcp, pay, end;
@@ -579,7 +832,7 @@ static int do_getlastpkt(mctx_t mctx, int id, int side, struct pkt_info *p)
         return rc;
     if (p == NULL)
         return -EINVAL;
-    if (g_cur->len > sizeof(copy) || !frame_parts(g_cur, &ip, &tcp, &pay, &end))
+    if (g_cur->len > sizeof(buf) - 2 || !frame_parts(g_cur, &ip, &tcp, &pay, &end))
         return -ENODATA;
     memcpy(copy, g_cur->data, g_cur->len);
     memset(p, 0, sizeof(*p));
@@ -663,6 +916,164 @@ MT_API int mtcp_setlastpkt(mctx_t mctx, int sock, int side, off_t offset, byte *
     return mt_ret(rc);
 }
 
+/* ---- mtcp_sendpkt ---- */
+
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* The port facing side of s's flow: learnt from the current frame when it
+ * is the flow's (its sender is on the port it came in on); else mon.port1
+ * faces the servers and mon.port0 the clients (docs/mtcp.md); passive:
+ * the one port. */
+static unsigned port_to(const struct mt_sock *s, int side)
+{
+    struct sluice_mon_stats st;
+
+    if (sluice_mon_stats(&st) != 0 || st.ports < 2)
+        return 0;
+    if (g_cur != NULL && g_cur->flow == s->mon->flow && g_cur->data != NULL)
+        return (int)g_cur->sender == side ? g_cur->port : 1 - g_cur->port;
+    return side == MOS_SIDE_SVR ? 1 : 0;
+}
+
+/* A segment to build: addresses and numbers in network order. */
+struct seg_spec {
+    const uint8_t *eth_dst, *eth_src;
+    uint32_t saddr, daddr, seq, ack;
+    uint16_t sport, dport, window, ip_id;
+    uint8_t tos, ttl, flags;
+    const uint8_t *payload;
+    uint16_t len;
+};
+
+/* An Ethernet/IPv4/TCP frame of sp into f (room for 54 + sp->len bytes):
+ * no options, DF, checksums computed; its length. */
+static uint32_t build(uint8_t *f, const struct seg_spec *sp)
+{
+    uint8_t *ip = f + ETH_LEN, *th = ip + 20;
+    uint32_t n = ETH_LEN + 40 + sp->len;
+
+    memset(f, 0, ETH_LEN + 40);
+    memcpy(f, sp->eth_dst, 6);
+    memcpy(f + 6, sp->eth_src, 6);
+    put16(f + 12, 0x0800);
+    ip[0] = 0x45;
+    ip[1] = sp->tos;
+    put16(ip + 2, 40u + sp->len);
+    memcpy(ip + 4, &sp->ip_id, 2);
+    put16(ip + 6, 0x4000); /* DF */
+    ip[8] = sp->ttl != 0 ? sp->ttl : 64;
+    ip[9] = IPPROTO_TCP;
+    memcpy(ip + 12, &sp->saddr, 4);
+    memcpy(ip + 16, &sp->daddr, 4);
+    memcpy(th, &sp->sport, 2);
+    memcpy(th + 2, &sp->dport, 2);
+    memcpy(th + 4, &sp->seq, 4);
+    memcpy(th + 8, &sp->ack, 4);
+    th[12] = 5 << 4;
+    th[13] = sp->flags;
+    memcpy(th + 14, &sp->window, 2);
+    if (sp->len > 0)
+        memcpy(th + 20, sp->payload, sp->len);
+    sluice_mon_cksum(f, n, 1, 1);
+    return n;
+}
+
+static int do_sendpkt(mctx_t mctx, int id, const struct pkt_info *pkt)
+{
+    uint8_t f[ETH_LEN + 40 + 1460];
+    uint32_t addr[2];
+    uint16_t port[2];
+    struct mt_sock *s;
+    int rc, to;
+
+    if (mt_ctx_get(mctx) == NULL || pkt == NULL)
+        return -EACCES; /* mOS: both EACCES */
+    if ((rc = mon_get(mctx, id, true, -ENOTSOCK, &s)) != 0)
+        return rc;
+    if (pkt->ethh == NULL || pkt->iph == NULL || pkt->tcph == NULL)
+        return -ENODATA;
+    if ((pkt->payloadlen > 0 && pkt->payload == NULL) || pkt->payloadlen > 1460)
+        return -EINVAL;
+    /* to one side of the flow, from the other */
+    for (int side = 0; side < 2; side++)
+        sluice_mon_flow_addr(s->mon->flow, (unsigned)side, &addr[side], &port[side]);
+    to = -1;
+    for (int side = 0; side < 2 && to < 0; side++)
+        if (pkt->iph->daddr == addr[side] && pkt->tcph->dest == port[side] && pkt->iph->saddr == addr[1 - side] &&
+            pkt->tcph->source == port[1 - side])
+            to = side;
+    if (to < 0)
+        return -EINVAL;
+    /* ACK only, as mOS's SendTCPPacketStandalone */
+    struct seg_spec sp = {
+        .eth_dst = pkt->ethh->h_dest, .eth_src = pkt->ethh->h_source,
+        .saddr = pkt->iph->saddr, .daddr = pkt->iph->daddr, .seq = pkt->tcph->seq, .ack = pkt->tcph->ack_seq,
+        .sport = pkt->tcph->source, .dport = pkt->tcph->dest, .window = pkt->tcph->window, .ip_id = pkt->iph->id,
+        .tos = pkt->iph->tos, .ttl = pkt->iph->ttl, .flags = 0x10, .payload = pkt->payload, .len = pkt->payloadlen,
+    };
+    return -sluice_mon_send(port_to(s, to), f, build(f, &sp));
+}
+
+MT_API int mtcp_sendpkt(mctx_t mctx, int sock, const struct pkt_info *pkt)
+{
+    int rc;
+
+    mt_lock();
+    rc = do_sendpkt(mctx, sock, pkt);
+    mt_unlock();
+    return mt_ret(rc);
+}
+
+/* ---- mtcp_reset_conn ---- */
+
+static int do_reset_conn(mctx_t mctx, int id)
+{
+    struct sluice_mon_side si[2];
+    uint8_t mac[2][2][6], f[2][ETH_LEN + 40];
+    uint32_t addr[2], n[2];
+    uint16_t port[2];
+    struct mt_sock *s;
+    int rc = mon_get(mctx, id, true, -EINVAL, &s);
+
+    if (rc != 0)
+        return rc;
+    for (int side = 0; side < 2; side++) {
+        sluice_mon_flow_addr(s->mon->flow, (unsigned)side, &addr[side], &port[side]);
+        if (sluice_mon_side_info(s->mon->flow, (unsigned)side, &si[side]) != 0 || si[side].init_seq == 0 ||
+            sluice_mon_flow_macs(s->mon->flow, (unsigned)side, mac[side][0], mac[side][1]) != 0)
+            return -ENOTCONN; /* a side's ISN or frames not seen yet */
+    }
+    /* to each side, from its peer: RST|ACK at the side's RCV.NXT, so that
+     * it is accepted (RFC 9293 §3.10.7.4; RFC 5961 §3.2), addressed to
+     * the side's Ethernet address from the one it sends to */
+    for (int to = 0; to < 2; to++) {
+        struct seg_spec sp = {
+            .eth_dst = mac[to][0], .eth_src = mac[to][1],
+            .saddr = addr[1 - to], .daddr = addr[to], .sport = port[1 - to], .dport = port[to],
+            .seq = htonl(si[to].next_seq), .ack = htonl(si[1 - to].next_seq), .flags = 0x14, /* RST|ACK */
+        };
+        n[to] = build(f[to], &sp);
+    }
+    for (int to = 0; to < 2; to++)
+        if ((rc = sluice_mon_send(port_to(s, to), f[to], n[to])) != 0)
+            return -rc;
+    return 0;
+}
+
+MT_API int mtcp_reset_conn(mctx_t mctx, int sock)
+{
+    int rc;
+
+    mt_lock();
+    rc = do_reset_conn(mctx, sock);
+    mt_unlock();
+    return mt_ret(rc);
+}
+
 /* ---- options and names ---- */
 
 static int put_int(void *val, socklen_t *len, int v)
@@ -691,13 +1102,43 @@ static int buf_info(const struct mt_sock *s, int side, void *val, socklen_t *len
     return 0;
 }
 
+/* MOS_FRAGINFO_*: *len is the array's size in elements, in and out (mOS's
+ * page), and a zeroed element follows the last one written when it fits. */
+static int frag_info(const struct mt_sock *s, int side, void *val, socklen_t *len)
+{
+    struct tcp_ring_fragment *out = val;
+    struct sluice_mon_frag *v;
+    unsigned max = *len, n = 0, w;
+    int rc;
+
+    if (max == 0)
+        return -EINVAL;
+    if ((v = malloc(sizeof(*v) * max)) == NULL)
+        return -ENOMEM;
+    rc = sluice_mon_frags(s->mon->flow, (unsigned)side, v, max, &n);
+    w = n < max ? n : max;
+    for (unsigned i = 0; rc == 0 && i < w; i++)
+        out[i] = (struct tcp_ring_fragment){ .offset = v[i].off, .len = v[i].len };
+    if (rc == 0 && w < max)
+        out[w] = (struct tcp_ring_fragment){ .offset = 0, .len = 0 };
+    free(v);
+    if (rc != 0)
+        return -rc;
+    *len = w;
+    return 0;
+}
+
 static int flow_opt(const struct mt_sock *s, int opt, void *val, socklen_t *len)
 {
     struct sluice_mon_side si;
-    int side = (opt == MOS_INFO_SVRBUF || opt == MOS_TCP_STATE_SVR || opt == MOS_SVRBUF) ? MOS_SIDE_SVR : MOS_SIDE_CLI;
+    int side = (opt == MOS_INFO_SVRBUF || opt == MOS_TCP_STATE_SVR || opt == MOS_SVRBUF || opt == MOS_FRAGINFO_SVRBUF)
+                   ? MOS_SIDE_SVR
+                   : MOS_SIDE_CLI;
 
     if (s->mon->flow == NULL)
         return -ENOTCONN;
+    if (opt == MOS_FRAGINFO_CLIBUF || opt == MOS_FRAGINFO_SVRBUF)
+        return frag_info(s, side, val, len);
     if (opt == MOS_INFO_CLIBUF || opt == MOS_INFO_SVRBUF)
         return buf_info(s, side, val, len);
     sluice_mon_side_info(s->mon->flow, (unsigned)side, &si);
@@ -732,13 +1173,21 @@ int mt_mon_setsockopt(struct mt_sock *s, int level, int opt, const void *val, so
 
     if (level != SOL_MONSOCKET)
         return -ENOPROTOOPT;
-    if (opt != MOS_CLIBUF && opt != MOS_SVRBUF && opt != MOS_STOP_MON)
+    if (opt != MOS_CLIBUF && opt != MOS_SVRBUF && opt != MOS_STOP_MON && opt != MOS_CLIOVERLAP &&
+        opt != MOS_SVROVERLAP)
         return -ENOPROTOOPT;
-    if (s->kind == MT_MON_RAW || (opt == MOS_STOP_MON && s->kind != MT_MON_FLOW))
+    if (s->kind == MT_MON_RAW || (opt != MOS_CLIBUF && opt != MOS_SVRBUF && s->kind != MT_MON_FLOW))
         return -ENOPROTOOPT;
     if (len < sizeof(int))
         return -EINVAL;
     v = *(const int *)val;
+    if (opt == MOS_CLIOVERLAP || opt == MOS_SVROVERLAP) {
+        /* the tracker keeps the first copy of every byte (its ring, and
+         * tcp_reass: "the held bytes win") */
+        if (v == MOS_OVERLAP_POLICY_FIRST)
+            return 0;
+        return v == MOS_OVERLAP_POLICY_LAST ? -EOPNOTSUPP : -EINVAL;
+    }
     if (opt == MOS_STOP_MON) {
         if (v < MOS_SIDE_CLI || v > MOS_SIDE_BOTH)
             return -EINVAL;

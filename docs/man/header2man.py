@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 
-RETURN_TYPES = r"(?:int |demi_sgarray_t |ssize_t |void \*|void |mctx_t |uint32_t |mtcp_sighandler_t |char \*)"
+RETURN_TYPES = r"(?:int |event_t |demi_sgarray_t |ssize_t |void \*|void |mctx_t |uint32_t |mtcp_sighandler_t |char \*)"
 PROTO = re.compile(r"/\*\n((?: \*[^\n]*\n)+?) \*/\n(" + RETURN_TYPES + r"(\w+)\([^;]*\);)", re.S)
 
 

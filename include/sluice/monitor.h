@@ -38,14 +38,17 @@ extern "C" {
 #define SLUICE_MON_PASS 0
 #define SLUICE_MON_DROP 1
 
-/* One frame the monitor saw (or a flow that timed out: data NULL). */
+/* One frame the monitor saw; or, with data NULL, a flow that timed out
+ * (SLUICE_MON_EV_TIMEOUT) or that a SYN with a new ISN on its 4-tuple
+ * ended (SLUICE_MON_EV_CONN_END: the SYN's own frame follows, starting the
+ * new flow). */
 struct sluice_mon_frame {
     void *flow;          /* the flow (opaque; valid until the verdict returns
                           * when events has CONN_END or TIMEOUT), or NULL */
     unsigned sender;     /* SLUICE_MON_CLI or SLUICE_MON_SVR */
     uint32_t events;     /* SLUICE_MON_EV_* */
     uint8_t state_before[2], state_after[2]; /* mOS's enum tcpstate, by side */
-    uint8_t *data;       /* the Ethernet frame, contiguous, writable in place; NULL for a timeout */
+    uint8_t *data;       /* the Ethernet frame, contiguous, writable in place; or NULL (above) */
     uint32_t len;        /* bytes at data */
     uint32_t payload_len;/* TCP payload bytes (0 for other frames) */
     unsigned port;       /* the port it came in on: 0 or 1 */
@@ -80,6 +83,18 @@ int sluice_mon_start(sluice_mon_fn fn, void *arg);
 int sluice_mon_stop(void);
 
 /*
+ * Sends the Ethernet frame of len bytes at frame (copied; not checked,
+ * not tracked: the monitor does not see its own frames) out of the
+ * monitor's port (0: mon.port0; 1: mon.port1, inline only), now, ahead of
+ * frames the running pass has yet to forward. Returns 0, or ENOSYS before
+ * demi_init; ENOTCONN no monitor runs; EINVAL frame NULL, port not open,
+ * len below an Ethernet header or above it plus net.mtu (or more than one
+ * mbuf holds); ENOMEM no mbuf; ENOBUFS the port's transmit queue is full.
+ * Source: mOS's mtcp_sendpkt(3), which sends out of a monitor's port.
+ */
+int sluice_mon_send(unsigned port, const uint8_t *frame, uint32_t len);
+
+/*
  * Runs one engine pass (a burst from each port, the verdicts, the
  * forwarding, expiry when due); *work (may be NULL) gets how much it did
  * (0: idle). Returns 0, ENOSYS before demi_init, ENOTCONN when no monitor
@@ -93,6 +108,7 @@ int sluice_mon_poll(int *work);
 struct sluice_mon_side {
     uint8_t state;           /* mOS's enum tcpstate */
     uint32_t init_seq;       /* the sender's ISN + 1 (0 before its SYN was seen) */
+    uint32_t next_seq;       /* the in-order edge as a sequence number, past a FIN (the receiver's RCV.NXT) */
     uint64_t next_off;       /* in-order edge: bytes delivered or lost */
     uint64_t read_off;       /* sluice_mon_peek's position */
     uint64_t last_rcvd_off;  /* one past the highest byte held, out of order included */
@@ -111,6 +127,23 @@ struct sluice_mon_side {
  * Source: mOS's MOS_INFO_CLIBUF, MOS_TCP_STATE_CLI (mtcp_getsockopt(3)).
  */
 int sluice_mon_side_info(const void *flow, unsigned side, struct sluice_mon_side *out);
+
+/* A range of a stream: offsets from the sender's ISN + 1. */
+struct sluice_mon_frag {
+    uint64_t off;
+    uint32_t len;
+};
+
+/*
+ * Writes the byte ranges side's stream holds now — the unread bytes of
+ * its buffer, split where bytes were lost, then the segments held out of
+ * order waiting for a hole to fill, adjacent ranges merged, by offset —
+ * the first max of them to out (NULL when max is 0); *n (not NULL) gets
+ * how many there are. Returns 0, or EINVAL: flow or n NULL, out NULL with
+ * max > 0, or a bad side; ENOMEM. Source: mOS's MOS_FRAGINFO_CLIBUF,
+ * MOS_FRAGINFO_SVRBUF (mtcp_getsockopt(3)).
+ */
+int sluice_mon_frags(const void *flow, unsigned side, struct sluice_mon_frag *out, unsigned max, unsigned *n);
 
 /*
  * Copies up to len bytes of side's stream from its read position into buf
@@ -148,6 +181,15 @@ int sluice_mon_set_buf(void *flow, unsigned side, uint32_t bytes);
 int sluice_mon_flow_addr(const void *flow, unsigned side, uint32_t *addr, uint16_t *port);
 
 /*
+ * Writes the Ethernet addresses of side's frames, from the first one the
+ * monitor saw: own (their source) and to (their destination: the peer, or
+ * a router). Returns 0; ENOENT side has sent no frame yet; EINVAL a NULL
+ * argument or a bad side. Source: Sluice's own call (mtcp_reset_conn
+ * addresses its RSTs with them).
+ */
+int sluice_mon_flow_macs(const void *flow, unsigned side, uint8_t own[6], uint8_t to[6]);
+
+/*
  * Stores user (not owned) with the flow, for sluice_mon_flow_user.
  * Returns 0, or EINVAL when flow is NULL. Source: mOS's mtcp_set_uctx(3).
  */
@@ -173,6 +215,7 @@ int sluice_mon_cksum(uint8_t *data, uint32_t len, int ip, int tcp);
 struct sluice_mon_stats {
     uint64_t rx[2], fwd[2], dropped[2], tx_full;
     uint64_t flows; /* tracked now */
+    unsigned ports; /* 2 inline, 1 passive */
 };
 
 /*

@@ -88,6 +88,10 @@ struct mon_pkt {
     uint32_t events;       /* MON_EV_* */
     uint8_t state_before[2], state_after[2]; /* enum mon_tcp_state, by side */
     uint32_t payload_len;  /* TCP payload bytes in the frame */
+    struct mon_flow *ended; /* a flow this frame ended by starting another on its
+                             * 4-tuple (a SYN with a new ISN): out of the table
+                             * already; the caller raises its CONN_END and frees
+                             * it with mon_flow_release. NULL otherwise. */
 };
 
 /* One side's counters and stream edges (MOS_INFO_CLIBUF's facts and
@@ -96,6 +100,7 @@ struct mon_side_info {
     uint8_t state;           /* enum mon_tcp_state */
     bool isn_known;
     uint32_t init_seq;       /* the sender's ISN + 1 (the stream's first byte) */
+    uint32_t next_seq;       /* the in-order edge as a sequence number (past a FIN): the receiver's RCV.NXT */
     uint64_t next_off;       /* in-order edge: bytes delivered or lost so far */
     uint64_t read_off;       /* mon_peek's position */
     uint64_t last_rcvd_off;  /* one past the highest byte held (out of order included) */
@@ -123,11 +128,19 @@ void mon_table_destroy(struct mon_table *t);
  * malformed, is not an error: out->flow is NULL and events 0 (or ORPHAN for
  * TCP of no flow). A flow whose events include CONN_END stays in the table
  * until mon_flow_release (the caller's callbacks still use it).
+ *
+ * A SYN without ACK on a tracked 4-tuple whose sender's ISN is not the one
+ * the flow knows (not a retransmission) starts a new flow: its sender has
+ * no connection on that tuple any more (RFC 9293 §3.5: a SYN without ACK
+ * opens; §3.6.1 and RFC 6191: a new SYN may reuse a tuple in TIME-WAIT),
+ * e.g. a client reusing its port after TIME-WAIT while the monitor missed
+ * the old flow's end. The old flow is out->ended.
  */
 int mon_input(struct mon_table *t, const struct rte_mbuf *m, struct rte_mempool *pool, uint64_t now_ns,
               struct mon_pkt *out);
 
-/* Removes f from the table and frees it. */
+/* Removes f from the table (unless mon_input already did: out->ended) and
+ * frees it. */
 void mon_flow_release(struct mon_table *t, struct mon_flow *f);
 
 /*
@@ -163,8 +176,26 @@ ssize_t mon_ppeek(const struct mon_flow *f, unsigned side, void *buf, size_t len
  * as overwritten. Returns 0, -EINVAL (bad side), -ENOMEM (f unchanged). */
 int mon_set_buf(struct mon_flow *f, unsigned side, uint32_t bytes);
 
+/* A range of stream offsets. */
+struct mon_frag {
+    uint64_t off;
+    uint32_t len;
+};
+
+/* The byte ranges side's stream holds (mOS's MOS_FRAGINFO_CLIBUF): the
+ * unread bytes in its ring, split where a hole is, then the segments
+ * waiting out of order (adjacent ranges merged), by offset. Writes the
+ * first max of them to out; returns how many there are, or -EINVAL for a
+ * bad side. */
+int mon_frags(const struct mon_flow *f, unsigned side, struct mon_frag *out, unsigned max);
+
 /* Fills *out for side (MON_SIDE_*); -EINVAL for another side. */
 int mon_side_info(const struct mon_flow *f, unsigned side, struct mon_side_info *out);
+
+/* The Ethernet addresses of side's frames, from the first one the monitor
+ * saw: own (their source) and to (their destination: the peer or a
+ * router). 0, or -ENOENT when side has sent nothing yet (-EINVAL bad side). */
+int mon_flow_macs(const struct mon_flow *f, unsigned side, uint8_t own[6], uint8_t to[6]);
 
 /* The side's address and port (network order). */
 void mon_flow_addr(const struct mon_flow *f, unsigned side, rte_be32_t *addr, rte_be16_t *port);
@@ -190,9 +221,10 @@ struct mon_bridge;
 #define MON_PASS 0
 #define MON_DROP 1
 
-/* The verdict on frame m (NULL for a timeout; writable: the caller may
- * rewrite bytes in place, m is contiguous) received on port (0 or 1):
- * MON_PASS or MON_DROP (ignored in passive mode and for timeouts). */
+/* The verdict on frame m (NULL for a timeout, or the end of a flow a new
+ * SYN replaced; writable: the caller may rewrite bytes in place, m is
+ * contiguous) received on port (0 or 1): MON_PASS or MON_DROP (ignored in
+ * passive mode and when m is NULL). */
 typedef int (*mon_verdict_fn)(void *arg, struct rte_mbuf *m, unsigned port, const struct mon_pkt *pkt);
 
 /*

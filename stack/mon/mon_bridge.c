@@ -72,6 +72,21 @@ void mon_bridge_stats(const struct mon_bridge *b, struct mon_bridge_stats *out)
     *out = b->st;
 }
 
+/* A flow a new SYN on its 4-tuple ended (mon_pkt.ended): its CONN_END,
+ * with no frame (the frame is the new flow's), then it goes. */
+static void end_replaced(struct mon_bridge *b, unsigned port, struct mon_flow *f)
+{
+    struct mon_pkt pkt = { .flow = f, .sender = MON_SIDE_CLI, .events = MON_EV_CONN_END };
+    struct mon_side_info si;
+
+    for (unsigned side = 0; side < 2; side++) {
+        mon_side_info(f, side, &si);
+        pkt.state_before[side] = pkt.state_after[side] = si.state;
+    }
+    b->fn(b->arg, NULL, port, &pkt);
+    mon_flow_release(b->t, f);
+}
+
 /* Tracks and judges one frame: true to forward it. A verdict may rewrite
  * the frame in place, so it must be one contiguous buffer. */
 static bool judge(struct mon_bridge *b, struct rte_mbuf *m, unsigned port, uint64_t now_ns)
@@ -84,6 +99,8 @@ static bool judge(struct mon_bridge *b, struct rte_mbuf *m, unsigned port, uint6
         return true; /* not seen, not judged: still forwarded */
     }
     mon_input(b->t, m, b->pool, now_ns, &pkt);
+    if (pkt.ended != NULL)
+        end_replaced(b, port, pkt.ended);
     verdict = b->fn(b->arg, m, port, &pkt);
     if (pkt.flow != NULL && (pkt.events & MON_EV_CONN_END))
         mon_flow_release(b->t, pkt.flow);

@@ -51,6 +51,9 @@ struct mon_flow {
     rte_be16_t port[2];
     uint8_t state[2];
     bool ended;
+    bool detached; /* out of the hash already (mon_pkt.ended) */
+    bool mac_known[2];
+    uint8_t mac[2][2][6]; /* by side: [0] its frames' source, [1] their destination */
     uint64_t last_ns;
     struct mon_stream s[2]; /* s[X]: what side X receives */
     void *user;
@@ -125,10 +128,17 @@ unsigned mon_count(const struct mon_table *t)
     return t->count;
 }
 
+/* Takes f out of the hash (its key may then name a new flow). */
+static void detach(struct mon_table *t, struct mon_flow *f)
+{
+    if (!f->detached && rte_hash_del_key(t->hash, &f->key) >= 0)
+        t->count--;
+    f->detached = true;
+}
+
 void mon_flow_release(struct mon_table *t, struct mon_flow *f)
 {
-    if (rte_hash_del_key(t->hash, &f->key) >= 0)
-        t->count--;
+    detach(t, f);
     flow_free(f);
 }
 
@@ -432,6 +442,17 @@ static void track(struct mon_flow *f, unsigned snd, const struct rte_mbuf *m, st
     on_text(f, snd, m, pool, sg, ev);
 }
 
+/* A SYN without ACK on tracked flow f that opens a new connection: its
+ * sender's ISN is known and differs (the same ISN is a retransmission; an
+ * unknown one is a simultaneous open, RFC 9293 §3.5 figure 8). */
+static bool reopens(const struct mon_flow *f, const struct seg *sg)
+{
+    unsigned snd = (sg->src == f->ip[MON_SIDE_CLI] && sg->sport == f->port[MON_SIDE_CLI]) ? MON_SIDE_CLI : MON_SIDE_SVR;
+    const struct mon_stream *st = &f->s[1 - snd]; /* the sender's bytes */
+
+    return st->isn_known && sg->seq + 1 != st->init_seq;
+}
+
 static struct mon_flow *lookup(struct mon_table *t, const struct mon_key *k)
 {
     void *data = NULL;
@@ -455,6 +476,11 @@ int mon_input(struct mon_table *t, const struct rte_mbuf *m, struct rte_mempool 
     k = key_of(&sg);
     f = lookup(t, &k);
     syn_only = (sg.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) == RTE_TCP_SYN_FLAG;
+    if (f != NULL && syn_only && reopens(f, &sg)) {
+        detach(t, f);
+        out->ended = f;
+        f = NULL;
+    }
     if (f == NULL && syn_only && (f = flow_new(t, &k, &sg)) != NULL)
         out->events |= MON_EV_CONN_START;
     if (f == NULL) {
@@ -464,6 +490,13 @@ int mon_input(struct mon_table *t, const struct rte_mbuf *m, struct rte_mempool 
     out->flow = f;
     out->sender = (sg.src == f->ip[MON_SIDE_CLI] && sg.sport == f->port[MON_SIDE_CLI]) ? MON_SIDE_CLI : MON_SIDE_SVR;
     out->payload_len = sg.len;
+    if (!f->mac_known[out->sender]) {
+        struct rte_ether_hdr eb;
+        const struct rte_ether_hdr *eh = rte_pktmbuf_read(m, 0, sizeof(eb), &eb); /* parse read it */
+        memcpy(f->mac[out->sender][0], &eh->src_addr, 6);
+        memcpy(f->mac[out->sender][1], &eh->dst_addr, 6);
+        f->mac_known[out->sender] = true;
+    }
     memcpy(out->state_before, f->state, 2);
     out->events |= MON_EV_PKT_IN;
     f->last_ns = now_ns;
@@ -525,6 +558,51 @@ int mon_set_buf(struct mon_flow *f, unsigned side, uint32_t bytes)
     return mon_ring_resize(&f->s[side].ring, bytes);
 }
 
+/* Ranges being collected: the first max written to out, all counted. */
+struct frag_acc {
+    struct mon_frag *out, last;
+    unsigned max, n;
+};
+
+/* Adds [off, off + len), merged with the last range when they touch. */
+static void frag_add(struct frag_acc *a, uint64_t off, uint64_t len)
+{
+    if (len == 0)
+        return;
+    if (a->n > 0 && a->last.off + a->last.len == off)
+        a->last.len += (uint32_t)len;
+    else {
+        a->last = (struct mon_frag){ off, (uint32_t)len };
+        a->n++;
+    }
+    if (a->n <= a->max)
+        a->out[a->n - 1] = a->last;
+}
+
+int mon_frags(const struct mon_flow *f, unsigned side, struct mon_frag *out, unsigned max)
+{
+    struct frag_acc a = { .out = out, .max = max };
+    const struct mon_stream *st;
+    const struct mon_ring *r;
+    uint64_t at;
+
+    if (side > MON_SIDE_SVR || (out == NULL && max > 0))
+        return -EINVAL;
+    st = &f->s[side];
+    r = &st->ring;
+    at = r->rd > r->head ? r->rd : r->head;
+    for (unsigned i = 0; r->cap > 0 && i <= r->nholes; i++) {
+        uint64_t end = i < r->nholes ? r->holes[i].off : r->tail;
+        if (end > at)
+            frag_add(&a, at, end - at);
+        if (i < r->nholes && r->holes[i].off + r->holes[i].len > at)
+            at = r->holes[i].off + r->holes[i].len;
+    }
+    for (unsigned i = 0; i < st->reass.n; i++)
+        frag_add(&a, off_of(st, st->reass.v[i].seq), st->reass.v[i].len);
+    return (int)a.n;
+}
+
 int mon_side_info(const struct mon_flow *f, unsigned side, struct mon_side_info *out)
 {
     const struct mon_stream *st;
@@ -537,6 +615,7 @@ int mon_side_info(const struct mon_flow *f, unsigned side, struct mon_side_info 
     out->state = f->state[side];
     out->isn_known = st->isn_known;
     out->init_seq = st->init_seq;
+    out->next_seq = st->nxt;
     out->next_off = st->ring.tail;
     out->read_off = st->ring.rd;
     last = st->reass.n > 0 ? st->reass.v[st->reass.n - 1].seq + st->reass.v[st->reass.n - 1].len : st->nxt;
@@ -555,6 +634,17 @@ void mon_flow_addr(const struct mon_flow *f, unsigned side, rte_be32_t *addr, rt
 {
     *addr = f->ip[side & 1];
     *port = f->port[side & 1];
+}
+
+int mon_flow_macs(const struct mon_flow *f, unsigned side, uint8_t own[6], uint8_t to[6])
+{
+    if (side > MON_SIDE_SVR)
+        return -EINVAL;
+    if (!f->mac_known[side])
+        return -ENOENT;
+    memcpy(own, f->mac[side][0], 6);
+    memcpy(to, f->mac[side][1], 6);
+    return 0;
 }
 
 void mon_flow_set_user(struct mon_flow *f, void *user)

@@ -600,6 +600,9 @@ Test(mos_errors, peeks_lastpkt_and_uctx_outside_a_flow)
     int neg = -1;
     FAILS(mtcp_setsockopt(g_m, mon, SOL_MONSOCKET, MOS_CLIBUF, &neg, sizeof(neg)), EINVAL);
     FAILS(mtcp_setsockopt(g_m, mon, SOL_MONSOCKET, MOS_FRAGINFO_CLIBUF, &one, sizeof(one)), ENOPROTOOPT);
+    FAILS(mtcp_setsockopt(g_m, mon, SOL_MONSOCKET, MOS_CLIOVERLAP, &(int){ 0 }, sizeof(int)), ENOPROTOOPT);
+    len = sizeof(one);
+    FAILS(mtcp_getsockopt(g_m, mon, SOL_MONSOCKET, MOS_FRAGINFO_CLIBUF, &one, &len), ENOPROTOOPT);
     struct sockaddr_in sa[2];
     len = sizeof(sa);
     FAILS(mtcp_getpeername(g_m, mon, (struct sockaddr *)sa, &len, MOS_SIDE_BOTH), ENOTCONN);
@@ -640,7 +643,25 @@ static void cb_errors(mctx_t m, int sock, int side, event_t ev, filter_arg_t *ar
     FAILS(mtcp_setlastpkt(m, sock, MOS_SIDE_CLI, -1, &b, 1, MOS_OVERWRITE | MOS_TCP_HDR), EINVAL);
     FAILS(mtcp_setlastpkt(m, sock, MOS_SIDE_CLI, 0, NULL, 1, MOS_OVERWRITE | MOS_TCP_HDR), EINVAL);
     FAILS(mtcp_setlastpkt(m, sock, MOS_SIDE_CLI, 0, &b, 1, MOS_OVERWRITE | MOS_TCP_PAYLOAD), EINVAL);
-    FAILS(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_FRAGINFO_CLIBUF, &v, &len), ENOPROTOOPT);
+    struct tcp_ring_fragment fr[2] = { { 7, 7 }, { 7, 7 } };
+    socklen_t nfr = 0;
+    FAILS(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_FRAGINFO_CLIBUF, fr, &nfr), EINVAL);
+    nfr = 2;
+    cr_assert_eq(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_FRAGINFO_SVRBUF, fr, &nfr), 0);
+    cr_assert_eq(nfr, 0, "the SYN: nothing held");
+    cr_assert_eq(fr[0].offset, 0, "a zeroed element ends the array");
+    cr_assert_eq(fr[0].len, 0);
+    FAILS(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_SEQ_REMAP, &v, &len), ENOPROTOOPT);
+    FAILS(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_FRAG_CLIBUF, &v, &len), ENOPROTOOPT);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_SEQ_REMAP, &v, sizeof(v)), ENOPROTOOPT);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_FRAG_SVRBUF, &v, sizeof(v)), ENOPROTOOPT);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_FRAGINFO_CLIBUF, &v, sizeof(v)), ENOPROTOOPT);
+    cr_assert_eq(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_CLIOVERLAP, &(int){ MOS_OVERLAP_POLICY_FIRST },
+                                 sizeof(int)), 0);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_SVROVERLAP, &(int){ MOS_OVERLAP_POLICY_LAST }, sizeof(int)),
+          EOPNOTSUPP);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_SVROVERLAP, &(int){ 7 }, sizeof(int)), EINVAL);
+    FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_CLIOVERLAP, &(int){ 0 }, 1), EINVAL);
     FAILS(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_TCP_STATE_CLI, &v, &(socklen_t){ 1 }), EINVAL);
     FAILS(mtcp_setsockopt(m, sock, SOL_MONSOCKET, MOS_STOP_MON, &(int){ 7 }, sizeof(int)), EINVAL);
     FAILS(mtcp_getpeername(m, sock, (struct sockaddr *)sa, &alen, MOS_SIDE_BOTH), EINVAL);
@@ -710,6 +731,10 @@ Test(mos_errors, sluice_mon_calls)
     cr_assert_eq(sluice_mon_flow_addr(NULL, 0, &a, &p), EINVAL);
     cr_assert_eq(sluice_mon_flow_set_user(NULL, NULL), EINVAL);
     cr_assert_eq(sluice_mon_flow_user(NULL, &u), EINVAL);
+    uint8_t own[6], to[6];
+    cr_assert_eq(sluice_mon_flow_macs(NULL, 0, own, to), EINVAL);
+    unsigned nf;
+    cr_assert_eq(sluice_mon_frags(NULL, 0, NULL, 0, &nf), EINVAL);
     cr_assert_eq(sluice_mon_cksum(NULL, 64, 1, 1), EINVAL);
     cr_assert_eq(sluice_mon_cksum(frame, sizeof(frame), 1, 1), EINVAL, "not IPv4");
     cr_assert_eq(sluice_mon_cksum(frame, 20, 1, 1), EINVAL, "short");
@@ -805,4 +830,554 @@ Test(mos_errors, mtcp_settimer_and_cb_get_ts)
     cr_assert_eq(mtcp_cb_get_ts(&bad_ctx), 0);
     cr_assert_neq(mtcp_cb_get_ts(m), 0);
     mtcp_destroy();
+}
+
+/* ---- user-defined events ---- */
+
+static struct {
+    event_t get, http, hello, under_get_true, under_get_false, unused, spare[40];
+    char order[32];
+    int n_false, n_unused, get_side, raised_twice, raise_full;
+    char get_arg[8];
+} u;
+
+static void note(char c)
+{
+    size_t n = strlen(u.order);
+    if (n + 1 < sizeof(u.order))
+        u.order[n] = c;
+}
+
+/* The current frame's payload starts with arg's bytes. */
+static bool ft_prefix(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    struct pkt_info pi;
+
+    (void)ev;
+    cr_assert_not_null(arg);
+    if (mtcp_getlastpkt(m, sock, side, &pi) != 0 || pi.payloadlen < arg->len)
+        return false;
+    return memcmp(pi.payload, arg->arg, arg->len) == 0;
+}
+
+/* ft_prefix, and raises u.hello when the payload has "hello". */
+static bool ft_http(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    struct pkt_info pi;
+
+    cr_assert_eq(ev, u.http);
+    if (!ft_prefix(m, sock, side, ev, arg))
+        return false;
+    cr_assert_eq(mtcp_getlastpkt(m, sock, side, &pi), 0);
+    if (memmem(pi.payload, pi.payloadlen, "hello", 5) != NULL) {
+        cr_assert_eq(mtcp_raise_event(m, u.hello), 0);
+        cr_assert_eq(mtcp_raise_event(m, u.hello), 0, "twice: once");
+        /* 32 different events at most per filter call */
+        for (int i = 0; i < 31; i++)
+            cr_assert_eq(mtcp_raise_event(m, u.spare[i]), 0);
+        FAILS(mtcp_raise_event(m, u.spare[31]), ENOBUFS);
+        u.raise_full = 1;
+    }
+    return true;
+}
+
+static bool ft_true(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)arg;
+    cr_assert_eq(ev, u.under_get_true);
+    return true;
+}
+
+static bool ft_false(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)ev, (void)arg;
+    u.n_false++;
+    return false;
+}
+
+static bool ft_unused(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)ev, (void)arg;
+    u.n_unused++;
+    return true;
+}
+
+static void cb_ude(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock;
+    if (ev == u.get) {
+        note('G');
+        u.get_side = side;
+        cr_assert_eq(arg->len, 3);
+        memcpy(u.get_arg, arg->arg, 3);
+    } else if (ev == u.under_get_true) {
+        note('T');
+    } else if (ev == u.http) {
+        note('H');
+    } else if (ev == u.hello) {
+        note('h');
+        cr_assert_not_null(arg);
+        cr_assert_null(arg->arg);
+    } else {
+        cr_assert_fail("callback of event %llu", (unsigned long long)ev);
+    }
+}
+
+static void cb_ude_end(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)ev, (void)arg;
+    raise(SIGUSR1);
+}
+
+Test(mos, user_defined_events_run_their_filters_callbacks_and_raised_children, .timeout = 30)
+{
+    char get[] = "GET", http[] = "HTTP";
+    filter_arg_t a_get = { get, 3 }, a_http = { http, 4 };
+
+    /* events need no context: defined before mtcp_init, as mOS's samples may */
+    u.get = mtcp_define_event(MOS_ON_CONN_NEW_DATA, ft_prefix, &a_get);
+    cr_assert_eq(u.get, (event_t)1 << 12, "the first id after mOS's 12 built-in bits");
+    get[0] = 'X'; /* copied */
+    u.http = mtcp_define_event(MOS_ON_CONN_NEW_DATA, ft_http, &a_http);
+    u.hello = mtcp_alloc_event(MOS_ON_CONN_NEW_DATA);
+    for (int i = 0; i < 32; i++)
+        u.spare[i] = mtcp_alloc_event(MOS_ON_CONN_NEW_DATA);
+    u.under_get_true = mtcp_define_event(u.get, ft_true, NULL);
+    u.under_get_false = mtcp_define_event(u.get, ft_false, NULL);
+    u.unused = mtcp_define_event(MOS_ON_PKT_IN, ft_unused, NULL);
+    cr_assert_neq(u.hello, MOS_NULL_EVENT);
+    cr_assert_neq(u.under_get_false, MOS_NULL_EVENT);
+    get[0] = 'G';
+    cr_assert_eq(mtcp_define_event(MOS_ON_CONN_NEW_DATA, ft_prefix, &a_get), u.get, "the same definition");
+
+    open_input();
+    emit_flow(40000);
+    inline_config();
+    cr_assert_eq(mtcp_init(NULL), 0);
+    g_m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    int s = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    cr_assert_geq(s, 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.get, MOS_HK_RCV, cb_ude), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.under_get_true, MOS_HK_RCV, cb_ude), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.under_get_false, MOS_HK_RCV, cb_ude), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.http, MOS_HK_RCV, cb_ude), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.hello, MOS_HK_RCV, cb_ude), 0);
+    /* a callback set and taken off again: its filter never runs */
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.unused, MOS_HK_SND, cb_ude), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, u.unused, MOS_HK_SND, NULL), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, s, MOS_ON_CONN_END, MOS_HK_SND, cb_ude_end), 0);
+    cr_assert_eq(mtcp_app_join(g_m), 0);
+    cr_assert_eq(mtcp_destroy(), 0);
+
+    /* the request: GET, then the event defined under it whose filter
+     * passes (the one whose filter fails was asked once); the response:
+     * HTTP, then the child its filter raised (twice: once) */
+    cr_assert_str_eq(u.order, "GTHh");
+    cr_assert_eq(u.get_side, MOS_SIDE_SVR, "HK_RCV: the request's receiver");
+    cr_assert_arr_eq(u.get_arg, "GET", 3);
+    cr_assert_eq(u.n_false, 1);
+    cr_assert_eq(u.n_unused, 0, "no callback on it: its filter is not run");
+    cr_assert_eq(u.raise_full, 1);
+    cleanup_files();
+}
+
+static bool ft_any(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)ev, (void)arg;
+    return true;
+}
+
+Test(mos_errors, mtcp_define_event)
+{
+    filter_arg_t null_arg = { NULL, 5 };
+    event_t child = mtcp_alloc_event(MOS_ON_PKT_IN);
+
+    cr_assert_neq(child, MOS_NULL_EVENT);
+    FAILS(mtcp_define_event(MOS_ON_PKT_IN, NULL, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(MOS_NULL_EVENT, ft_any, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(MOS_ON_PKT_IN | MOS_ON_REXMIT, ft_any, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(MOS_ON_DEBUG_MESSAGE, ft_any, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(((event_t)1 << 12) + 500, ft_any, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(child, ft_any, NULL) ? 0 : -1, EINVAL);
+    FAILS(mtcp_define_event(MOS_ON_PKT_IN, ft_any, &null_arg) ? 0 : -1, EINVAL);
+    event_t e = mtcp_define_event(MOS_ON_PKT_IN, ft_any, NULL);
+    cr_assert_eq(e, ((event_t)1 << 12) + 1);
+    cr_assert_eq(mtcp_define_event(e, ft_any, NULL), e + 1, "under a defined event");
+    /* 1024 events at most */
+    for (int i = 3; i < 1024; i++) {
+        filter_arg_t a = { &i, sizeof(i) };
+        cr_assert_neq(mtcp_define_event(MOS_ON_PKT_IN, ft_any, &a), MOS_NULL_EVENT, "event %d", i);
+    }
+    FAILS(mtcp_define_event(MOS_ON_REXMIT, ft_any, NULL) ? 0 : -1, ENOMEM);
+    FAILS(mtcp_alloc_event(MOS_ON_REXMIT) ? 0 : -1, ENOMEM);
+    cr_assert_eq(mtcp_define_event(e, ft_any, NULL), e + 1, "an existing definition still answers");
+}
+
+Test(mos_errors, mtcp_alloc_event)
+{
+    event_t d = mtcp_define_event(MOS_ON_CONN_NEW_DATA, ft_any, NULL);
+    event_t c = mtcp_alloc_event(d);
+
+    cr_assert_neq(c, MOS_NULL_EVENT, "under a defined event");
+    cr_assert_neq(mtcp_alloc_event(MOS_ON_CONN_END), MOS_NULL_EVENT);
+    FAILS(mtcp_alloc_event(MOS_NULL_EVENT) ? 0 : -1, EINVAL);
+    FAILS(mtcp_alloc_event(MOS_ON_PKT_IN | MOS_ON_CONN_END) ? 0 : -1, EINVAL);
+    FAILS(mtcp_alloc_event(c) ? 0 : -1, EINVAL);
+    FAILS(mtcp_alloc_event(c + 100) ? 0 : -1, EINVAL);
+}
+
+Test(mos_errors, mtcp_raise_event_and_user_events_in_register_callback)
+{
+    int mon, raw;
+    event_t d = mtcp_define_event(MOS_ON_CONN_NEW_DATA, ft_any, NULL);
+    event_t c = mtcp_alloc_event(MOS_ON_CONN_NEW_DATA);
+
+    errors_up(&mon, &raw);
+    FAILS(mtcp_raise_event(&bad_ctx, c), EACCES);
+    FAILS(mtcp_raise_event(g_m, MOS_ON_CONN_NEW_DATA), EINVAL);
+    FAILS(mtcp_raise_event(g_m, d), EINVAL);
+    FAILS(mtcp_raise_event(g_m, c + 1), EINVAL);
+    FAILS(mtcp_raise_event(g_m, c), EPERM);
+    FAILS(mtcp_register_callback(g_m, mon, c + 1, MOS_HK_RCV, cb_pkt_rcv), EINVAL);
+    FAILS(mtcp_register_callback(g_m, mon, d, 12345, cb_pkt_rcv), EINVAL);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, d, MOS_HK_RCV, cb_pkt_rcv), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, c, MOS_HK_RCV, cb_pkt_rcv), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, raw, d, MOS_NULL, cb_pkt_rcv), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, d, MOS_HK_RCV, NULL), 0);
+    /* mtcp_destroy forgets the events */
+    mtcp_destroy();
+    FAILS(mtcp_alloc_event(d) ? 0 : -1, EINVAL);
+    cr_assert_eq(mtcp_define_event(MOS_ON_PKT_IN, ft_any, NULL), (event_t)1 << 12);
+    cleanup_files();
+}
+
+/* ---- mtcp_sendpkt ---- */
+
+static int g_mon_sock;
+static int g_sent;
+
+static void cb_send(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    struct pkt_info pi, bad;
+    struct ethhdr eth;
+    struct iphdr iph;
+    struct tcphdr tcph;
+    char inj[] = "INJECT";
+
+    (void)ev, (void)arg;
+    if (side != MOS_SIDE_SVR || g_sent)
+        return; /* the request, once */
+    cr_assert_eq(mtcp_getlastpkt(m, sock, side, &pi), 0);
+    /* a copy with other bytes, on to the server */
+    pi.payload = (uint8_t *)inj;
+    pi.payloadlen = 6;
+    cr_assert_eq(mtcp_sendpkt(m, sock, &pi), 0, "%s", strerror(errno));
+    /* the other way: to the client */
+    memcpy(&eth, pi.ethh, sizeof(eth));
+    memcpy(&iph, pi.iph, sizeof(iph));
+    memcpy(&tcph, pi.tcph, sizeof(tcph));
+    memcpy(eth.h_dest, pi.ethh->h_source, 6);
+    memcpy(eth.h_source, pi.ethh->h_dest, 6);
+    iph.saddr = pi.iph->daddr;
+    iph.daddr = pi.iph->saddr;
+    tcph.source = pi.tcph->dest;
+    tcph.dest = pi.tcph->source;
+    struct pkt_info back = pi;
+    back.ethh = &eth;
+    back.iph = &iph;
+    back.tcph = &tcph;
+    cr_assert_eq(mtcp_sendpkt(m, sock, &back), 0);
+    /* errors, one by one */
+    FAILS(mtcp_sendpkt(&bad_ctx, sock, &pi), EACCES);
+    FAILS(mtcp_sendpkt(m, sock, NULL), EACCES);
+    FAILS(mtcp_sendpkt(m, 77, &pi), EBADF);
+    FAILS(mtcp_sendpkt(m, g_mon_sock, &pi), ENOTSOCK);
+    bad = pi, bad.iph = NULL;
+    FAILS(mtcp_sendpkt(m, sock, &bad), ENODATA);
+    bad = pi, bad.tcph = NULL;
+    FAILS(mtcp_sendpkt(m, sock, &bad), ENODATA);
+    bad = pi, bad.ethh = NULL;
+    FAILS(mtcp_sendpkt(m, sock, &bad), ENODATA);
+    bad = pi, bad.payload = NULL;
+    FAILS(mtcp_sendpkt(m, sock, &bad), EINVAL);
+    bad = pi, bad.payloadlen = 1461;
+    FAILS(mtcp_sendpkt(m, sock, &bad), EINVAL);
+    iph.saddr = iph.daddr; /* from the client to the client: not the flow */
+    FAILS(mtcp_sendpkt(m, sock, &back), EINVAL);
+    g_sent = 1;
+}
+
+/* The frame of path whose payload is "INJECT": its TCP flags and whether
+ * both checksums verify; -1 when there is none. */
+static int injected(const char *path, int *n_frames, bool *cksum_ok)
+{
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, err);
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int flags = -1;
+
+    cr_assert_not_null(p, "%s: %s", path, err);
+    *n_frames = 0;
+    while (pcap_next_ex(p, &h, &d) == 1) {
+        (*n_frames)++;
+        if (h->caplen != 14 + 40 + 6 || memcmp(d + 54, "INJECT", 6) != 0)
+            continue;
+        uint8_t pseudo[12];
+        memcpy(pseudo, d + 14 + 12, 8);
+        pseudo[8] = 0;
+        pseudo[9] = 6;
+        put16(pseudo + 10, 26);
+        *cksum_ok = csum_fold(sum16(d + 14, 20, 0)) == 0 && csum_fold(sum16(d + 34, 26, sum16(pseudo, 12, 0))) == 0;
+        flags = d[34 + 13];
+    }
+    pcap_close(p);
+    return flags;
+}
+
+Test(mos, sendpkt_sends_a_crafted_segment_toward_either_side, .timeout = 30)
+{
+    int n;
+    bool ok = false;
+
+    open_input();
+    emit_flow(40000);
+    inline_config();
+    cr_assert_eq(mtcp_init(NULL), 0);
+    g_m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    g_mon_sock = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_NEW_DATA, MOS_HK_RCV, cb_send), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_END, MOS_HK_SND, cb_ude_end), 0);
+    cr_assert_eq(mtcp_app_join(g_m), 0);
+    cr_assert_eq(mtcp_destroy(), 0);
+    cr_assert_eq(g_sent, 1);
+    cr_assert_eq(injected(out1_path, &n, &ok), 0x10, "to the server, out of port 1: ACK only");
+    cr_assert(ok, "checksums");
+    cr_assert_eq(n, FRAMES_PER_FLOW + 1, "the flow's frames and the crafted one");
+    ok = false;
+    cr_assert_eq(injected(out0_path, &n, &ok), 0x10, "to the client, out of port 0");
+    cr_assert(ok);
+    cr_assert_eq(n, 1, "port 0 sent only it: every frame of the file came in on port 0");
+    cleanup_files();
+}
+
+Test(mos_errors, sluice_mon_send)
+{
+    uint8_t f[1600] = { 0 };
+    struct sluice_mon_stats st;
+
+    setenv("SLUICE_MON_MODE", "passive", 1);
+    setenv("SLUICE_MON_PORT0", "net_null1,no-rx=1", 1);
+    setenv("SLUICE_NET_LINK_TIMEOUT_MS", "0", 1);
+    t_init();
+    cr_assert_eq(sluice_mon_send(0, f, 64), ENOTCONN);
+    cr_assert_eq(sluice_mon_start(pass_all, NULL), 0);
+    cr_assert_eq(sluice_mon_stats(&st), 0);
+    cr_assert_eq(st.ports, 1, "passive");
+    cr_assert_eq(sluice_mon_send(0, NULL, 64), EINVAL);
+    cr_assert_eq(sluice_mon_send(1, f, 64), EINVAL, "passive: no port 1");
+    cr_assert_eq(sluice_mon_send(2, f, 64), EINVAL);
+    cr_assert_eq(sluice_mon_send(0, f, 13), EINVAL, "shorter than an Ethernet header");
+    cr_assert_eq(sluice_mon_send(0, f, 14 + 1501), EINVAL, "longer than net.mtu allows");
+    cr_assert_eq(sluice_mon_send(0, f, 14 + 1500), 0);
+    cr_assert_eq(sluice_mon_stop(), 0);
+    cr_assert_eq(sluice_mon_send(0, f, 64), ENOTCONN);
+}
+
+/* ---- MOS_FRAGINFO on a reordered request ---- */
+
+static struct tcp_ring_fragment g_fr[2][3];
+static socklen_t g_nfr[2];
+static int g_cli_frames;
+
+static void cb_frags(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)ev, (void)arg;
+    if (side != MOS_SIDE_SVR || ++g_cli_frames < 3 || g_cli_frames > 4)
+        return; /* the two halves of the request, as the server receives them */
+    int k = g_cli_frames - 3;
+    g_nfr[k] = 3;
+    cr_assert_eq(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_FRAGINFO_SVRBUF, g_fr[k], &g_nfr[k]), 0);
+}
+
+Test(mos, fraginfo_gives_the_held_ranges_of_a_reordered_stream, .timeout = 30)
+{
+    uint32_t c = CISN, s = SISN, q = (uint32_t)strlen(REQ);
+
+    open_input();
+    emit(true, 40000, c, 0, F_SYN, NULL, 0);
+    emit(false, 40000, s, c + 1, F_SYN | F_ACK, NULL, 0);
+    emit(true, 40000, c + 1, s + 1, F_ACK, NULL, 0);
+    emit(true, 40000, c + 1 + 9, s + 1, F_ACK, REQ + 9, q - 9); /* the second half first */
+    emit(true, 40000, c + 1, s + 1, F_ACK, REQ, 9);
+    emit(true, 40000, c + 1 + q, s + 1, F_ACK | F_FIN, NULL, 0);
+    emit(false, 40000, s + 1, c + 2 + q, F_ACK | F_FIN, NULL, 0);
+    emit(true, 40000, c + 2 + q, s + 2, F_ACK, NULL, 0);
+    inline_config();
+    cr_assert_eq(mtcp_init(NULL), 0);
+    g_m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    int mon = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_PKT_IN, MOS_HK_RCV, cb_frags), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_CONN_END, MOS_HK_SND, cb_ude_end), 0);
+    cr_assert_eq(mtcp_app_join(g_m), 0);
+    cr_assert_eq(mtcp_destroy(), 0);
+    /* the second half alone: held out of order at offset 9 */
+    cr_assert_eq(g_nfr[0], 1);
+    cr_assert_eq(g_fr[0][0].offset, 9);
+    cr_assert_eq(g_fr[0][0].len, q - 9);
+    cr_assert_eq(g_fr[0][1].len, 0, "the zeroed element");
+    /* then the first: the whole request, in order, unread */
+    cr_assert_eq(g_nfr[1], 1);
+    cr_assert_eq(g_fr[1][0].offset, 0);
+    cr_assert_eq(g_fr[1][0].len, q);
+    cleanup_files();
+}
+
+/* ---- mtcp_reset_conn ---- */
+
+static int g_reset;
+
+static void cb_reset_start(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)side, (void)ev, (void)arg;
+    FAILS(mtcp_reset_conn(m, sock), ENOTCONN); /* the SYN only: no server ISN yet */
+}
+
+static void cb_reset(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)ev, (void)arg;
+    if (side != MOS_SIDE_SVR || g_reset)
+        return; /* once, at the request */
+    FAILS(mtcp_reset_conn(&bad_ctx, sock), EACCES);
+    FAILS(mtcp_reset_conn(m, 77), EBADF);
+    FAILS(mtcp_reset_conn(m, g_mon_sock), EINVAL);
+    cr_assert_eq(mtcp_reset_conn(m, sock), 0, "%s", strerror(errno));
+    g_reset = 1;
+}
+
+/* The RST of path (the only frame with RST set): its fields. */
+static bool rst_in(const char *path, uint32_t *src, uint32_t *seq, uint32_t *ack, uint8_t *flags, uint8_t *dmac)
+{
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, err);
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    bool found = false;
+
+    cr_assert_not_null(p, "%s: %s", path, err);
+    while (pcap_next_ex(p, &h, &d) == 1) {
+        if (h->caplen < 54 || !(d[47] & F_RST))
+            continue;
+        uint8_t pseudo[12];
+        memcpy(pseudo, d + 26, 8);
+        pseudo[8] = 0;
+        pseudo[9] = 6;
+        put16(pseudo + 10, 20);
+        cr_assert_eq(csum_fold(sum16(d + 14, 20, 0)), 0, "IP checksum");
+        cr_assert_eq(csum_fold(sum16(d + 34, 20, sum16(pseudo, 12, 0))), 0, "TCP checksum");
+        *src = (uint32_t)d[26] << 24 | (uint32_t)d[27] << 16 | (uint32_t)d[28] << 8 | d[29];
+        *seq = (uint32_t)d[38] << 24 | (uint32_t)d[39] << 16 | (uint32_t)d[40] << 8 | d[41];
+        *ack = (uint32_t)d[42] << 24 | (uint32_t)d[43] << 16 | (uint32_t)d[44] << 8 | d[45];
+        *flags = d[47];
+        memcpy(dmac, d, 6);
+        found = true;
+    }
+    pcap_close(p);
+    return found;
+}
+
+Test(mos, reset_conn_sends_each_side_an_acceptable_rst, .timeout = 30)
+{
+    uint32_t src, seq, ack;
+    uint8_t flags, dmac[6];
+
+    open_input();
+    emit_flow(40000);
+    inline_config();
+    cr_assert_eq(mtcp_init(NULL), 0);
+    g_m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    g_mon_sock = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    int raw = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_RAW, 0);
+    FAILS(mtcp_reset_conn(g_m, raw), EINVAL);
+    cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_START, MOS_HK_SND, cb_reset_start), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_NEW_DATA, MOS_HK_RCV, cb_reset), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_END, MOS_HK_SND, cb_ude_end), 0);
+    cr_assert_eq(mtcp_app_join(g_m), 0);
+    cr_assert_eq(mtcp_destroy(), 0);
+    cr_assert_eq(g_reset, 1);
+    /* to the server (out of port 1): from the client, at the byte after the request */
+    cr_assert(rst_in(out1_path, &src, &seq, &ack, &flags, dmac));
+    cr_assert_eq(src, CLI_IP);
+    cr_assert_eq(seq, CISN + 1 + strlen(REQ));
+    cr_assert_eq(ack, SISN + 1);
+    cr_assert_eq(flags, F_RST | F_ACK);
+    cr_assert_arr_eq(dmac, "\x02\0\0\0\0\x02", 6, "the address the client's frames go to");
+    /* to the client (out of port 0): from the server */
+    cr_assert(rst_in(out0_path, &src, &seq, &ack, &flags, dmac));
+    cr_assert_eq(src, SVR_IP);
+    cr_assert_eq(seq, SISN + 1);
+    cr_assert_eq(ack, CISN + 1 + strlen(REQ));
+    cr_assert_arr_eq(dmac, "\x02\0\0\0\0\x01", 6, "the client's own address");
+    cleanup_files();
+}
+
+/* ---- a client reusing its port: the old flow ends, a new one starts ---- */
+
+static int g_starts, g_ends, g_end_lastpkt_errno;
+
+static void cb_reuse_start(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    (void)m, (void)sock, (void)side, (void)ev, (void)arg;
+    g_starts++;
+}
+
+static void cb_reuse_end(mctx_t m, int sock, int side, event_t ev, filter_arg_t *arg)
+{
+    struct pkt_info pi;
+    struct tcp_buf_info bi;
+    socklen_t len = sizeof(bi);
+
+    (void)ev, (void)arg;
+    g_ends++;
+    if (g_ends == 1) {
+        /* the old flow, ended by the new SYN: no frame of its own */
+        errno = 0;
+        cr_assert_eq(mtcp_getlastpkt(m, sock, side, &pi), -1);
+        g_end_lastpkt_errno = errno;
+        cr_assert_eq(mtcp_getsockopt(m, sock, SOL_MONSOCKET, MOS_INFO_SVRBUF, &bi, &len), 0);
+        cr_assert_eq(bi.tcpbi_next_byte_expected - bi.tcpbi_init_seq, strlen(REQ), "its request counted");
+        cr_assert_eq(bi.tcpbi_init_seq, CISN + 77777 + 1, "the old flow's");
+    }
+    if (g_ends == 2)
+        raise(SIGUSR1);
+}
+
+Test(mos, a_new_syn_on_a_port_ends_the_old_flow_and_starts_another, .timeout = 30)
+{
+    uint32_t c = CISN + 77777, s = SISN + 77777, q = (uint32_t)strlen(REQ);
+
+    open_input();
+    /* a flow whose end the monitor never sees, then the port again with
+     * another ISN (emit_flow's) */
+    emit(true, 40000, c, 0, F_SYN, NULL, 0);
+    emit(false, 40000, s, c + 1, F_SYN | F_ACK, NULL, 0);
+    emit(true, 40000, c + 1, s + 1, F_ACK | F_PSH, REQ, q);
+    emit_flow(40000);
+    inline_config();
+    cr_assert_eq(mtcp_init(NULL), 0);
+    g_m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    int mon = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_CONN_START, MOS_HK_SND, cb_reuse_start), 0);
+    cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_CONN_END, MOS_HK_SND, cb_reuse_end), 0);
+    cr_assert_eq(mtcp_app_join(g_m), 0);
+    cr_assert_eq(mtcp_destroy(), 0);
+    cr_assert_eq(g_starts, 2);
+    cr_assert_eq(g_ends, 2);
+    cr_assert_eq(g_end_lastpkt_errno, ENODATA);
+    cleanup_files();
 }

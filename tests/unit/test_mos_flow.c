@@ -513,6 +513,12 @@ static int verdict(void *arg, struct rte_mbuf *m, unsigned port, const struct mo
         s->timeouts++;
         return MON_PASS;
     }
+    if (m == NULL) { /* a flow a new SYN replaced */
+        cr_assert_eq(pkt->events, MON_EV_CONN_END);
+        cr_assert_not_null(pkt->flow);
+        s->ends++;
+        return MON_PASS;
+    }
     s->frames++;
     s->ends += (pkt->events & MON_EV_CONN_END) != 0;
     if (s->rewrite && pkt->payload_len > 0)
@@ -644,4 +650,121 @@ Test(mos_flow, idle_flows_time_out_through_the_verdict, .init = setup)
     cr_assert(s.events & MON_EV_TIMEOUT);
     cr_assert_eq(mon_count(tab), 0);
     bridge_finish(b, NULL);
+}
+
+/* A client reusing its port (after TIME-WAIT, or one the monitor did not
+ * see end) sends a SYN with a new ISN: the old flow ends, a new one starts;
+ * the same ISN again is a retransmission of the new SYN. */
+Test(mos_flow, a_syn_with_a_new_isn_on_a_tracked_tuple_replaces_the_flow, .init = setup)
+{
+    struct seen s = { .drop_port = 2 };
+    struct netdev *d0, *d1;
+    struct mon_bridge *b = mk_bridge(&s, false, &d0, &d1);
+    struct mon_pkt p;
+    uint8_t req[10];
+
+    fill(req, 0, sizeof(req), MON_SIDE_CLI);
+    via(b, d0, frame_of(MON_SIDE_CLI, CISN, 0, SYN, NULL, 0));
+    via(b, d1, frame_of(MON_SIDE_SVR, SISN, CISN + 1, SYN | ACK, NULL, 0));
+    via(b, d0, frame_of(MON_SIDE_CLI, CISN + 1, SISN + 1, ACK | PSH, req, sizeof(req)));
+    cr_assert_eq(mon_count(tab), 1);
+    cr_assert_eq(s.ends, 0);
+    /* no FIN seen: the old flow is still open when the port comes back */
+    via(b, d0, frame_of(MON_SIDE_CLI, CISN + 100000, 0, SYN, NULL, 0));
+    cr_assert_eq(s.ends, 1, "the old flow's CONN_END, with no frame");
+    cr_assert_eq(s.frames, 4, "the SYN itself");
+    cr_assert(s.events & MON_EV_CONN_START);
+    cr_assert_eq(mon_count(tab), 1, "the old flow released, the new one tracked");
+    cr_assert_eq(netdev_fake_tx_count(d1), 3, "every client frame forwarded");
+    /* the new flow starts from the new ISN, with no bytes */
+    p = feed(MON_SIDE_CLI, CISN + 100000, 0, SYN, NULL, 0);
+    cr_assert_not_null(p.flow);
+    cr_assert_null(p.ended, "the same ISN: a retransmitted SYN");
+    cr_assert(p.events & MON_EV_REXMIT);
+    struct mon_side_info i = info(p.flow, MON_SIDE_SVR);
+    cr_assert_eq(i.init_seq, CISN + 100001);
+    cr_assert_eq(i.bytes, 0);
+    cr_assert_eq(i.state, MON_TCPS_LISTEN);
+    bridge_finish(b, d1);
+}
+
+/* Both ends send a SYN without ACK (simultaneous open, RFC 9293 §3.5
+ * figure 8): the second is no new connection. */
+Test(mos_flow, a_simultaneous_open_stays_one_flow, .init = setup)
+{
+    mk_table(4096, 8);
+    struct mon_pkt p = feed(MON_SIDE_CLI, CISN, 0, SYN, NULL, 0);
+    struct mon_pkt q = feed(MON_SIDE_SVR, SISN, 0, SYN, NULL, 0);
+    cr_assert_eq(q.flow, p.flow);
+    cr_assert_null(q.ended);
+    cr_assert_eq(info(p.flow, MON_SIDE_CLI).init_seq, SISN + 1);
+    cr_assert_eq(mon_count(tab), 1);
+    finish();
+}
+
+/* MOS_FRAGINFO's ranges: unread bytes split at a hole, then held segments
+ * (adjacent ones merged), counted past max. */
+Test(mos_flow, frags_are_the_unread_ranges_then_the_held_segments, .init = setup)
+{
+    struct mon_frag v[8];
+    uint64_t gap;
+    uint8_t b[512];
+
+    mk_table(64 * 1024, 8);
+    struct mon_flow *f = handshake(CISN, SISN);
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, v, 8), 0, "nothing yet");
+    data(MON_SIDE_CLI, CISN, 0, 100, SISN + 1, 0);
+    /* [100, 200) lost, [200, 300) held then passed by the server's ACK */
+    data(MON_SIDE_CLI, CISN, 200, 100, SISN + 1, 0);
+    feed(MON_SIDE_SVR, SISN + 1, CISN + 301, ACK, NULL, 0);
+    /* held out of order: [400, 450) and [450, 500) touch, [600, 610) not */
+    data(MON_SIDE_CLI, CISN, 400, 50, SISN + 1, 0);
+    data(MON_SIDE_CLI, CISN, 450, 50, SISN + 1, 0);
+    data(MON_SIDE_CLI, CISN, 600, 10, SISN + 1, 0);
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, v, 8), 4);
+    cr_assert_eq(v[0].off, 0);
+    cr_assert_eq(v[0].len, 100);
+    cr_assert_eq(v[1].off, 200, "after the hole");
+    cr_assert_eq(v[1].len, 100);
+    cr_assert_eq(v[2].off, 400);
+    cr_assert_eq(v[2].len, 100, "two held segments merged");
+    cr_assert_eq(v[3].off, 600);
+    cr_assert_eq(v[3].len, 10);
+    memset(v, 0xab, sizeof(v));
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, v, 2), 4, "all counted");
+    cr_assert_eq(v[1].off, 200);
+    cr_assert_eq(v[2].len, 0xabababab, "only max written");
+    /* reading moves the first range */
+    cr_assert_eq(mon_peek(f, MON_SIDE_SVR, b, 60, &gap), 60);
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, v, 8), 4);
+    cr_assert_eq(v[0].off, 60);
+    cr_assert_eq(v[0].len, 40);
+    cr_assert_eq(mon_frags(f, MON_SIDE_CLI, v, 8), 0, "the server sent nothing");
+    cr_assert_eq(mon_frags(f, 2, v, 8), -EINVAL);
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, NULL, 1), -EINVAL);
+    cr_assert_eq(mon_frags(f, MON_SIDE_SVR, NULL, 0), 4, "count only");
+    finish();
+}
+
+/* mtcp_reset_conn's facts: each side's Ethernet addresses from its first
+ * frame, and its RCV.NXT past a FIN. */
+Test(mos_flow, macs_and_next_seq_per_side, .init = setup)
+{
+    uint8_t own[6], to[6];
+
+    mk_table(4096, 8);
+    struct mon_pkt p = feed(MON_SIDE_CLI, CISN, 0, SYN, NULL, 0);
+    struct mon_flow *f = p.flow;
+    cr_assert_eq(mon_flow_macs(f, MON_SIDE_SVR, own, to), -ENOENT, "the server sent nothing yet");
+    cr_assert_eq(mon_flow_macs(f, 2, own, to), -EINVAL);
+    cr_assert_eq(mon_flow_macs(f, MON_SIDE_CLI, own, to), 0);
+    cr_assert_arr_eq(own, &st_peer_mac, 6, "st_ipv4 frames: from the peer's address");
+    cr_assert_arr_eq(to, &st_us_mac, 6);
+    feed(MON_SIDE_SVR, SISN, CISN + 1, SYN | ACK, NULL, 0);
+    cr_assert_eq(mon_flow_macs(f, MON_SIDE_SVR, own, to), 0);
+    data(MON_SIDE_CLI, CISN, 0, 10, SISN + 1, FIN);
+    cr_assert_eq(info(f, MON_SIDE_SVR).next_seq, CISN + 1 + 10 + 1, "past the FIN");
+    cr_assert_eq(info(f, MON_SIDE_SVR).next_off, 10, "bytes only");
+    cr_assert_eq(info(f, MON_SIDE_CLI).next_seq, SISN + 1);
+    finish();
 }
