@@ -366,6 +366,19 @@ static int monitor_up(const char *syn_filter)
     return s;
 }
 
+/* The monitor inline between the pcap ports (inline_config), a context
+ * in g_m, SIGUSR1 ending mtcp_app_join: a new monitor stream socket. */
+static int inline_monitor(void)
+{
+    inline_config();
+    cr_assert_eq(mtcp_init(NULL), 0);
+    g_m = mtcp_create_context(0);
+    mtcp_register_signal(SIGUSR1, on_sig);
+    int mon = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    cr_assert_geq(mon, 0);
+    return mon;
+}
+
 /* Runs the monitor until the first CONN_END's signal, then stops it (the
  * output files are complete once the ports close). */
 static void run_and_stop(void)
@@ -685,11 +698,7 @@ Test(mos_errors, calls_on_a_flow_socket, .timeout = 30)
 {
     open_input();
     emit_flow(40000);
-    inline_config();
-    cr_assert_eq(mtcp_init(NULL), 0);
-    g_m = mtcp_create_context(0);
-    mtcp_register_signal(SIGUSR1, on_sig);
-    int s = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    int s = inline_monitor();
     cr_assert_eq(mtcp_register_callback(g_m, s, MOS_ON_CONN_START, MOS_HK_SND, cb_errors), 0);
     cr_assert_eq(mtcp_register_callback(g_m, s, MOS_ON_PKT_IN, MOS_HK_RCV, cb_count), 0);
     cr_assert_eq(mtcp_app_join(g_m), 0);
@@ -952,11 +961,7 @@ Test(mos, user_defined_events_run_their_filters_callbacks_and_raised_children, .
 
     open_input();
     emit_flow(40000);
-    inline_config();
-    cr_assert_eq(mtcp_init(NULL), 0);
-    g_m = mtcp_create_context(0);
-    mtcp_register_signal(SIGUSR1, on_sig);
-    int s = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    int s = inline_monitor();
     cr_assert_geq(s, 0);
     cr_assert_eq(mtcp_register_callback(g_m, s, u.get, MOS_HK_RCV, cb_ude), 0);
     cr_assert_eq(mtcp_register_callback(g_m, s, u.under_get_true, MOS_HK_RCV, cb_ude), 0);
@@ -1143,11 +1148,7 @@ Test(mos, sendpkt_sends_a_crafted_segment_toward_either_side, .timeout = 30)
 
     open_input();
     emit_flow(40000);
-    inline_config();
-    cr_assert_eq(mtcp_init(NULL), 0);
-    g_m = mtcp_create_context(0);
-    mtcp_register_signal(SIGUSR1, on_sig);
-    g_mon_sock = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    g_mon_sock = inline_monitor();
     cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_NEW_DATA, MOS_HK_RCV, cb_send), 0);
     cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_END, MOS_HK_SND, cb_ude_end), 0);
     cr_assert_eq(mtcp_app_join(g_m), 0);
@@ -1215,11 +1216,7 @@ Test(mos, fraginfo_gives_the_held_ranges_of_a_reordered_stream, .timeout = 30)
     emit(true, 40000, c + 1 + q, s + 1, F_ACK | F_FIN, NULL, 0);
     emit(false, 40000, s + 1, c + 2 + q, F_ACK | F_FIN, NULL, 0);
     emit(true, 40000, c + 2 + q, s + 2, F_ACK, NULL, 0);
-    inline_config();
-    cr_assert_eq(mtcp_init(NULL), 0);
-    g_m = mtcp_create_context(0);
-    mtcp_register_signal(SIGUSR1, on_sig);
-    int mon = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    int mon = inline_monitor();
     cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_PKT_IN, MOS_HK_RCV, cb_frags), 0);
     cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_CONN_END, MOS_HK_SND, cb_ude_end), 0);
     cr_assert_eq(mtcp_app_join(g_m), 0);
@@ -1296,11 +1293,7 @@ Test(mos, reset_conn_sends_each_side_an_acceptable_rst, .timeout = 30)
 
     open_input();
     emit_flow(40000);
-    inline_config();
-    cr_assert_eq(mtcp_init(NULL), 0);
-    g_m = mtcp_create_context(0);
-    mtcp_register_signal(SIGUSR1, on_sig);
-    g_mon_sock = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    g_mon_sock = inline_monitor();
     int raw = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_RAW, 0);
     FAILS(mtcp_reset_conn(g_m, raw), EINVAL);
     cr_assert_eq(mtcp_register_callback(g_m, g_mon_sock, MOS_ON_CONN_START, MOS_HK_SND, cb_reset_start), 0);
@@ -1367,11 +1360,7 @@ Test(mos, a_new_syn_on_a_port_ends_the_old_flow_and_starts_another, .timeout = 3
     emit(false, 40000, s, c + 1, F_SYN | F_ACK, NULL, 0);
     emit(true, 40000, c + 1, s + 1, F_ACK | F_PSH, REQ, q);
     emit_flow(40000);
-    inline_config();
-    cr_assert_eq(mtcp_init(NULL), 0);
-    g_m = mtcp_create_context(0);
-    mtcp_register_signal(SIGUSR1, on_sig);
-    int mon = mtcp_socket(g_m, AF_INET, MOS_SOCK_MONITOR_STREAM, 0);
+    int mon = inline_monitor();
     cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_CONN_START, MOS_HK_SND, cb_reuse_start), 0);
     cr_assert_eq(mtcp_register_callback(g_m, mon, MOS_ON_CONN_END, MOS_HK_SND, cb_reuse_end), 0);
     cr_assert_eq(mtcp_app_join(g_m), 0);
