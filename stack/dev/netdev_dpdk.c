@@ -338,6 +338,33 @@ static int set_mtu(const struct open_state *st, uint16_t mtu, const struct rte_e
     return as_errno(rc);
 }
 
+const char *netdev_rxq_hint(const char *name, uint64_t cap_eff)
+{
+    const uint64_t sys_admin = UINT64_C(1) << 21; /* CAP_SYS_ADMIN, capability(7) */
+
+    if (strncmp(name, "net_af_xdp", 10) == 0 && !(cap_eff & sys_admin))
+        return "AF_XDP needs CAP_SYS_ADMIN for its UMEM and XDP program, which this process lacks: run it as "
+               "root, or use net_af_packet (CAP_NET_RAW and CAP_NET_ADMIN)";
+    return "are the mbufs big enough (mbuf.data_room)?";
+}
+
+/* This process's effective capabilities (CapEff of /proc/self/status), or
+ * all ones when it cannot be read (the hint then blames nothing). */
+static uint64_t cap_effective(void)
+{
+    char line[128];
+    unsigned long long v = ~0ull;
+    FILE *f = fopen("/proc/self/status", "re");
+
+    if (f == NULL)
+        return ~UINT64_C(0);
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "CapEff: %llx", &v) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)v;
+}
+
 static int setup_queues(const struct open_state *st, const struct netdev_dpdk_params *p, struct rte_mempool *pool,
                         char *err, size_t errlen)
 {
@@ -351,8 +378,8 @@ static int setup_queues(const struct open_state *st, const struct netdev_dpdk_pa
     if (rc == 0)
         rc = rte_eth_rx_queue_setup(st->port_id, 0, nb_rx, (unsigned)socket_id, NULL, pool);
     if (rc != 0) {
-        set_err(err, errlen, "%s: cannot set up its Rx queue (%u descriptors): %s; are the mbufs big enough "
-                "(mbuf.data_room)?", st->name, (unsigned)nb_rx, strerror(-as_errno(rc)));
+        set_err(err, errlen, "%s: cannot set up its Rx queue (%u descriptors): %s; %s", st->name, (unsigned)nb_rx,
+                strerror(-as_errno(rc)), netdev_rxq_hint(st->name, cap_effective()));
         return as_errno(rc);
     }
     rc = rte_eth_tx_queue_setup(st->port_id, 0, nb_tx, (unsigned)socket_id, NULL);

@@ -108,6 +108,14 @@ struct netdev_dpdk_params {
 int netdev_dpdk_open(const struct netdev_dpdk_params *p, struct rte_mempool *pool, struct netdev **out,
                      char *err, size_t errlen);
 
+/* What netdev_dpdk_open's message says to check when device name's Rx
+ * queue cannot be set up, for a process whose effective capabilities are
+ * cap_eff (/proc/self/status CapEff, a bit per capability(7) number): an
+ * AF_XDP device without CAP_SYS_ADMIN (its UMEM and XDP program need it
+ * when not root: a server started as its own user with only CAP_NET_RAW
+ * and CAP_NET_ADMIN), else the mbufs' size. A static string. */
+const char *netdev_rxq_hint(const char *name, uint64_t cap_eff);
+
 /* ---- dev/fault.c: a seeded fault injector at the netdev boundary: it
  * wraps any netdev and loses, duplicates, reorders, corrupts and delays frames, each
  * with its own probability and per direction. For tests, and for users who

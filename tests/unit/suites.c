@@ -73,6 +73,7 @@ TestSuite(ipv4, .init = t_default_timeout);
 TestSuite(leak, .init = t_default_timeout);
 TestSuite(memq, .init = t_default_timeout);
 TestSuite(mos_flow, .init = t_default_timeout);
+TestSuite(netdev_hint, .init = t_default_timeout);
 TestSuite(pipe, .init = t_default_timeout);
 TestSuite(process, .init = t_default_timeout);
 TestSuite(sga, .init = t_default_timeout);
