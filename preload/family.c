@@ -316,6 +316,15 @@ void family_fork_failed(void)
     unlock();
 }
 
+/* A child without a slot: nothing it inherited is ours to use (fresh,
+ * empty tables of its own). */
+static void become_slotless(void)
+{
+    g_socks = calloc((size_t)g_fdmax, sizeof(*g_socks));
+    g_eps = calloc((size_t)g_fdmax, sizeof(*g_eps));
+    g_slot = -1;
+}
+
 /* The child of a fork: a member with its own slot, or (forked before the
  * start) the only process of a family of its own. */
 void atfork_child(void)
@@ -337,10 +346,7 @@ void atfork_child(void)
     if (!g_started)
         return;
     if (t_fork_slot < 0) {
-        /* no slot: nothing it inherited is ours to use (fresh, empty tables) */
-        g_socks = calloc((size_t)g_fdmax, sizeof(*g_socks));
-        g_eps = calloc((size_t)g_fdmax, sizeof(*g_eps));
-        g_slot = -1;
+        become_slotless();
         return;
     }
     struct fam_slot *sl = &g_fam->slots[t_fork_slot];
@@ -353,9 +359,7 @@ void atfork_child(void)
          * references are gone, so nothing inherited is ours to use */
         plog(PLOG_WARN, "fork: this process's slot was given back before it started: its inherited sockets "
                         "stay with the kernel");
-        g_socks = calloc((size_t)g_fdmax, sizeof(*g_socks));
-        g_eps = calloc((size_t)g_fdmax, sizeof(*g_eps));
-        g_slot = -1;
+        become_slotless();
         return;
     }
     g_slot = (int)(sl - g_fam->slots);
