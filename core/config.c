@@ -72,6 +72,7 @@ static const struct key_desc keys[] = {
     {"net.netmask", "SLUICE_NET_NETMASK", KIND_IPV4, 0, 0, 0, FIELD(net_netmask), "255.255.255.0"},
     {"net.gateway", "SLUICE_NET_GATEWAY", KIND_IPV4, 0, 0, 0, FIELD(net_gateway), "0.0.0.0"},
     {"net.mtu", "SLUICE_NET_MTU", KIND_U32, 68, 9600, 1500, FIELD(net_mtu), NULL},
+    {"net.queues", "SLUICE_NET_QUEUES", KIND_U32, 1, 64, 1, FIELD(net_queues), NULL},
     {"net.link_timeout_ms", "SLUICE_NET_LINK_TIMEOUT_MS", KIND_U32, 0, 600000, 5000, FIELD(net_link_timeout_ms),
      NULL},
     {"net.arp_static", "SLUICE_NET_ARP_STATIC", KIND_STRING, 0, SLUICE_DEVARGS_MAX - 1, 0, FIELD(net_arp_static), ""},

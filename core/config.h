@@ -63,6 +63,7 @@ struct sluice_config {
     uint32_t net_netmask;                /* key net.netmask; env SLUICE_NET_NETMASK; 255.255.255.0 */
     uint32_t net_gateway;                /* key net.gateway (0.0.0.0: none); env SLUICE_NET_GATEWAY; none */
     uint32_t net_mtu;                    /* key net.mtu: bytes, 68..9600; env SLUICE_NET_MTU; 1500 */
+    uint32_t net_queues;                 /* key net.queues: queue pairs (engines), 1..64; env SLUICE_NET_QUEUES; 1 */
     uint32_t net_link_timeout_ms;        /* key net.link_timeout_ms: 0..600000; env SLUICE_NET_LINK_TIMEOUT_MS; 5000 */
     char net_arp_static[SLUICE_DEVARGS_MAX]; /* key net.arp_static: "a.b.c.d=xx:xx:xx:xx:xx:xx ..." (checked
                                           * when the network starts); env SLUICE_NET_ARP_STATIC; none */

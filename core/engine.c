@@ -1,14 +1,26 @@
 /*
- * engine.c - one pass of the run-to-completion engine, and the idle policy
- * (see engine.h).
+ * engine.c - the engines (see engine.h): which one a thread uses, one pass
+ * of it, the idle policy, and the public calls of <sluice/engine.h>.
  */
 #include "engine.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include <sluice/engine.h>
 #include <sluice/idle.h>
 
+#include "export.h"
+#include "log.h"
+#include "net.h"
+#include "qtoken.h"
 #include "queue.h"
 #include "runtime.h"
 
@@ -16,13 +28,63 @@
  * has no way to wake us, so this bounds the latency an idle pipe adds. */
 #define IDLE_SLEEP_MAX_NS 20000u
 
-static engine_poll_fn poll_hook;
-static void *poll_ctx;
+/* The running engines, by id. The structs are in DPDK's heap; this array is
+ * per process (a forked child inherits the parent's view). Changed under
+ * engines_mu; read without it by the engine's own thread. */
+static struct engine *engines[ENGINE_MAX];
+static pthread_mutex_t engines_mu = PTHREAD_MUTEX_INITIALIZER;
+/* The calling thread's own engine, NULL for engine 0's users. */
+static __thread struct engine *t_engine;
+
+static void engine_free(struct engine *e)
+{
+    queue_table_destroy(e->qtab);
+    qtoken_table_destroy(e->qs);
+    rte_free(e);
+}
+
+/* A new engine's tables (its stack starts on its first socket). */
+static int engine_make(unsigned id, struct engine **out)
+{
+    struct engine *e = rte_zmalloc("sluice_engine", sizeof(*e), 0);
+    int rc;
+
+    if (e == NULL)
+        return -ENOMEM;
+    e->id = id;
+    rc = queue_table_create(id, &e->qtab);
+    rc = rc ? rc : qtoken_table_create(id, &e->qs);
+    if (rc) {
+        engine_free(e);
+        return rc;
+    }
+    *out = e;
+    return 0;
+}
+
+int engine_init(void)
+{
+    if (engines[0] != NULL)
+        return 0;
+    return engine_make(0, &engines[0]);
+}
+
+struct engine *engine_cur(void)
+{
+    return t_engine != NULL ? t_engine : engines[0];
+}
+
+struct engine *engine_get(unsigned id)
+{
+    return id < ENGINE_MAX ? engines[id] : NULL;
+}
 
 void engine_set_poll_hook(engine_poll_fn fn, void *ctx)
 {
-    poll_hook = fn;
-    poll_ctx = ctx;
+    struct engine *e = engine_cur();
+
+    e->poll_hook = fn;
+    e->poll_ctx = ctx;
 }
 
 uint64_t engine_now_ns(void)
@@ -35,10 +97,11 @@ uint64_t engine_now_ns(void)
 
 int engine_poll_once(uint64_t now_ns)
 {
+    struct engine *e = engine_cur();
     int work = 0;
 
-    if (poll_hook != NULL)
-        work += poll_hook(poll_ctx, now_ns);
+    if (e->poll_hook != NULL)
+        work += e->poll_hook(e->poll_ctx, now_ns);
     return work + queue_poll_all();
 }
 
@@ -52,4 +115,155 @@ void engine_idle(uint64_t now_ns, uint64_t last_work_ns, uint64_t deadline_ns)
         nap = deadline_ns - now_ns;
     struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)nap};
     nanosleep(&ts, NULL);
+}
+
+/* Closes e's queues and stack as if its own thread did (the calling thread
+ * borrows it). */
+static void engine_close(struct engine *e)
+{
+    struct engine *saved = t_engine;
+
+    t_engine = e;
+    queue_close_all();
+    net_stop();
+    t_engine = saved;
+}
+
+void engine_close_all(void)
+{
+    for (unsigned id = 1; id < ENGINE_MAX; id++) {
+        if (engines[id] == NULL)
+            continue;
+        engine_close(engines[id]);
+        engine_free(engines[id]);
+        engines[id] = NULL;
+    }
+    queue_close_all(); /* engine 0's: net_stop (runtime.c) follows */
+}
+
+/* ---- <sluice/engine.h> ---- */
+
+/* Pins the calling thread to cpu, one the process may run on. */
+static int pin(int cpu)
+{
+    cpu_set_t allowed, one;
+
+    if (cpu == -1)
+        return 0;
+    if (cpu < 0 || sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed)) {
+        SLOG_ERR("sluice_engine_start: CPU %d is not one this process may run on (see taskset -p %d, nproc)", cpu,
+                 (int)getpid());
+        return EINVAL;
+    }
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+}
+
+/* The engine id for queue (-1: the lowest free), or a positive errno. */
+static int choose_queue(int queue, unsigned *id)
+{
+    unsigned nq = g_rt.cfg.net_queues;
+
+    if (queue == 0 || queue < -1 || (queue > 0 && (unsigned)queue >= nq)) {
+        SLOG_ERR("sluice_engine_start: queue %d: expected 1..%u (net.queues is %u; queue 0 is the shared engine's), "
+                 "or -1", queue, nq > 1 ? nq - 1 : 1, nq);
+        return EINVAL;
+    }
+    if (queue > 0) {
+        if (engines[queue] != NULL)
+            return EBUSY;
+        *id = (unsigned)queue;
+        return 0;
+    }
+    for (unsigned i = 1; i < nq && i < ENGINE_MAX; i++) {
+        if (engines[i] == NULL) {
+            *id = i;
+            return 0;
+        }
+    }
+    SLOG_ERR("sluice_engine_start: all %u queue pairs have an engine; raise net.queues", nq);
+    return ENOSPC;
+}
+
+/* Engine id for the calling thread, under engines_mu: its tables, an lcore
+ * id (its own mbuf cache), then its stack. */
+static int start_locked(int queue)
+{
+    struct engine *e;
+    unsigned id = 0;
+    int rc = choose_queue(queue, &id);
+
+    if (rc)
+        return rc;
+    if (net_stack() == NULL) /* engine 0's: it opens the device's queue pairs */
+        return ENETDOWN;
+    if (engine_make(id, &e) != 0)
+        return ENOMEM;
+    /* A thread with an lcore id of its own has a per-lcore mempool cache;
+     * without one it uses the pool's ring (correct, slower). */
+    if (rte_lcore_id() == LCORE_ID_ANY) {
+        e->lcore_registered = rte_thread_register() == 0;
+        if (!e->lcore_registered)
+            SLOG_WARN("engine %u: no DPDK lcore id for this thread (%s): mbufs come from the pool's ring", id,
+                      rte_strerror(rte_errno));
+    }
+    t_engine = e;
+    if (net_stack() == NULL) {
+        t_engine = NULL;
+        if (e->lcore_registered)
+            rte_thread_unregister();
+        engine_free(e);
+        return ENETDOWN;
+    }
+    engines[id] = e;
+    return 0;
+}
+
+/* sluice_engine_start: documented in <sluice/engine.h>. */
+SLUICE_API int sluice_engine_start(int queue, int cpu)
+{
+    int rc = runtime_check();
+
+    if (rc)
+        return rc;
+    if (t_engine != NULL)
+        return EBUSY;
+    rc = pin(cpu);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&engines_mu);
+    rc = start_locked(queue);
+    pthread_mutex_unlock(&engines_mu);
+    return rc;
+}
+
+/* sluice_engine_stop: documented in <sluice/engine.h>. */
+SLUICE_API int sluice_engine_stop(void)
+{
+    struct engine *e = t_engine;
+    int rc = runtime_check();
+
+    if (rc)
+        return rc;
+    if (e == NULL)
+        return ENOENT;
+    queue_close_all();
+    net_stop();
+    t_engine = NULL;
+    if (e->lcore_registered)
+        rte_thread_unregister();
+    pthread_mutex_lock(&engines_mu);
+    engines[e->id] = NULL;
+    pthread_mutex_unlock(&engines_mu);
+    engine_free(e);
+    return 0;
+}
+
+/* sluice_engine_self: documented in <sluice/engine.h>. */
+SLUICE_API int sluice_engine_self(void)
+{
+    if (runtime_check() != 0)
+        return -1;
+    return (int)engine_cur()->id;
 }

@@ -96,7 +96,7 @@ SLUICE_API int demi_close(int qd)
         return rc;
     q = queue_get(qd);
     if (q == NULL)
-        return EBADF;
+        return queue_foreign(qd) ? EXDEV : EBADF;
     queue_close(q);
     return 0;
 }
@@ -133,7 +133,7 @@ SLUICE_API int demi_push(demi_qtoken_t *qt_out, int qd, const demi_sgarray_t *sg
         return EINVAL;
     q = queue_get(qd);
     if (q == NULL)
-        return EBADF;
+        return queue_foreign(qd) ? EXDEV : EBADF;
     return start_op(q, OPK_PUSH, sga, qt_out);
 }
 
@@ -149,7 +149,7 @@ SLUICE_API int demi_pop(demi_qtoken_t *qt_out, int qd)
         return EINVAL;
     q = queue_get(qd);
     if (q == NULL)
-        return EBADF;
+        return queue_foreign(qd) ? EXDEV : EBADF;
     return start_op(q, OPK_POP, NULL, qt_out);
 }
 

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include <sluice/stats.h>
 
 #include "engine.h"
+#include <sluice/engine.h>
 #include "log.h"
 #include "export.h"
 #include "netdev.h"
@@ -21,9 +23,13 @@
 #include "stack.h"
 #include "tcp.h"
 
-static struct stack *g_stack;
-static struct netdev_capture *g_capture; /* the device's capture point */
+/* Queue pair 0 of the device (engine 0's, under its capture and fault
+ * wrappers): the other engines' queue pairs are made from it. */
+static struct netdev *g_port;
 static uint32_t g_addr;                  /* the stack's address, network order */
+/* Starting a stack: engine 0's may be started by a thread starting
+ * another engine while engine 0's users start it too. */
+static pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
 /* The fault injector counts here: it wraps the device before the stack
  * (and its counters) exists. Merged into what stack counters report. In
  * DPDK's heap, so that every process of a family counts in one place. */
@@ -32,6 +38,12 @@ static struct stack_counters *g_fault_ctr;
 static int poll_stack(void *ctx, uint64_t now_ns)
 {
     observe_poll(ctx); /* a request of sluice-stat's, answered between passes */
+    return stack_poll(ctx, now_ns);
+}
+
+/* Another engine's pass: sluice-stat's requests are engine 0's. */
+static int poll_engine_stack(void *ctx, uint64_t now_ns)
+{
     return stack_poll(ctx, now_ns);
 }
 
@@ -157,6 +169,7 @@ static int open_device(struct netdev **dev)
         .devargs = cfg->net_devargs,
         .mtu = (uint16_t)cfg->net_mtu,
         .link_timeout_ns = (uint64_t)cfg->net_link_timeout_ms * 1000000u,
+        .nb_queues = (uint16_t)cfg->net_queues,
     };
     char err[256];
     int rc = netdev_dpdk_open(&dp, g_rt.pool, dev, err, sizeof(err));
@@ -166,58 +179,102 @@ static int open_device(struct netdev **dev)
     return rc;
 }
 
-struct stack *net_stack(void)
+/* Engine 0's stack: opens the device (net.queues queue pairs), puts the
+ * capture point and the fault injector in front of queue pair 0. */
+static int start_port_stack(struct engine *e, struct stack_params *p)
 {
-    struct stack_params p;
     struct netdev *dev;
     int rc;
 
-    if (g_stack != NULL)
-        return g_stack;
     if (monitor_running()) {
         SLOG_ERR("network stack: a monitor runs (mon.mode); one engine serves one of them");
-        errno = ENETDOWN;
-        return NULL;
+        return -ENETDOWN;
     }
-    if (net_params_from_config(&g_rt.cfg, &p) != 0 || open_device(&dev) != 0) {
-        errno = ENETDOWN;
-        return NULL;
-    }
+    if (open_device(&dev) != 0)
+        return -ENETDOWN;
+    g_port = dev;
     /* the capture sits at the device (what the wire carries), under the
      * fault injector */
-    rc = netdev_capture_wrap(dev, &dev, &g_capture);
+    rc = netdev_capture_wrap(dev, &dev, &e->capture);
     if (rc) {
         SLOG_ERR("network device: no capture point: %s", strerror(-rc));
         netdev_close(dev);
-        errno = ENETDOWN;
-        return NULL;
+        g_port = NULL;
+        return -ENETDOWN;
     }
-    if (net_wrap_faults(&dev) != 0) {
-        netdev_close(dev);
-        g_capture = NULL;
-        errno = ENETDOWN;
-        return NULL;
-    }
-    rc = stack_create(&p, dev, g_rt.pool, engine_now_ns(), &g_stack);
+    rc = net_wrap_faults(&dev) != 0 ? -ENETDOWN : stack_create(p, dev, g_rt.pool, engine_now_ns(), &e->stack);
     if (rc) {
-        SLOG_ERR("network stack did not start: %s (check net.addr, net.netmask, net.gateway)", strerror(-rc));
+        if (rc != -ENETDOWN)
+            SLOG_ERR("network stack did not start: %s (check net.addr, net.netmask, net.gateway)", strerror(-rc));
         netdev_close(dev);
-        g_capture = NULL;
+        e->capture = NULL;
+        g_port = NULL;
+        return -ENETDOWN;
+    }
+    engine_set_poll_hook(poll_stack, e->stack);
+    if (g_rt.cfg.net_pcap[0] != '\0')
+        observe_capture_file(g_rt.cfg.net_pcap); /* a failure is logged; the network runs */
+    SLOG_INFO("network up on %s (%u queue pair%s)", g_rt.cfg.net_devargs, (unsigned)g_rt.cfg.net_queues,
+              g_rt.cfg.net_queues > 1 ? "s" : "");
+    return 0;
+}
+
+/* Engine e's stack (e->id > 0) on queue pair e->id of the device engine 0
+ * opened, with the fault injector when configured (no capture point:
+ * captures are of queue pair 0). */
+static int start_queue_stack(struct engine *e, struct stack_params *p)
+{
+    struct netdev *dev;
+    int rc = g_port != NULL ? netdev_dpdk_queue(g_port, (uint16_t)e->id, &dev) : -ENETDOWN;
+
+    if (rc) {
+        SLOG_ERR("engine %u: no queue pair %u on %s: %s", e->id, e->id, g_rt.cfg.net_devargs, strerror(-rc));
+        return -ENETDOWN;
+    }
+    rc = net_wrap_faults(&dev) != 0 ? -ENETDOWN : stack_create(p, dev, g_rt.pool, engine_now_ns(), &e->stack);
+    if (rc) {
+        if (rc != -ENETDOWN)
+            SLOG_ERR("engine %u: stack did not start: %s", e->id, strerror(-rc));
+        netdev_close(dev);
+        return -ENETDOWN;
+    }
+    engine_set_poll_hook(poll_engine_stack, e->stack);
+    SLOG_INFO("engine %u up on queue pair %u of %s", e->id, e->id, g_rt.cfg.net_devargs);
+    return 0;
+}
+
+struct stack *net_stack(void)
+{
+    struct engine *e = engine_cur();
+    struct stack_params p;
+    int rc;
+
+    if (e->stack != NULL)
+        return e->stack;
+    if (net_params_from_config(&g_rt.cfg, &p) != 0) {
         errno = ENETDOWN;
+        return NULL;
+    }
+    /* each engine's own share of the ephemeral ports (same address) */
+    p.eph_stride = (uint16_t)g_rt.cfg.net_queues;
+    p.eph_offset = (uint16_t)e->id;
+    pthread_mutex_lock(&start_mu);
+    rc = e->stack != NULL ? 0 : e->id == 0 ? start_port_stack(e, &p) : start_queue_stack(e, &p);
+    pthread_mutex_unlock(&start_mu);
+    if (rc) {
+        errno = -rc;
         return NULL;
     }
     g_addr = p.addr;
-    engine_set_poll_hook(poll_stack, g_stack);
-    if (g_rt.cfg.net_pcap[0] != '\0')
-        observe_capture_file(g_rt.cfg.net_pcap); /* a failure is logged; the network runs */
-    SLOG_INFO("network up on %s", g_rt.cfg.net_devargs);
-    return g_stack;
+    return e->stack;
 }
 
-/* The stack's counters with the fault injector's merged in. */
+/* The stack's counters (s NULL: *c as it is) with the fault injector's
+ * merged in. */
 static void all_counters(const struct stack *s, struct stack_counters *c)
 {
-    stack_counters(s, c);
+    if (s != NULL)
+        stack_counters(s, c);
     c->fault_dropped = g_fault_ctr != NULL ? g_fault_ctr->fault_dropped : 0;
     c->fault_duplicated = g_fault_ctr != NULL ? g_fault_ctr->fault_duplicated : 0;
     c->fault_reordered = g_fault_ctr != NULL ? g_fault_ctr->fault_reordered : 0;
@@ -225,19 +282,36 @@ static void all_counters(const struct stack *s, struct stack_counters *c)
     c->fault_delayed = g_fault_ctr != NULL ? g_fault_ctr->fault_delayed : 0;
 }
 
-/* sluice_stats: documented in <sluice/stats.h>. */
-SLUICE_API int sluice_stats(const char **names, uint64_t *values, int max, int *count_out)
+/* The counters of every engine's stack, summed (the fault injector's
+ * are one set for all). false when no stack runs. */
+static bool sum_counters(struct stack_counters *sum)
 {
-    struct stack_counters c;
-    const uint64_t *v = (const uint64_t *)&c;
+    uint64_t *t = (uint64_t *)sum;
+    bool any = false;
 
-    if (runtime_check() != 0)
-        return ENOSYS;
-    if (g_stack == NULL)
-        return ENETDOWN;
+    memset(sum, 0, sizeof(*sum));
+    for (unsigned id = 0; id < ENGINE_MAX; id++) {
+        struct engine *e = engine_get(id);
+        struct stack_counters c;
+        const uint64_t *v = (const uint64_t *)&c;
+        if (e == NULL || e->stack == NULL)
+            continue;
+        stack_counters(e->stack, &c);
+        for (size_t i = 0; i < STACK_COUNTER_COUNT; i++)
+            t[i] += v[i];
+        any = true;
+    }
+    all_counters(NULL, sum);
+    return any;
+}
+
+static int copy_counters(const struct stack_counters *c, const char **names, uint64_t *values, int max,
+                         int *count_out)
+{
+    const uint64_t *v = (const uint64_t *)c;
+
     if (count_out == NULL || max < 0 || (max > 0 && (names == NULL || values == NULL)))
         return EINVAL;
-    all_counters(g_stack, &c);
     for (int i = 0; i < max && (size_t)i < STACK_COUNTER_COUNT; i++) {
         names[i] = stack_counter_names[i];
         values[i] = v[i];
@@ -246,7 +320,34 @@ SLUICE_API int sluice_stats(const char **names, uint64_t *values, int max, int *
     return 0;
 }
 
-static void log_counters(const struct stack *s)
+/* sluice_stats: documented in <sluice/stats.h>. */
+SLUICE_API int sluice_stats(const char **names, uint64_t *values, int max, int *count_out)
+{
+    struct stack_counters c;
+
+    if (runtime_check() != 0)
+        return ENOSYS;
+    if (!sum_counters(&c))
+        return ENETDOWN;
+    return copy_counters(&c, names, values, max, count_out);
+}
+
+/* sluice_engine_stats: documented in <sluice/engine.h>. */
+SLUICE_API int sluice_engine_stats(int engine, const char **names, uint64_t *values, int max, int *count_out)
+{
+    struct stack_counters c;
+    struct engine *e;
+
+    if (runtime_check() != 0)
+        return ENOSYS;
+    e = engine >= 0 ? engine_get((unsigned)engine) : NULL;
+    if (e == NULL || e->stack == NULL)
+        return ENOENT;
+    stack_counters(e->stack, &c);
+    return copy_counters(&c, names, values, max, count_out);
+}
+
+static void log_counters(const struct stack *s, unsigned engine_id)
 {
     struct stack_counters c;
     const uint64_t *v = (const uint64_t *)&c;
@@ -256,23 +357,29 @@ static void log_counters(const struct stack *s)
     all_counters(s, &c);
     for (size_t i = 0; i < STACK_COUNTER_COUNT; i++)
         if (v[i] != 0)
-            SLOG_INFO("counter %s %llu", stack_counter_names[i], (unsigned long long)v[i]);
+            SLOG_INFO("engine %u counter %s %llu", engine_id, stack_counter_names[i], (unsigned long long)v[i]);
 }
 
 void net_stop(void)
 {
-    if (g_stack == NULL)
+    struct engine *e = engine_cur();
+
+    if (e->stack == NULL)
         return;
     engine_set_poll_hook(NULL, NULL);
-    log_counters(g_stack);
-    stack_destroy(g_stack); /* closes the device: a capture's file is complete */
-    g_stack = NULL;
-    g_capture = NULL;
+    log_counters(e->stack, e->id);
+    stack_destroy(e->stack); /* closes its queue pair; engine 0's the device: a capture's file is complete */
+    e->stack = NULL;
+    e->capture = NULL;
+    if (e->id == 0)
+        g_port = NULL;
 }
 
 struct netdev_capture *net_capture(void)
 {
-    return g_capture;
+    struct engine *e = engine_get(0);
+
+    return e != NULL ? e->capture : NULL;
 }
 
 uint32_t net_addr(void)

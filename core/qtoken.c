@@ -13,6 +13,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "engine.h"
 #include "mbuf.h"
 #include "queue.h"
 
@@ -26,30 +27,48 @@ struct qtoken_state {
     struct op *chunks[QTOKEN_MAX / CHUNK_OPS];
     uint32_t nslots;
     uint32_t free_head;
+    uint16_t engine; /* the engine's id: in every token of this table */
     size_t outstanding;
     struct op_list done_list;
 };
-static struct qtoken_state *qs;
 
-int qtoken_init(void)
+_Static_assert(ENGINE_MAX <= 1u << (32 - QTOKEN_ENGINE_SHIFT), "an engine id fits a token's slot word");
+_Static_assert(QTOKEN_MAX <= 1u << QTOKEN_ENGINE_SHIFT, "a slot fits below the engine id");
+
+int qtoken_table_create(unsigned engine_id, struct qtoken_state **out)
 {
-    if (qs != NULL)
-        return 0;
-    qs = rte_zmalloc("sluice_qtokens", sizeof(*qs), 0);
+    struct qtoken_state *qs = rte_zmalloc("sluice_qtokens", sizeof(*qs), 0);
+
     if (qs == NULL)
         return -ENOMEM;
     qs->free_head = NO_SLOT;
+    qs->engine = (uint16_t)engine_id;
     TAILQ_INIT(&qs->done_list);
+    *out = qs;
     return 0;
 }
 
-static struct op *slot_op(uint32_t slot)
+void qtoken_table_destroy(struct qtoken_state *qs)
+{
+    if (qs == NULL)
+        return;
+    for (uint32_t c = 0; c < qs->nslots >> CHUNK_SHIFT; c++)
+        rte_free(qs->chunks[c]);
+    rte_free(qs);
+}
+
+static struct qtoken_state *cur(void)
+{
+    return engine_cur()->qs;
+}
+
+static struct op *slot_op(struct qtoken_state *qs, uint32_t slot)
 {
     return &qs->chunks[slot >> CHUNK_SHIFT][slot & (CHUNK_OPS - 1)];
 }
 
 /* Adds one chunk of free slots. */
-static int grow(void)
+static int grow(struct qtoken_state *qs)
 {
     uint32_t c = qs->nslots >> CHUNK_SHIFT;
     struct op *ops;
@@ -62,6 +81,7 @@ static int grow(void)
     qs->chunks[c] = ops;
     for (uint32_t i = CHUNK_OPS; i-- > 0;) {
         ops[i].slot = qs->nslots + i;
+        ops[i].engine = qs->engine;
         ops[i].gen = 1;
         ops[i].next_free = qs->free_head;
         qs->free_head = qs->nslots + i;
@@ -72,16 +92,18 @@ static int grow(void)
 
 struct op *qtoken_new(enum op_kind kind, int qd)
 {
+    struct qtoken_state *qs = cur();
     struct op *op;
 
-    if (qs->free_head == NO_SLOT && grow() != 0)
+    if (qs->free_head == NO_SLOT && grow(qs) != 0)
         return NULL;
-    op = slot_op(qs->free_head);
+    op = slot_op(qs, qs->free_head);
     qs->free_head = op->next_free;
     uint32_t gen = op->gen, slot = op->slot;
     memset(op, 0, sizeof(*op));
     op->gen = gen;
     op->slot = slot;
+    op->engine = qs->engine;
     op->state = OP_PENDING;
     op->kind = kind;
     op->result.qr_qd = qd;
@@ -92,12 +114,14 @@ struct op *qtoken_new(enum op_kind kind, int qd)
 
 struct op *qtoken_lookup(demi_qtoken_t qt)
 {
-    uint32_t slot = (uint32_t)qt, gen = (uint32_t)(qt >> 32);
+    struct qtoken_state *qs = cur();
+    uint32_t word = (uint32_t)qt, gen = (uint32_t)(qt >> 32);
+    uint32_t slot = word & (QTOKEN_MAX - 1);
     struct op *op;
 
-    if (slot >= qs->nslots)
+    if (word >> QTOKEN_ENGINE_SHIFT != qs->engine || slot >= qs->nslots)
         return NULL;
-    op = slot_op(slot);
+    op = slot_op(qs, slot);
     if (op->gen != gen || op->state == OP_FREE)
         return NULL;
     return op;
@@ -134,11 +158,13 @@ void qtoken_complete(struct op *op, int ret)
         op->result.qr_ret = ret;
     }
     op->state = OP_DONE;
-    TAILQ_INSERT_TAIL(&qs->done_list, op, done_link);
+    TAILQ_INSERT_TAIL(&cur()->done_list, op, done_link);
 }
 
 static void free_slot(struct op *op)
 {
+    struct qtoken_state *qs = cur();
+
     if (op->state == OP_DONE)
         TAILQ_REMOVE(&qs->done_list, op, done_link);
     op->state = OP_FREE;
@@ -168,10 +194,10 @@ void qtoken_drop(struct op *op)
 
 struct op *qtoken_first_done(void)
 {
-    return TAILQ_FIRST(&qs->done_list);
+    return TAILQ_FIRST(&cur()->done_list);
 }
 
 size_t qtoken_outstanding(void)
 {
-    return qs->outstanding;
+    return cur()->outstanding;
 }

@@ -1,7 +1,8 @@
 /*
  * qtoken.h - queue tokens: one asynchronous operation each.
  *
- * A token is (generation << 32 | slot). It completes once; its result is
+ * A token is (generation << 32 | engine << QTOKEN_ENGINE_SHIFT | slot):
+ * each engine (engine.h) has a table of its own. It completes once; its result is
  * taken once (by a wait or dmtr_poll), or abandoned by dmtr_drop; then the
  * slot's generation moves on, so a stale token is refused (EINVAL), never
  * confused with a newer operation. Token 0 is never valid.
@@ -24,7 +25,8 @@ enum op_kind { OPK_PUSH = 1, OPK_POP, OPK_ACCEPT, OPK_CONNECT };
 
 struct op {
     uint32_t gen;
-    uint32_t slot;
+    uint32_t slot;             /* in its engine's table */
+    uint16_t engine;           /* the engine whose table holds it */
     enum op_state state;
     enum op_kind kind;
     struct queue *q;           /* while pending: the queue it waits on */
@@ -44,24 +46,31 @@ struct op {
 
 TAILQ_HEAD(op_list, op);
 
-/* Largest number of tokens outstanding at once. */
+/* Largest number of tokens outstanding at once, per engine. */
 #define QTOKEN_MAX (1u << 20)
+/* Where a token's engine id starts in its low word. */
+#define QTOKEN_ENGINE_SHIFT 20
 
 /* A new pending operation of kind on descriptor qd (reported in its
  * result); not yet on any queue (see queue_enqueue_op). NULL when QTOKEN_MAX
  * tokens are outstanding or memory runs out. */
-/* Makes the token table in DPDK's heap (shared with processes forked
- * after demi_init); called once by runtime_start. 0 or -ENOMEM. */
-int qtoken_init(void);
+/* The token table of engine engine_id, in DPDK's heap (shared with
+ * processes forked after demi_init). 0 or -ENOMEM. The calls below use the
+ * calling thread's engine's table. */
+struct qtoken_state;
+int qtoken_table_create(unsigned engine_id, struct qtoken_state **out);
+/* Frees a table (its tokens are gone). */
+void qtoken_table_destroy(struct qtoken_state *qs);
 
 struct op *qtoken_new(enum op_kind kind, int qd);
 
-/* The operation a token names, or NULL if it is not outstanding. */
+/* The operation a token names, or NULL if it is not outstanding in the
+ * calling thread's engine. */
 struct op *qtoken_lookup(demi_qtoken_t qt);
 
 static inline demi_qtoken_t qtoken_of(const struct op *op)
 {
-    return ((uint64_t)op->gen << 32) | op->slot;
+    return ((uint64_t)op->gen << 32) | ((uint32_t)op->engine << QTOKEN_ENGINE_SHIFT) | op->slot;
 }
 
 /* Completes a pending op: detaches it from its queue and appends it to the

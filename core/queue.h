@@ -55,26 +55,36 @@ static inline void queue_enqueue_op(struct queue *q, struct op *op)
  * EMFILE when queues.max are open, ENOMEM when memory runs out. */
 struct queue *queue_new(enum queue_kind kind, const struct queue_ops *ops, void *impl);
 
-/* The open queue with descriptor qd, or NULL. */
+/* The open queue with descriptor qd of the calling thread's engine, or
+ * NULL. */
 struct queue *queue_get(int qd);
+
+/* Whether qd (>= 0) names a descriptor of another running engine than the
+ * calling thread's (the public calls then fail with EXDEV, not EBADF). */
+bool queue_foreign(int qd);
 
 /* Cancels every pending op of q (FAILED, ECANCELED), destroys it and frees
  * its descriptor. */
 void queue_close(struct queue *q);
 
-/* Puts q on / takes q off the list the engine polls. */
+/* Puts q on / takes q off the list the calling thread's engine polls
+ * (q must be one of its queues). */
 void queue_poll_arm(struct queue *q);
 void queue_poll_disarm(struct queue *q);
 
 /* One pass over every queue on the poll list; returns ops completed. */
 int queue_poll_all(void);
 
-/* Closes every open queue (at exit: a pipe's creator unlinks its name). */
+/* Closes every open queue of the calling thread's engine (at exit: a
+ * pipe's creator unlinks its name). */
 void queue_close_all(void);
 
-/* Makes the descriptor table in DPDK's heap (shared with processes forked
- * after demi_init); called once by runtime_start. 0 or -ENOMEM. */
-int queue_table_init(void);
+/* The descriptor table of engine engine_id (engine.h), in DPDK's heap
+ * (shared with processes forked after demi_init). 0 or -ENOMEM. */
+struct queue_table;
+int queue_table_create(unsigned engine_id, struct queue_table **out);
+/* Frees a table whose queues are all closed (queue_close_all). */
+void queue_table_destroy(struct queue_table *qtab);
 
 /* Number of open queues. */
 int queue_count(void);

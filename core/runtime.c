@@ -34,6 +34,7 @@
 #include <sluice/process.h>
 
 #include "eal_args.h"
+#include "engine.h"
 #include "export.h"
 #include "log.h"
 #include "mbuf.h"
@@ -222,7 +223,7 @@ static void runtime_atexit(void)
             remove_runtime_dir(runtime_dir); /* the telemetry socket: nobody answers it any more */
         return;
     }
-    queue_close_all();
+    engine_close_all();
     net_stop();
     g_rt.running = false;
     rte_eal_cleanup();
@@ -303,8 +304,7 @@ int runtime_start(int argc, char **argv)
     if (g_rt.cfg.eal_telemetry)
         observe_start(); /* a failure is logged: sluice-stat will not see us */
     rc = pool_create(&g_rt.cfg);
-    rc = rc ? rc : qtoken_init();
-    rc = rc ? rc : queue_table_init();
+    rc = rc ? rc : engine_init();
     if (rc) {
         g_rt.running = false;
         g_rt.eal_failed = true; /* the EAL is up and cannot be started twice */

@@ -35,7 +35,11 @@
 struct dpdk_netdev {
     struct netdev dev;
     uint16_t port_id;
+    uint16_t queue_id;          /* the Rx/Tx queue pair this netdev moves frames on */
+    uint16_t nb_queues;         /* queue pairs the port was configured with */
+    bool owner;                 /* queue 0's netdev: its close stops and removes the port */
     bool single_seg;            /* the port sends one segment per frame (net_af_xdp) */
+    bool rxq_intr;              /* the port was configured with Rx queue interrupts */
     struct rte_device *rte_dev; /* removed at close */
 };
 
@@ -48,6 +52,7 @@ struct open_state {
     bool started;
     bool rxq_intr;      /* configured with Rx queue interrupts */
     uint16_t port_id;
+    uint16_t nb_queues; /* queue pairs asked for (at least 1) */
     uint32_t if_index;  /* the kernel interface behind the port, or 0 */
     struct rte_device *rte_dev;
 };
@@ -298,14 +303,15 @@ static uint32_t netdev_offloads(const struct rte_eth_conf *conf)
  * ethdev has no capability bit for them, so ask, and ask again without. */
 static int configure(struct open_state *st, struct rte_eth_conf *conf, char *err, size_t errlen)
 {
+    uint16_t nq = st->nb_queues;
     int rc;
 
     conf->intr_conf.rxq = 1;
-    rc = rte_eth_dev_configure(st->port_id, 1, 1, conf);
+    rc = rte_eth_dev_configure(st->port_id, nq, nq, conf);
     st->rxq_intr = rc == 0;
     if (rc != 0 && rc != -EBUSY) {
         conf->intr_conf.rxq = 0;
-        rc = rte_eth_dev_configure(st->port_id, 1, 1, conf);
+        rc = rte_eth_dev_configure(st->port_id, nq, nq, conf);
     }
     if (rc == -EBUSY) {
         set_err(err, errlen, "%s is already open (started): close it first, or use another device name "
@@ -365,28 +371,64 @@ static uint64_t cap_effective(void)
     return (uint64_t)v;
 }
 
+static int setup_queue(const struct open_state *st, uint16_t q, uint16_t nb_rx, uint16_t nb_tx,
+                       struct rte_mempool *pool, char *err, size_t errlen)
+{
+    int socket_id = rte_eth_dev_socket_id(st->port_id);
+    int rc = rte_eth_rx_queue_setup(st->port_id, q, nb_rx, (unsigned)socket_id, NULL, pool);
+
+    if (rc != 0) {
+        set_err(err, errlen, "%s: cannot set up its Rx queue %u (%u descriptors): %s; %s", st->name, (unsigned)q,
+                (unsigned)nb_rx, strerror(-as_errno(rc)), netdev_rxq_hint(st->name, cap_effective()));
+        return as_errno(rc);
+    }
+    rc = rte_eth_tx_queue_setup(st->port_id, q, nb_tx, (unsigned)socket_id, NULL);
+    if (rc != 0) {
+        set_err(err, errlen, "%s: cannot set up its Tx queue %u (%u descriptors): %s", st->name, (unsigned)q,
+                (unsigned)nb_tx, strerror(-as_errno(rc)));
+        return as_errno(rc);
+    }
+    return 0;
+}
+
 static int setup_queues(const struct open_state *st, const struct netdev_dpdk_params *p, struct rte_mempool *pool,
                         char *err, size_t errlen)
 {
     uint16_t nb_rx = p->nb_rx_desc ? p->nb_rx_desc : DEFAULT_NB_DESC;
     uint16_t nb_tx = p->nb_tx_desc ? p->nb_tx_desc : DEFAULT_NB_DESC;
-    int socket_id = rte_eth_dev_socket_id(st->port_id);
     int rc;
 
     /* NICs have ring size limits; fit the request into them. */
     rc = rte_eth_dev_adjust_nb_rx_tx_desc(st->port_id, &nb_rx, &nb_tx);
-    if (rc == 0)
-        rc = rte_eth_rx_queue_setup(st->port_id, 0, nb_rx, (unsigned)socket_id, NULL, pool);
     if (rc != 0) {
-        set_err(err, errlen, "%s: cannot set up its Rx queue (%u descriptors): %s; %s", st->name, (unsigned)nb_rx,
-                strerror(-as_errno(rc)), netdev_rxq_hint(st->name, cap_effective()));
-        return as_errno(rc);
-    }
-    rc = rte_eth_tx_queue_setup(st->port_id, 0, nb_tx, (unsigned)socket_id, NULL);
-    if (rc != 0) {
-        set_err(err, errlen, "%s: cannot set up its Tx queue (%u descriptors): %s", st->name, (unsigned)nb_tx,
+        set_err(err, errlen, "%s: cannot size its queues (%u descriptors): %s", st->name, (unsigned)nb_rx,
                 strerror(-as_errno(rc)));
         return as_errno(rc);
+    }
+    for (uint16_t q = 0; q < st->nb_queues; q++)
+        if ((rc = setup_queue(st, q, nb_rx, nb_tx, pool, err, errlen)) != 0)
+            return rc;
+    return 0;
+}
+
+/* More than one queue pair: the port must have them, and spreads flows
+ * over them by RSS where it can (a NIC, net_tap); net_memif's sender picks
+ * the queue, and net_af_xdp's queues are the kernel interface's. */
+static int choose_queues(const struct open_state *st, const struct rte_eth_dev_info *info,
+                         struct rte_eth_conf *conf, char *err, size_t errlen)
+{
+    const uint64_t rss = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP;
+
+    if (st->nb_queues > info->max_rx_queues || st->nb_queues > info->max_tx_queues) {
+        set_err(err, errlen, "%s has %u Rx and %u Tx queues, net.queues asks for %u: lower net.queues, or give "
+                "the device more (net_af_xdp: queue_count= in net.devargs and a veth made with that many "
+                "queues, scripts/net.sh; net_memif and net_tap take any number)", st->name,
+                (unsigned)info->max_rx_queues, (unsigned)info->max_tx_queues, (unsigned)st->nb_queues);
+        return -EINVAL;
+    }
+    if (st->nb_queues > 1 && (info->flow_type_rss_offloads & rss) != 0) {
+        conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf->rx_adv_conf.rss_conf.rss_hf = info->flow_type_rss_offloads & rss;
     }
     return 0;
 }
@@ -406,7 +448,8 @@ static int configure_and_start(struct open_state *st, const struct netdev_dpdk_p
     memset(&conf, 0, sizeof(conf));
     choose_offloads(&info, &conf);
     conf.rxmode.mtu = p->mtu ? p->mtu : initial_mtu(st->port_id, &info);
-    rc = configure(st, &conf, err, errlen);
+    rc = choose_queues(st, &info, &conf, err, errlen);
+    rc = rc ? rc : configure(st, &conf, err, errlen);
     rc = rc ? rc : p->mtu ? set_mtu(st, p->mtu, &info, err, errlen) : 0;
     rc = rc ? rc : setup_queues(st, p, pool, err, errlen);
     if (rc != 0)
@@ -488,7 +531,7 @@ static int wait_link(const struct open_state *st, const char *devargs, uint64_t 
 /* rte_eth_dev_rx_intr_ctl_q_get_fd, without the error ethdev logs for a
  * port that has no interrupt handle: for net_af_packet that is normal, and
  * a user should not see an error line on every open. */
-static int rx_intr_fd_quiet(uint16_t port_id)
+static int rx_intr_fd_quiet(uint16_t port_id, uint16_t queue_id)
 {
     int type = rte_log_register("lib.ethdev"); /* the existing type's id */
     int level = type >= 0 ? rte_log_get_level((uint32_t)type) : -1;
@@ -496,7 +539,7 @@ static int rx_intr_fd_quiet(uint16_t port_id)
 
     if (level >= 0)
         rte_log_set_level((uint32_t)type, RTE_LOG_CRIT);
-    fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id, 0);
+    fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id, queue_id);
     if (level >= 0)
         rte_log_set_level((uint32_t)type, (uint32_t)level);
     return fd;
@@ -504,16 +547,16 @@ static int rx_intr_fd_quiet(uint16_t port_id)
 
 /* The Rx queue's interrupt fd, or -1: interrupts are a convenience (the
  * engine can sleep instead of spinning), never a reason to fail. */
-static int rx_intr_fd(const struct open_state *st)
+static int rx_intr_fd(uint16_t port_id, uint16_t queue_id, bool rxq_intr)
 {
     int fd, rc;
 
-    if (!st->rxq_intr)
+    if (!rxq_intr)
         return -1;
-    fd = rx_intr_fd_quiet(st->port_id);
+    fd = rx_intr_fd_quiet(port_id, queue_id);
     if (fd < 0)
         return -1;
-    rc = rte_eth_dev_rx_intr_enable(st->port_id, 0);
+    rc = rte_eth_dev_rx_intr_enable(port_id, queue_id);
     /* -ENOTSUP: the fd is always armed (e.g. net_tap's queue fd). */
     return rc == 0 || rc == -ENOTSUP ? fd : -1;
 }
@@ -528,7 +571,7 @@ static struct dpdk_netdev *dpdk_of(struct netdev *dev)
 static uint16_t dpdk_rx(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n, uint64_t now_ns)
 {
     (void)now_ns;
-    return rte_eth_rx_burst(dpdk_of(dev)->port_id, 0, pkts, n);
+    return rte_eth_rx_burst(dpdk_of(dev)->port_id, dpdk_of(dev)->queue_id, pkts, n);
 }
 
 /* One contiguous copy of chained frame m (freed), from m's pool: NULL when
@@ -586,16 +629,22 @@ static uint16_t dpdk_tx(struct netdev *dev, struct rte_mbuf **pkts, uint16_t n, 
     (void)now_ns;
     if (d->single_seg)
         n = flatten_burst(pkts, n);
-    ok = rte_eth_tx_prepare(d->port_id, 0, pkts, n);
-    return rte_eth_tx_burst(d->port_id, 0, pkts, ok);
+    ok = rte_eth_tx_prepare(d->port_id, d->queue_id, pkts, n);
+    return rte_eth_tx_burst(d->port_id, d->queue_id, pkts, ok);
 }
 
-/* Stops, closes and removes the device: a closed port cannot be started
- * again, and removing the device lets the next open probe it afresh. */
+/* Queue 0's netdev stops, closes and removes the device: a closed port
+ * cannot be started again, and removing the device lets the next open
+ * probe it afresh. Another queue's netdev only goes away (netdev.h: close
+ * those first). */
 static void dpdk_close(struct netdev *dev)
 {
     struct dpdk_netdev *d = dpdk_of(dev);
 
+    if (!d->owner) {
+        smem_free(d);
+        return;
+    }
     rte_eth_dev_stop(d->port_id);
     rte_eth_dev_close(d->port_id);
     if (d->rte_dev != NULL)
@@ -620,6 +669,10 @@ static int make_netdev(const struct open_state *st, uint32_t offloads, struct ne
     }
     d->dev.ops = &dpdk_ops;
     d->port_id = st->port_id;
+    d->queue_id = 0;
+    d->nb_queues = st->nb_queues;
+    d->owner = true;
+    d->rxq_intr = st->rxq_intr;
     d->rte_dev = st->rte_dev;
     if (rte_eth_macaddr_get(st->port_id, &d->dev.mac) != 0)
         memset(&d->dev.mac, 0, sizeof(d->dev.mac));
@@ -629,7 +682,7 @@ static int make_netdev(const struct open_state *st, uint32_t offloads, struct ne
     struct rte_eth_dev_info info;
     d->single_seg = rte_eth_dev_info_get(st->port_id, &info) != 0 ||
                     (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) == 0;
-    d->dev.rx_intr_fd = rx_intr_fd(st);
+    d->dev.rx_intr_fd = rx_intr_fd(st->port_id, 0, st->rxq_intr);
     d->dev.port_id = st->port_id;
     if (rte_eth_dev_get_name_by_port(st->port_id, d->dev.name) != 0)
         snprintf(d->dev.name, sizeof(d->dev.name), "%s", st->name);
@@ -672,8 +725,37 @@ int netdev_dpdk_open(const struct netdev_dpdk_params *p, struct rte_mempool *poo
         return -EINVAL;
     }
     memset(&st, 0, sizeof(st));
+    st.nb_queues = p->nb_queues ? p->nb_queues : 1;
     rc = open_steps(p, pool, &st, out, err, errlen);
     if (rc != 0)
         undo_open(&st);
     return rc;
+}
+
+int netdev_dpdk_queue(struct netdev *port, uint16_t queue_id, struct netdev **out)
+{
+    struct dpdk_netdev *p, *d;
+
+    if (port == NULL || out == NULL || port->ops != &dpdk_ops)
+        return -EINVAL;
+    p = dpdk_of(port);
+    if (!p->owner || queue_id == 0 || queue_id >= p->nb_queues)
+        return -EINVAL;
+    d = smem_calloc(1, sizeof(*d));
+    if (d == NULL)
+        return -ENOMEM;
+    *d = *p;
+    d->owner = false;
+    d->queue_id = queue_id;
+    d->rte_dev = NULL;
+    d->dev.rx_intr_fd = rx_intr_fd(p->port_id, queue_id, p->rxq_intr);
+    *out = &d->dev;
+    return 0;
+}
+
+uint16_t netdev_dpdk_nb_queues(const struct netdev *port)
+{
+    if (port == NULL || port->ops != &dpdk_ops)
+        return 0;
+    return ((const struct dpdk_netdev *)port)->nb_queues;
 }

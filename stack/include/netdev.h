@@ -66,8 +66,8 @@ static inline void netdev_close(struct netdev *dev)
         dev->ops->close(dev);
 }
 
-/* ---- dev/netdev_dpdk.c: a netdev on one DPDK ethdev port (one Rx and one
- * Tx queue): a hot-plugged virtual device (net_af_packet, net_tap, net_memif)
+/* ---- dev/netdev_dpdk.c: a netdev on one queue pair of a DPDK ethdev port
+ * (p->nb_queues pairs; queue 0's netdev owns the port): a hot-plugged virtual device (net_af_packet, net_tap, net_memif)
  * or a PCI NIC. The EAL must be running (demi_init) before it is opened.
  */
 
@@ -76,15 +76,17 @@ struct netdev_dpdk_params {
      * "net_memif0,role=server,socket=/run/x.sock" | a PCI address "0000:03:00.0". */
     const char *devargs;
     uint16_t mtu;                    /* bytes of IP packet; 0: keep the device's */
-    uint16_t nb_rx_desc, nb_tx_desc; /* ring sizes; 0: 1024 */
+    uint16_t nb_rx_desc, nb_tx_desc; /* ring sizes, per queue; 0: 1024 */
+    uint16_t nb_queues;              /* Rx/Tx queue pairs (one engine each); 0: 1 */
     uint64_t link_timeout_ns;        /* how long to wait for link up; 0: do not wait */
 };
 
 /*
  * Opens the device named by p->devargs: probes it (rte_dev_probe; a device
  * the EAL has already probed, e.g. a PCI NIC named with eal.args -a, is
- * just looked up), configures one Rx queue (mbufs from pool, which the
- * caller keeps owning and must outlive the device) and one Tx queue,
+ * just looked up), configures p->nb_queues Rx queues (mbufs from pool,
+ * which the caller keeps owning and must outlive the device) and as many
+ * Tx queues, spread by RSS where the port hashes (a NIC, net_tap),
  * enables the checksum offloads the port offers (reported in
  * (*out)->offloads as NETDEV_*), sets the MTU, starts the port and waits up
  * to p->link_timeout_ns for link up. (*out)->rx_intr_fd is the Rx queue's
@@ -94,8 +96,9 @@ struct netdev_dpdk_params {
  * Returns 0 and *out (the caller owns it; netdev_close stops, closes and
  * removes the device), or -errno with one line in err (errlen bytes, always
  * NUL-terminated when errlen > 0) saying what is wrong and how to fix it:
- *   -EINVAL  a NULL argument or empty devargs, or the port refused the
- *            configuration (e.g. an MTU it cannot do);
+ *   -EINVAL  a NULL argument or empty devargs, the port has fewer queues
+ *            than p->nb_queues, or it refused the configuration (e.g. an
+ *            MTU it cannot do);
  *   -ENODEV  no such device: the interface of net_af_packet is missing, no
  *            driver takes the devargs, or no port came of the probe;
  *   -EBUSY   the device is already open (in this process);
@@ -107,6 +110,18 @@ struct netdev_dpdk_params {
  */
 int netdev_dpdk_open(const struct netdev_dpdk_params *p, struct rte_mempool *pool, struct netdev **out,
                      char *err, size_t errlen);
+
+/* A netdev on queue pair queue_id (1 .. nb_queues-1) of the port whose
+ * queue 0 netdev_dpdk_open returned: same MAC, MTU and offloads, its own
+ * rx_intr_fd. The caller owns it and closes it (netdev_close frees it and
+ * leaves the port running) before it closes the port. Returns 0, -EINVAL
+ * (port is not queue 0 of a DPDK port, out is NULL, or queue_id is 0 or
+ * past the port's queues) or -ENOMEM. */
+int netdev_dpdk_queue(struct netdev *port, uint16_t queue_id, struct netdev **out);
+
+/* The queue pairs of the port whose queue-0 netdev is port; 0 when port is
+ * not a DPDK netdev. */
+uint16_t netdev_dpdk_nb_queues(const struct netdev *port);
 
 /* What netdev_dpdk_open's message says to check when device name's Rx
  * queue cannot be set up, for a process whose effective capabilities are

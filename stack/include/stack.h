@@ -148,6 +148,10 @@ struct stack_params {
     unsigned frag_max_flows;   /* datagrams being reassembled at once */
     uint64_t frag_timeout_ns;
     unsigned udp_rcvq_max;     /* datagrams queued per UDP socket */
+    /* Ephemeral ports (TCP and UDP) are the ones with port % eph_stride ==
+     * eph_offset: the engines sharing one address (one per queue of a
+     * device) never pick the same local port. 0 or 1: every port. */
+    uint16_t eph_stride, eph_offset;
     struct tcp_params tcp;
 };
 

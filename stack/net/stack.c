@@ -83,6 +83,8 @@ static int check_params(const struct stack_params *p)
         return -EINVAL;
     if (p->arp_nstatic > STACK_ARP_STATIC_MAX)
         return -EINVAL;
+    if (p->eph_stride > 1 && p->eph_offset >= p->eph_stride)
+        return -EINVAL;
     return 0;
 }
 
@@ -121,6 +123,8 @@ int stack_create(const struct stack_params *p, struct netdev *dev, struct rte_me
     s->addr = p->addr;
     s->netmask = p->netmask;
     s->gateway = p->gateway;
+    s->eph_stride = p->eph_stride;
+    s->eph_offset = p->eph_offset;
     s->now_ns = now_ns;
     timer_wheel_init(&s->timers, now_ns);
     rc = create_layers(s, p);

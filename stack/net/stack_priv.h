@@ -51,6 +51,7 @@ struct stack {
     rte_be32_t netmask;
     rte_be32_t gateway;   /* 0: none (only on-link destinations) */
     uint16_t mtu;         /* bytes of IP packet */
+    uint16_t eph_stride, eph_offset; /* stack_params: this stack's share of the ephemeral ports */
     struct timer_wheel timers;
     struct arp_table *arp;
     struct ipv4_state *ipv4;
@@ -75,6 +76,12 @@ void stack_tx(struct stack *s, struct rte_mbuf *m);
 /* Sends the queued frames; frames the device refuses are dropped and
  * counted (eth_tx_drop_full). */
 void stack_tx_flush(struct stack *s);
+/* Whether port (host order) is one of this stack's ephemeral ports
+ * (stack_params.eph_stride, eph_offset). */
+static inline bool stack_eph_mine(const struct stack *s, uint16_t port)
+{
+    return s->eph_stride <= 1 || port % s->eph_stride == s->eph_offset;
+}
 /* True if addr is ours, the limited broadcast, or our subnet's broadcast. */
 bool stack_addr_is_local(const struct stack *s, rte_be32_t addr);
 

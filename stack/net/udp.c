@@ -300,11 +300,11 @@ int udp_open(struct stack *s, udp_event_fn on_event, void *ctx, struct udp_sock 
     return 0;
 }
 
-static int pick_ephemeral(struct udp_table *t)
+static int pick_ephemeral(const struct stack *s, struct udp_table *t)
 {
     for (unsigned i = 0; i < EPHEMERAL_COUNT; i++) {
         uint16_t port = (uint16_t)(EPHEMERAL_FIRST + (t->next_ephemeral + i) % EPHEMERAL_COUNT);
-        if (t->ports[port] == NULL) {
+        if (t->ports[port] == NULL && stack_eph_mine(s, port)) {
             t->next_ephemeral = (uint16_t)((t->next_ephemeral + i + 1) % EPHEMERAL_COUNT);
             return port;
         }
@@ -330,7 +330,7 @@ int udp_bind(struct udp_sock *u, rte_be32_t addr, rte_be16_t port)
 
     if (u->bound || (addr != 0 && addr != u->s->addr))
         return -EINVAL;
-    if (p == 0 && (p = pick_ephemeral(t)) < 0)
+    if (p == 0 && (p = pick_ephemeral(u->s, t)) < 0)
         return p;
     for (const struct udp_sock *o = t->ports[p]; o != NULL; o = o->next)
         if (bind_clash(u, addr, o))

@@ -206,11 +206,11 @@ static void port_release(struct tcp_conn *c)
  * port. Ports held by any socket (TIME_WAIT included) are skipped so that
  * a 4-tuple is never reused while the old one may still have segments in
  * flight. */
-static int pick_ephemeral(struct tcp_table *t)
+static int pick_ephemeral(const struct stack *s, struct tcp_table *t)
 {
     for (unsigned i = 0; i < EPHEMERAL_COUNT; i++) {
         uint16_t port = (uint16_t)(EPHEMERAL_FIRST + (t->next_ephemeral + i) % EPHEMERAL_COUNT);
-        if (t->port_refs[port] == 0) {
+        if (t->port_refs[port] == 0 && stack_eph_mine(s, port)) {
             t->next_ephemeral = (uint16_t)((t->next_ephemeral + i + 1) % EPHEMERAL_COUNT);
             return port;
         }
@@ -467,7 +467,7 @@ int tcp_bind(struct tcp_conn *c, rte_be32_t addr, rte_be16_t port)
         return -EINVAL;
     if (addr != 0 && addr != c->s->addr)
         return -EADDRNOTAVAIL;
-    if (p == 0 && (p = pick_ephemeral(t)) < 0)
+    if (p == 0 && (p = pick_ephemeral(c->s, t)) < 0)
         return p;
     if (t->port_refs[p] > 0) {
         /* Linux: both sides need SO_REUSEADDR and nobody may listen

@@ -152,6 +152,34 @@ st=$?
 stop_server "$mserver"
 result "Sluice <-> Sluice over net_memif: $F2 datagrams of 1..8000 bytes, fragmented and reassembled by Sluice, byte-exact" $((st | $?))
 
+# 3c. One engine per thread (<sluice/engine.h>): two Sluice processes over
+# net_memif with two queue pairs, each with two engines on two threads;
+# 10,000 connections each echo 1 KiB, checked byte by byte. memif delivers
+# on the queue the sender used, so client engine k talks to server engine
+# k: each server engine must serve 35-65 % of the connections, and no
+# segment may reach an engine that does not own its connection.
+E=10000
+ENG=$BUILD/tests/apps/tcp_engines
+SLUICE_NET_DEVARGS="net_memif0,role=server,socket=$MEMIF_SOCK-c.sock" SLUICE_NET_ADDR=10.1.0.1 SLUICE_NET_QUEUES=2 \
+    SLUICE_NET_LINK_TIMEOUT_MS=30000 "$ENG" server 7 2 "$E" >"$LOG/engines-server.log" 2>&1 &
+eserver=$!
+pids+=($eserver)
+wait_line "$LOG/engines-server.log" "tcp_engines: ready" 30
+SLUICE_NET_DEVARGS="net_memif0,role=client,socket=$MEMIF_SOCK-c.sock" SLUICE_NET_ADDR=10.1.0.2 SLUICE_NET_QUEUES=2 \
+    SLUICE_NET_LINK_TIMEOUT_MS=30000 SLUICE_TCP_MSL_MS=1000 timeout 300 "$ENG" client 10.1.0.1 7 2 "$E" 1024 \
+    >"$LOG/engines-client.log" 2>&1
+st=$?
+timeout 60 tail --pid="$eserver" -f /dev/null
+wait "$eserver"
+st=$((st | $?))
+shares_ok() { # server log: each engine 35-65 % of E, nothing steered
+    awk -v e="$E" '/^tcp_engines: engine [0-9]+ conns/ { n++; if ($5 < 0.35 * e || $5 > 0.65 * e) bad = 1 }
+                   /stat eng_steered_in/ { if ($6 != 0) bad = 1 }
+                   END { exit (n == 2 && !bad) ? 0 : 1 }' "$1"
+}
+shares_ok "$LOG/engines-server.log"
+result "two engines a side over net_memif with 2 queue pairs: $E connections echo 1 KiB byte-exact, each server engine 35-65 %" $((st | $?))
+
 # 4. No configuration at all: the default topology of scripts/net.sh.
 if env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF ./scripts/net.sh status >/dev/null 2>&1; then
     made_default=0

@@ -65,6 +65,7 @@ void t_default_timeout(void)
 TestSuite(abi, .init = t_default_timeout);
 TestSuite(arp, .init = t_default_timeout);
 TestSuite(dmtr, .init = t_default_timeout);
+TestSuite(engine, .init = t_default_timeout);
 TestSuite(errors, .init = t_default_timeout);
 TestSuite(eth, .init = t_default_timeout);
 TestSuite(fault, .init = t_default_timeout);
