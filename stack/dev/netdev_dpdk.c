@@ -6,6 +6,9 @@
  * that a program can open, close and open again, and a failed open leaves
  * nothing behind. Every DPDK error becomes one line that says what to do.
  */
+#ifndef ALLOW_EXPERIMENTAL_API
+#define ALLOW_EXPERIMENTAL_API /* rte_intr_instance_alloc and the rte_intr_*() it needs (stop_close) */
+#endif
 #include "netdev.h"
 #include "smem.h"
 
@@ -13,10 +16,12 @@
 #include <inttypes.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -25,6 +30,7 @@
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_ethdev.h>
+#include <rte_interrupts.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_pci.h>
@@ -216,6 +222,102 @@ static int probe(const char *devargs, struct open_state *st, char *err, size_t e
     return as_errno(rc);
 }
 
+/* ---- stop and close ---- */
+
+/* net_memif (DPDK 22.11) runs its control channel in the EAL interrupt
+ * thread: when the peer hangs up (a memif client and server in one
+ * process, closed one after the other; or a peer process that exits),
+ * that thread calls memif_disconnect() on the port, which frees the
+ * port's shared-memory regions and closes its queue eventfds holding no
+ * lock but the one around the channel pointer. rte_eth_dev_stop() of the
+ * same port runs memif_disconnect() too, and rte_eth_dev_close() then
+ * frees the queues, the process-private data and the port's data. Run on
+ * the caller's thread while the interrupt thread handles the hang-up,
+ * the regions were freed twice ("EAL: Error: Invalid memory" from
+ * rte_free, heap corruption) or the interrupt thread went on with freed
+ * memory (a crash). So a memif port is stopped and closed in the
+ * interrupt thread itself, from a callback on an eventfd of our own
+ * (callbacks there run one at a time): the PMD's disconnect handling and
+ * ours then run one after the other, never at once. Not an EAL alarm:
+ * its callback stays registered for good once used, and unregistering it
+ * in rte_eal_cleanup() wakes the interrupt thread while the memory is
+ * being unmapped, where it faults on the source memif's listener socket
+ * never unregisters (a core at every exit). */
+struct stop_close_job {
+    uint16_t port_id;
+    bool stop, close;
+    int efd;
+    atomic_bool done;
+};
+
+static void stop_close_now(uint16_t port_id, bool stop, bool close)
+{
+    if (stop)
+        rte_eth_dev_stop(port_id);
+    if (close)
+        rte_eth_dev_close(port_id);
+}
+
+/* The eventfd stays readable (epoll is level-triggered) until read, and
+ * the callback until unregistered: the job runs once. */
+static void stop_close_intr(void *arg)
+{
+    struct stop_close_job *job = arg;
+    eventfd_t v;
+
+    (void)eventfd_read(job->efd, &v);
+    if (atomic_load_explicit(&job->done, memory_order_acquire))
+        return;
+    stop_close_now(job->port_id, job->stop, job->close);
+    atomic_store_explicit(&job->done, true, memory_order_release);
+}
+
+static bool is_memif(uint16_t port_id)
+{
+    struct rte_eth_dev_info info;
+
+    return rte_eth_dev_info_get(port_id, &info) == 0 && info.driver_name != NULL &&
+           strcmp(info.driver_name, "net_memif") == 0;
+}
+
+/* Runs the job in the interrupt thread and waits for it; false when it
+ * could not be handed over (nothing was done then). */
+static bool stop_close_in_intr_thread(struct stop_close_job *job)
+{
+    struct rte_intr_handle *ih = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+    bool handed = false;
+
+    job->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ih != NULL && job->efd >= 0 && rte_intr_fd_set(ih, job->efd) == 0 &&
+        rte_intr_type_set(ih, RTE_INTR_HANDLE_EXT) == 0 &&
+        rte_intr_callback_register(ih, stop_close_intr, job) == 0) {
+        handed = eventfd_write(job->efd, 1) == 0;
+        while (handed && !atomic_load_explicit(&job->done, memory_order_acquire)) {
+            struct timespec nap = {.tv_sec = 0, .tv_nsec = 100000}; /* 0.1 ms */
+            nanosleep(&nap, NULL);
+        }
+        /* waits while the callback is still running */
+        rte_intr_callback_unregister_sync(ih, stop_close_intr, job);
+    }
+    if (job->efd >= 0)
+        close(job->efd);
+    rte_intr_instance_free(ih);
+    return handed;
+}
+
+/* Stops and/or closes the port; a memif port in the interrupt thread
+ * (above). Already there (a close from an interrupt callback), or when
+ * the job cannot be handed over (out of memory or fds), it is done here:
+ * waiting for the interrupt thread from itself would never end. */
+static void stop_close(uint16_t port_id, bool stop, bool close)
+{
+    struct stop_close_job job = {.port_id = port_id, .stop = stop, .close = close, .efd = -1};
+
+    atomic_init(&job.done, false);
+    if (!is_memif(port_id) || rte_thread_is_intr() || !stop_close_in_intr_thread(&job))
+        stop_close_now(port_id, stop, close);
+}
+
 /* Removes a device we hot-plugged even when no port came of it. */
 static void remove_device(struct open_state *st)
 {
@@ -231,13 +333,10 @@ static void remove_device(struct open_state *st)
  * if already open, untouched: we did not start it). */
 static void undo_open(struct open_state *st)
 {
-    if (st->started)
-        rte_eth_dev_stop(st->port_id);
-    if (!st->probed_here)
-        return;
-    if (st->have_port)
-        rte_eth_dev_close(st->port_id);
-    remove_device(st);
+    if (st->started || (st->probed_here && st->have_port))
+        stop_close(st->port_id, st->started, st->probed_here && st->have_port);
+    if (st->probed_here)
+        remove_device(st);
 }
 
 /* ---- configuration ---- */
@@ -645,8 +744,7 @@ static void dpdk_close(struct netdev *dev)
         smem_free(d);
         return;
     }
-    rte_eth_dev_stop(d->port_id);
-    rte_eth_dev_close(d->port_id);
+    stop_close(d->port_id, true, true);
     if (d->rte_dev != NULL)
         rte_dev_remove(d->rte_dev);
     smem_free(d);
