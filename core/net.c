@@ -21,6 +21,7 @@
 #include "observe.h"
 #include "runtime.h"
 #include "stack.h"
+#include "steer.h"
 #include "tcp.h"
 
 /* Queue pair 0 of the device (engine 0's, under its capture and fault
@@ -162,9 +163,45 @@ int net_wrap_faults(struct netdev **dev)
     return 0;
 }
 
-static int open_device(struct netdev **dev)
+/* net_af_xdp takes one queue of its interface per port where the kernel
+ * reports no combined channels (a veth: DPDK 22.11 then caps queue_count
+ * at 1): there each engine opens a port of its own. */
+static bool port_per_queue(const char *devargs)
+{
+    return strncmp(devargs, "net_af_xdp", 10) == 0;
+}
+
+int net_queue_devargs(const char *devargs, unsigned engine_id, char *out, size_t cap)
+{
+    char copy[sizeof(g_rt.cfg.net_devargs)], *save = NULL, *tok;
+    unsigned start = 0;
+    size_t len;
+    int n;
+
+    if (devargs == NULL || out == NULL || strlen(devargs) >= sizeof(copy) || !port_per_queue(devargs))
+        return -EINVAL;
+    snprintf(copy, sizeof(copy), "%s", devargs);
+    tok = strtok_r(copy, ",", &save); /* the device name: ours is net_af_xdp<engine> */
+    len = (size_t)snprintf(out, cap, "net_af_xdp%u", engine_id);
+    while ((tok = strtok_r(NULL, ",", &save)) != NULL && len < cap) {
+        if (sscanf(tok, "start_queue=%u%n", &start, &n) == 1 && tok[n] == '\0')
+            continue;
+        if (strncmp(tok, "queue_count=", 12) == 0)
+            continue;
+        len += (size_t)snprintf(out + len, cap - len, ",%s", tok);
+    }
+    if (len < cap)
+        len += (size_t)snprintf(out + len, cap - len, ",start_queue=%u,queue_count=1", start + engine_id);
+    return len < cap ? 0 : -ENAMETOOLONG;
+}
+
+/* The device of engine engine_id: the configured one (net.queues queue
+ * pairs), or for a device that takes one queue per port, that engine's
+ * queue as a port of its own. */
+static int open_device(unsigned engine_id, struct netdev **dev)
 {
     const struct sluice_config *cfg = &g_rt.cfg;
+    char devargs[sizeof(cfg->net_devargs) + 64];
     struct netdev_dpdk_params dp = {
         .devargs = cfg->net_devargs,
         .mtu = (uint16_t)cfg->net_mtu,
@@ -172,10 +209,20 @@ static int open_device(struct netdev **dev)
         .nb_queues = (uint16_t)cfg->net_queues,
     };
     char err[256];
-    int rc = netdev_dpdk_open(&dp, g_rt.pool, dev, err, sizeof(err));
+    int rc;
 
+    if (port_per_queue(cfg->net_devargs) && cfg->net_queues > 1) {
+        if (net_queue_devargs(cfg->net_devargs, engine_id, devargs, sizeof(devargs)) != 0) {
+            SLOG_ERR("network device: net.devargs '%s' is too long for engine %u's queue", cfg->net_devargs,
+                     engine_id);
+            return -EINVAL;
+        }
+        dp.devargs = devargs;
+        dp.nb_queues = 1;
+    }
+    rc = netdev_dpdk_open(&dp, g_rt.pool, dev, err, sizeof(err));
     if (rc)
-        SLOG_ERR("network device: %s", err);
+        SLOG_ERR("network device%s: %s", engine_id ? " of an engine" : "", err);
     return rc;
 }
 
@@ -190,7 +237,7 @@ static int start_port_stack(struct engine *e, struct stack_params *p)
         SLOG_ERR("network stack: a monitor runs (mon.mode); one engine serves one of them");
         return -ENETDOWN;
     }
-    if (open_device(&dev) != 0)
+    if (open_device(0, &dev) != 0)
         return -ENETDOWN;
     g_port = dev;
     /* the capture sits at the device (what the wire carries), under the
@@ -211,6 +258,8 @@ static int start_port_stack(struct engine *e, struct stack_params *p)
         g_port = NULL;
         return -ENETDOWN;
     }
+    if (steer_attach(e) != 0)
+        SLOG_WARN("engine 0: no steering ring (out of memory): frames another engine gets for it are answered there");
     engine_set_poll_hook(poll_stack, e->stack);
     if (g_rt.cfg.net_pcap[0] != '\0')
         observe_capture_file(g_rt.cfg.net_pcap); /* a failure is logged; the network runs */
@@ -225,9 +274,12 @@ static int start_port_stack(struct engine *e, struct stack_params *p)
 static int start_queue_stack(struct engine *e, struct stack_params *p)
 {
     struct netdev *dev;
-    int rc = g_port != NULL ? netdev_dpdk_queue(g_port, (uint16_t)e->id, &dev) : -ENETDOWN;
+    int rc;
 
-    if (rc) {
+    if (port_per_queue(g_rt.cfg.net_devargs)) {
+        if (open_device(e->id, &dev) != 0)
+            return -ENETDOWN;
+    } else if ((rc = g_port != NULL ? netdev_dpdk_queue(g_port, (uint16_t)e->id, &dev) : -ENETDOWN) != 0) {
         SLOG_ERR("engine %u: no queue pair %u on %s: %s", e->id, e->id, g_rt.cfg.net_devargs, strerror(-rc));
         return -ENETDOWN;
     }
@@ -238,6 +290,9 @@ static int start_queue_stack(struct engine *e, struct stack_params *p)
         netdev_close(dev);
         return -ENETDOWN;
     }
+    if (steer_attach(e) != 0)
+        SLOG_WARN("engine %u: no steering ring (out of memory): frames another engine gets for it are answered there",
+                  e->id);
     engine_set_poll_hook(poll_engine_stack, e->stack);
     SLOG_INFO("engine %u up on queue pair %u of %s", e->id, e->id, g_rt.cfg.net_devargs);
     return 0;
@@ -367,6 +422,7 @@ void net_stop(void)
     if (e->stack == NULL)
         return;
     engine_set_poll_hook(NULL, NULL);
+    steer_detach(e);
     log_counters(e->stack, e->id);
     stack_destroy(e->stack); /* closes its queue pair; engine 0's the device: a capture's file is complete */
     e->stack = NULL;

@@ -9,6 +9,7 @@
 #define SLUICE_NET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct stack;
@@ -34,6 +35,13 @@ struct netdev_capture;
 struct netdev_capture *net_capture(void);
 /* The stack's IPv4 address (network order), 0 before it started. */
 uint32_t net_addr(void);
+
+/* The devargs of engine engine_id's own port on a device that takes one
+ * queue per port (net_af_xdp): the name becomes net_af_xdp<engine_id>,
+ * start_queue becomes the configured one (0 if none) + engine_id, and
+ * queue_count=1. Written into out (cap bytes). 0, -EINVAL (NULL, or not
+ * net_af_xdp), -ENAMETOOLONG (out too short). */
+int net_queue_devargs(const char *devargs, unsigned engine_id, char *out, size_t cap);
 
 struct netdev;
 /* Puts the fault injector in front of *dev when the config's fault.* keys

@@ -19,9 +19,16 @@
 # super-frames larger than the MTU. IPv6 is off on peer0 too, so that the
 # peer sends Sluice only what a test asked for.
 #
+# The pair has SLUICE_NET_VETH_QUEUES queues each way (default: one per CPU,
+# at most 64), so that net_af_xdp can give each engine a queue of its own
+# (net.queues, queue_count= in net.devargs); the peer kernel's transmit hash
+# picks the queue of each flow. bpffs is mounted at /sys/fs/bpf when it is
+# not (libxdp keeps its dispatcher there).
+#
 # Environment (defaults):
 #   SLUICE_NET_NS=sluice-peer  SLUICE_NET_IF=sluice0  SLUICE_NET_PEER_IF=peer0
 #   SLUICE_NET_PEER_ADDR=10.0.0.1/24  SLUICE_NET_MTU=1500
+#   SLUICE_NET_VETH_QUEUES=$(nproc)
 #
 # up is idempotent (it fixes settings of an existing pair), down removes
 # exactly what up made (the veth pair and the namespace) and succeeds if
@@ -34,6 +41,8 @@ IF=${SLUICE_NET_IF:-sluice0}
 PEER_IF=${SLUICE_NET_PEER_IF:-peer0}
 PEER_ADDR=${SLUICE_NET_PEER_ADDR:-10.0.0.1/24}
 MTU=${SLUICE_NET_MTU:-1500}
+QUEUES=${SLUICE_NET_VETH_QUEUES:-$(nproc)}
+[ "$QUEUES" -gt 64 ] && QUEUES=64
 
 say() { printf 'net.sh: %s\n' "$*"; }
 die() { printf 'net.sh: %s\n' "$*" >&2; exit 1; }
@@ -89,8 +98,17 @@ make_pair() {
     if peer_exists; then
         die "$PEER_IF already exists in namespace $NS without $IF: run '$0 down' first"
     fi
-    ip link add "$IF" type veth peer name "$PEER_IF" netns "$NS" ||
+    ip link add "$IF" numtxqueues "$QUEUES" numrxqueues "$QUEUES" type veth peer name "$PEER_IF" \
+        numtxqueues "$QUEUES" numrxqueues "$QUEUES" netns "$NS" ||
         die "cannot create the veth pair $IF/$PEER_IF (is the veth module available? modprobe veth)"
+}
+
+# libxdp (net_af_xdp) pins its dispatcher program in bpffs.
+mount_bpffs() {
+    if ! grep -qs ' /sys/fs/bpf bpf ' /proc/mounts; then
+        mount -t bpf bpf /sys/fs/bpf 2>/dev/null ||
+            say "bpffs could not be mounted at /sys/fs/bpf: net_af_xdp will not load its XDP program (mount -t bpf bpf /sys/fs/bpf)"
+    fi
 }
 
 up() {
@@ -100,6 +118,7 @@ up() {
         ip netns add "$NS" || die "cannot create network namespace $NS"
     fi
     make_pair
+    mount_bpffs
     # host end: Sluice's alone
     ip addr flush dev "$IF"
     sysctl_set "net.ipv6.conf.$IF.disable_ipv6" 1

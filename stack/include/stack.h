@@ -116,6 +116,10 @@ struct udp_sock;
     X(tcp_drop_dup)            /* duplicate data, or a segment that only had old bytes */          \
     X(tcp_drop_syn_state)      /* SYN or RST a state ignores */                                    \
     X(tcp_drop_nombuf)         /* no mbuf for an outgoing segment */                               \
+    X(eng_steered_in)          /* segments another engine handed to this one (its flow, its listener) */ \
+    X(eng_arp_copies_in)       /* ARP frames another engine received, copied to this one to learn from */ \
+    X(eng_steered_out)         /* frames handed to the engine that owns their flow or listens on their port */ \
+    X(eng_steer_drop_full)     /* frames for another engine whose ring was full: dropped */       \
     X(fault_dropped)           /* fault injector: frames lost on purpose */                         \
     X(fault_duplicated)                                                                            \
     X(fault_reordered)                                                                             \
@@ -172,6 +176,38 @@ void stack_destroy(struct stack *s);
 void stack_counters(const struct stack *s, struct stack_counters *out);
 /* The device's Rx interrupt fd, or -1. */
 int stack_rx_fd(const struct stack *s);
+
+/* ---- engines sharing one device (docs/DESIGN.md "Engines per thread") ----
+ * Several stacks (one per engine, each on its own queue pair) share one
+ * address. A frame the device delivers to the wrong one (the peer's hash
+ * chose the queue) is handed to the owner. The stack reports what it owns
+ * and asks about what it does not through these calls; core/steer.c
+ * implements them with a directory shared by the engines. Addresses and
+ * ports in network order; raddr/rport are the peer's, lport ours. */
+struct stack_steer_ops {
+    /* The engine (other than the caller's) that has the connection, or -1. */
+    int (*conn_owner)(void *ctx, rte_be32_t raddr, rte_be16_t rport, rte_be16_t lport);
+    /* An engine (other than the caller's) listening on lport, or -1. */
+    int (*listener)(void *ctx, rte_be16_t lport);
+    /* Takes frame m (at its Ethernet header) for engine `engine`; false:
+     * its ring is full and the caller keeps m. */
+    bool (*handoff)(void *ctx, int engine, struct rte_mbuf *m);
+    /* An ARP frame to our address (at its Ethernet header, not taken): the
+     * other engines learn from a copy (a reply lands on any queue). */
+    void (*arp_seen)(void *ctx, const struct rte_mbuf *m);
+    /* Up to n frames other engines handed to this one; returns how many. */
+    uint16_t (*pull)(void *ctx, struct rte_mbuf **pkts, uint16_t n);
+    /* This stack made (added true) or forgot a connection / a listener. */
+    void (*conn_changed)(void *ctx, rte_be32_t raddr, rte_be16_t rport, rte_be16_t lport, bool added);
+    void (*listen_changed)(void *ctx, rte_be16_t lport, bool added);
+};
+
+/* Makes s one of several engines on a device: ops (static, not copied)
+ * and ctx (the engine's, not owned) until the stack is destroyed, or
+ * stops it (ops NULL). Frames pulled from other engines are counted in
+ * eng_steered_in (ARP copies in eng_arp_copies_in) and never handed on
+ * again; frames handed away in eng_steered_out. */
+void stack_set_steer(struct stack *s, const struct stack_steer_ops *ops, void *ctx);
 
 /* The TCP defaults (documented in struct tcp_params). */
 void tcp_params_defaults(struct tcp_params *p);

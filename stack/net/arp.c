@@ -495,6 +495,15 @@ void arp_input(struct stack *s, struct rte_mbuf *m)
     }
     if (!merged)
         arp_learn(s, &msg);
+    if (s->steered_input) {
+        rte_pktmbuf_free(m); /* another engine's copy: learnt; that engine answers */
+        return;
+    }
+    if (stack_steering(s) && rte_pktmbuf_prepend(m, m->l2_len) != NULL) {
+        /* a reply (or a request) lands on any queue: every engine learns */
+        s->steer->arp_seen(s->steer_ctx, m);
+        rte_pktmbuf_adj(m, m->l2_len);
+    }
     /* RFC 826: "(NOW look at the opcode!!)" */
     if (msg.op == RTE_ARP_OP_REQUEST)
         arp_reply(s, m, &msg);

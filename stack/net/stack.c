@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
 #include "stack.h"
@@ -155,6 +157,53 @@ static int loop_input(struct stack *s)
     return n;
 }
 
+void stack_set_steer(struct stack *s, const struct stack_steer_ops *ops, void *ctx)
+{
+    s->steer = ops;
+    s->steer_ctx = ctx;
+}
+
+bool stack_steer_to(struct stack *s, int engine, struct rte_mbuf *m, uint32_t hdr_len)
+{
+    uint32_t back = m->l2_len + m->l3_len + hdr_len;
+    const struct rte_ipv4_hdr *ip;
+
+    if (rte_pktmbuf_headroom(m) < back)
+        return false;
+    ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, -(int32_t)(m->l3_len + hdr_len));
+    if (rte_ipv4_frag_pkt_is_fragmented(ip))
+        return false; /* reassembled here: its first fragment's headers alone do not make the datagram */
+    rte_pktmbuf_prepend(m, (uint16_t)back);
+    if (!s->steer->handoff(s->steer_ctx, engine, m)) {
+        stack_drop(s, m, &s->ctr.eng_steer_drop_full);
+        return true;
+    }
+    s->ctr.eng_steered_out++;
+    return true;
+}
+
+/* Frames other engines handed to us: input like our own, never handed on. */
+static int steered_input(struct stack *s)
+{
+    struct rte_mbuf *pkts[RX_BURST];
+    uint16_t n;
+
+    if (s->steer == NULL)
+        return 0;
+    n = s->steer->pull(s->steer_ctx, pkts, RX_BURST);
+    s->steered_input = true;
+    for (uint16_t i = 0; i < n; i++) {
+        const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(pkts[i], const struct rte_ether_hdr *);
+        if (pkts[i]->data_len >= sizeof(*eh) && eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP))
+            s->ctr.eng_arp_copies_in++;
+        else
+            s->ctr.eng_steered_in++;
+        eth_input(s, pkts[i]);
+    }
+    s->steered_input = false;
+    return n;
+}
+
 int stack_poll(struct stack *s, uint64_t now_ns)
 {
     struct rte_mbuf *pkts[RX_BURST];
@@ -165,7 +214,7 @@ int stack_poll(struct stack *s, uint64_t now_ns)
     n = netdev_rx(s->dev, pkts, RX_BURST, now_ns);
     for (uint16_t i = 0; i < n; i++)
         eth_input(s, pkts[i]);
-    work = n + loop_input(s) + (int)timer_wheel_run(&s->timers, now_ns);
+    work = n + steered_input(s) + loop_input(s) + (int)timer_wheel_run(&s->timers, now_ns);
     ipv4_poll(s);
     tcp_poll(s);
     work += s->tx_len;

@@ -63,6 +63,9 @@ struct stack {
     uint16_t loop_len;
     struct stack_counters ctr;
     uint64_t now_ns;      /* the now of the current entry point */
+    const struct stack_steer_ops *steer; /* NULL: the only engine on its device */
+    void *steer_ctx;
+    bool steered_input;   /* the frame being input came from another engine: keep it */
 };
 
 /* ---- stack.c ---- */
@@ -82,6 +85,17 @@ static inline bool stack_eph_mine(const struct stack *s, uint16_t port)
 {
     return s->eph_stride <= 1 || port % s->eph_stride == s->eph_offset;
 }
+/* Whether frame-level steering applies to the frame being input: this
+ * stack shares its device and the frame did not come from another engine. */
+static inline bool stack_steering(const struct stack *s)
+{
+    return s->steer != NULL && !s->steered_input;
+}
+/* Hands m (at its payload after l2_len + l3_len + hdr_len bytes of
+ * headers: those go back on) to engine `engine`: true when taken (counted
+ * eng_steered_out, or eng_steer_drop_full and freed); false when it cannot
+ * be (a reassembled datagram): the caller keeps m. */
+bool stack_steer_to(struct stack *s, int engine, struct rte_mbuf *m, uint32_t hdr_len);
 /* True if addr is ours, the limited broadcast, or our subnet's broadcast. */
 bool stack_addr_is_local(const struct stack *s, rte_be32_t addr);
 

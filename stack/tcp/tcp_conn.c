@@ -151,6 +151,8 @@ int tcp_conn_hash_add(struct tcp_conn *c)
     if (rte_hash_add_key_data(c->s->tcp->hash, &k, c) < 0)
         return -ENOMEM;
     c->flags |= TF_IN_HASH;
+    if (c->s->steer != NULL)
+        c->s->steer->conn_changed(c->s->steer_ctx, c->raddr, c->rport, c->lport, true);
     return 0;
 }
 
@@ -162,6 +164,8 @@ static void hash_del(struct tcp_conn *c)
         return;
     rte_hash_del_key(c->s->tcp->hash, &k);
     c->flags &= ~TF_IN_HASH;
+    if (c->s->steer != NULL)
+        c->s->steer->conn_changed(c->s->steer_ctx, c->raddr, c->rport, c->lport, false);
 }
 
 /* ---- ports ---- */
@@ -197,8 +201,11 @@ static void port_release(struct tcp_conn *c)
         return;
     port_unstrict(c);
     c->s->tcp->port_refs[port]--;
-    if (c->s->tcp->listeners[port] == c)
+    if (c->s->tcp->listeners[port] == c) {
         c->s->tcp->listeners[port] = NULL;
+        if (c->s->steer != NULL)
+            c->s->steer->listen_changed(c->s->steer_ctx, c->lport, false);
+    }
     c->flags &= ~TF_BOUND;
 }
 
@@ -503,6 +510,8 @@ int tcp_listen(struct tcp_conn *c, int backlog)
     if (t->listeners[port] != NULL && t->listeners[port] != c)
         return -EADDRINUSE;
     t->listeners[port] = c;
+    if (c->s->steer != NULL)
+        c->s->steer->listen_changed(c->s->steer_ctx, c->lport, true);
     if (!(c->flags & TF_STRICT_PORT)) {
         /* a listener blocks SO_REUSEADDR binds (Linux) */
         t->port_strict[port]++;

@@ -181,6 +181,7 @@ struct tcp_seg {
     struct tcp_opts opts;
     rte_be32_t src, dst;
     rte_be16_t sport, dport;
+    uint32_t hlen;            /* bytes of TCP header, options included */
 };
 
 /* Sequence space a segment occupies (RFC 9293 §3.4 SEG.LEN). */

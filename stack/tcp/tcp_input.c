@@ -69,8 +69,8 @@ static struct rte_mbuf *parse(struct stack *s, struct rte_mbuf *m, const struct 
     sg->sport = th->src_port;
     sg->dport = th->dst_port;
     sg->len = plen - hlen;
-    m = mbuf_chain_trim_front(m, hlen);
-    return m;
+    sg->hlen = hlen;
+    return m; /* still at the TCP header: tcp_input trims it once it keeps the segment */
 }
 
 /* ---- shared helpers ---- */
@@ -877,6 +877,27 @@ static void synchronized_input(struct tcp_conn *c, struct rte_mbuf *m, struct tc
     tcp_conn_pending(c);
 }
 
+/* A segment of no connection of ours, on a device shared by several
+ * engines: the engine that has its connection, or for a SYN the one that
+ * listens on its port when we do not, gets it
+ * (docs/DESIGN.md "Engines per thread"). Returns true when it was handed
+ * away. Otherwise we answer it as RFC 9293 says (listener or RST), so an
+ * unknown flow is counted once, here. */
+static bool steer_away(struct stack *s, struct rte_mbuf *m, const struct tcp_seg *sg)
+{
+    int owner = s->steer->conn_owner(s->steer_ctx, sg->src, sg->sport, sg->dport);
+    const struct tcp_conn *l;
+
+    if (owner < 0 && (sg->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG) {
+        l = s->tcp->listeners[rte_be_to_cpu_16(sg->dport)];
+        if (l == NULL || l->state != TCPS_LISTEN)
+            owner = s->steer->listener(s->steer_ctx, sg->dport);
+    }
+    if (owner < 0)
+        return false;
+    return stack_steer_to(s, owner, m, 0);
+}
+
 void tcp_input(struct stack *s, struct rte_mbuf *m, const struct ipv4_meta *ip)
 {
     struct tcp_seg sg;
@@ -896,6 +917,9 @@ void tcp_input(struct stack *s, struct rte_mbuf *m, const struct ipv4_meta *ip)
         return;
     }
     c = tcp_conn_lookup(s, ip->dst, sg.dport, ip->src, sg.sport);
+    if (c == NULL && stack_steering(s) && steer_away(s, m, &sg))
+        return;
+    m = mbuf_chain_trim_front(m, sg.hlen);
     if (c == NULL) {
         struct tcp_conn *l = s->tcp->listeners[rte_be_to_cpu_16(sg.dport)];
         if (l != NULL && l->state == TCPS_LISTEN && (l->laddr == 0 || l->laddr == ip->dst))

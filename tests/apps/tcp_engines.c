@@ -75,6 +75,7 @@ static struct {
 
 static struct worker workers[MAX_ENGINES];
 static atomic_long done_total; /* connections ended, all engines */
+static atomic_int threads_done; /* workers whose own work is over */
 static pthread_barrier_t ready;
 
 static uint64_t now_s(void)
@@ -386,6 +387,19 @@ static void *run(void *arg)
     if (!finished(w) && w->failed == 0) {
         fprintf(stderr, "tcp_engines: engine %d: not done after %d s\n", w->engine, DEADLINE_S);
         w->failed++;
+    }
+    /* Keep the engine going until every engine is done: the device goes
+     * on delivering to its queue segments of the others' connections,
+     * which only this engine can hand over (an engine that stops leaves
+     * its queue unread: docs/DESIGN.md "Engines per thread"). */
+    atomic_fetch_add(&threads_done, 1);
+    while (atomic_load(&threads_done) < o.engines && now_s() < deadline) {
+        demi_qresult_t qrs[64];
+        int n = 0;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
+        if (demi_wait_next_n(qrs, 64, &n, &ts) == 0)
+            for (int i = 0; i < n; i++)
+                dispatch(w, &qrs[i]);
     }
     print_stats(w->engine);
     if (w->engine > 0 && (rc = sluice_engine_stop()) != 0) {

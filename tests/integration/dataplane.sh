@@ -13,7 +13,7 @@ APP=$BUILD/tests/apps/udp_echo
 PEER=tests/integration/udp_peer.py
 ID=$$
 export SLUICE_NET_NS=sld-ns-$ID SLUICE_NET_IF=sld$ID SLUICE_NET_PEER_IF=sldp$ID
-export SLUICE_NET_PEER_ADDR=10.0.0.1/24
+export SLUICE_NET_PEER_ADDR=10.0.0.1/24 SLUICE_NET_VETH_QUEUES=2
 # the device: af_packet, or SLUICE_TEST_PMD (net_af_xdp0: an AF_XDP socket on the veth)
 export SLUICE_NET_DEVARGS="${SLUICE_TEST_PMD:-net_af_packet0},iface=$SLUICE_NET_IF"
 export SLUICE_NET_ADDR=10.0.0.2 SLUICE_NET_LINK_TIMEOUT_MS=10000
@@ -160,8 +160,9 @@ result "Sluice <-> Sluice over net_memif: $F2 datagrams of 1..8000 bytes, fragme
 # segment may reach an engine that does not own its connection.
 E=10000
 ENG=$BUILD/tests/apps/tcp_engines
+# (the server does not wait for the link: it listens before the client comes)
 SLUICE_NET_DEVARGS="net_memif0,role=server,socket=$MEMIF_SOCK-c.sock" SLUICE_NET_ADDR=10.1.0.1 SLUICE_NET_QUEUES=2 \
-    SLUICE_NET_LINK_TIMEOUT_MS=30000 "$ENG" server 7 2 "$E" >"$LOG/engines-server.log" 2>&1 &
+    SLUICE_NET_LINK_TIMEOUT_MS=0 "$ENG" server 7 2 "$E" >"$LOG/engines-server.log" 2>&1 &
 eserver=$!
 pids+=($eserver)
 wait_line "$LOG/engines-server.log" "tcp_engines: ready" 30
@@ -172,13 +173,46 @@ st=$?
 timeout 60 tail --pid="$eserver" -f /dev/null
 wait "$eserver"
 st=$((st | $?))
-shares_ok() { # server log: each engine 35-65 % of E, nothing steered
-    awk -v e="$E" '/^tcp_engines: engine [0-9]+ conns/ { n++; if ($5 < 0.35 * e || $5 > 0.65 * e) bad = 1 }
-                   /stat eng_steered_in/ { if ($6 != 0) bad = 1 }
+shares_ok() { # server log: each engine 35-65 % of E; with "none", nothing steered
+    awk -v e="$E" -v none="${2:-}" '/^tcp_engines: engine [0-9]+ conns/ { n++; if ($5 < 0.35 * e || $5 > 0.65 * e) bad = 1 }
+                   /stat eng_steered_in/ { if (none != "" && $6 != 0) bad = 1 }
                    END { exit (n == 2 && !bad) ? 0 : 1 }' "$1"
 }
-shares_ok "$LOG/engines-server.log"
+shares_ok "$LOG/engines-server.log" none
 result "two engines a side over net_memif with 2 queue pairs: $E connections echo 1 KiB byte-exact, each server engine 35-65 %" $((st | $?))
+
+# 3d. Two engines on AF_XDP, one queue of the veth each (net_af_xdp0 and
+# net_af_xdp1 on queues 0 and 1): the peer kernel's transmit hash picks the
+# queue of every segment. As a server, each engine takes the flows the
+# kernel sends its way (35-65 %); as a client, the kernel answers a SYN on
+# whichever queue it likes, so about half of the segments reach the other
+# engine and are handed over (eng_steered_in > 0), and no connection fails.
+X=3000
+XDP_ENV=(SLUICE_NET_DEVARGS="net_af_xdp0,iface=$SLUICE_NET_IF" SLUICE_NET_QUEUES=2)
+env "${XDP_ENV[@]}" "$ENG" server 7 2 "$X" >"$LOG/xdp-engines-server.log" 2>&1 &
+eserver=$!
+pids+=($eserver)
+wait_line "$LOG/xdp-engines-server.log" "tcp_engines: ready" 30
+in_peer timeout 120 python3 tests/integration/tcp_peer.py client 10.0.0.2 7 --rr 1 --size 1024 --conns "$X" \
+    >"$LOG/xdp-engines-peer.log" 2>&1
+st=$?
+timeout 60 tail --pid="$eserver" -f /dev/null
+wait "$eserver"
+st=$((st | $?))
+E=$X shares_ok "$LOG/xdp-engines-server.log"
+result "two engines on AF_XDP (a queue of the veth each): $X connections from Linux echo 1 KiB, each engine 35-65 %" $((st | $?))
+in_peer timeout 120 python3 tests/integration/tcp_peer.py server 7 --echo --conns "$X" >"$LOG/xdp-peer-server.log" 2>&1 &
+pserver=$!
+pids+=($pserver)
+wait_line "$LOG/xdp-peer-server.log" "listening" 20
+env "${XDP_ENV[@]}" SLUICE_TCP_MSL_MS=1000 timeout 120 "$ENG" client 10.0.0.1 7 2 "$X" 1024 \
+    >"$LOG/xdp-engines-client.log" 2>&1
+st=$?
+timeout 60 tail --pid="$pserver" -f /dev/null
+wait "$pserver"
+st=$((st | $?))
+awk '/stat eng_steered_in/ { s += $6 } END { exit s > 0 ? 0 : 1 }' "$LOG/xdp-engines-client.log"
+result "two engines on AF_XDP as clients of Linux: $X connections byte-exact, segments on the other engine's queue handed over" $((st | $?))
 
 # 4. No configuration at all: the default topology of scripts/net.sh.
 if env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF ./scripts/net.sh status >/dev/null 2>&1; then

@@ -1,8 +1,9 @@
 /* test_engine.c - engines per thread (<sluice/engine.h>) on DPDK's net_null
  * device with three queue pairs (frames sent vanish, none arrive): every
  * error of sluice_engine_start / stop / self / stats, descriptors and
- * tokens refused in another engine's thread (EXDEV, EINVAL), and each
- * engine's share of the ephemeral ports. Two engines talking over a real
+ * tokens refused in another engine's thread (EXDEV, EINVAL), each
+ * engine's share of the ephemeral ports, and the devargs of an AF_XDP
+ * engine's own port. Two engines talking over a real
  * device are tested in tests/integration/dataplane.sh (net_memif, two
  * queue pairs, 10,000 connections). */
 #include <criterion/criterion.h>
@@ -20,6 +21,7 @@
 
 #include "engine.h"
 #include "harness.h"
+#include "net.h"
 
 /* demi_init with the null device, `queues` queue pairs; asserts success. */
 static void init_queues(const char *queues)
@@ -237,4 +239,21 @@ Test(engine, stats_name_a_running_engine)
     cr_assert_eq(in_thread(stats_of_own, &own), 0);
     cr_assert_eq(own, n);
     cr_assert_eq(sluice_stats(NULL, NULL, 0, &n), 0, "the sum over engines");
+}
+
+Test(engine, af_xdp_engines_get_a_port_per_queue)
+{
+    char out[256];
+
+    cr_assert_eq(net_queue_devargs("net_af_xdp0,iface=sl0", 1, out, sizeof(out)), 0);
+    cr_assert_str_eq(out, "net_af_xdp1,iface=sl0,start_queue=1,queue_count=1");
+    cr_assert_eq(net_queue_devargs("net_af_xdp0,iface=sl0,start_queue=2,queue_count=4", 0, out, sizeof(out)), 0);
+    cr_assert_str_eq(out, "net_af_xdp0,iface=sl0,start_queue=2,queue_count=1");
+    cr_assert_eq(net_queue_devargs("net_af_xdp0,start_queue=2,iface=sl0", 3, out, sizeof(out)), 0);
+    cr_assert_str_eq(out, "net_af_xdp3,iface=sl0,start_queue=5,queue_count=1");
+    cr_assert_eq(net_queue_devargs("net_af_packet0,iface=sl0", 1, out, sizeof(out)), -EINVAL,
+                 "af_packet has one queue pair per port: not split");
+    cr_assert_eq(net_queue_devargs(NULL, 1, out, sizeof(out)), -EINVAL);
+    cr_assert_eq(net_queue_devargs("net_af_xdp0,iface=sl0", 1, NULL, 0), -EINVAL);
+    cr_assert_eq(net_queue_devargs("net_af_xdp0,iface=sl0", 1, out, 20), -ENAMETOOLONG);
 }
