@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_malloc.h>
 
@@ -195,6 +196,30 @@ int net_queue_devargs(const char *devargs, unsigned engine_id, char *out, size_t
     return len < cap ? 0 : -ENAMETOOLONG;
 }
 
+/* An AF_XDP socket reads one queue of its interface: frames the kernel
+ * puts on a queue no engine has are lost (the XDP program passes them to
+ * the host's stack, which has no address there). Says so, once. */
+static void warn_unread_queues(const char *devargs, unsigned engines)
+{
+    char iface[64] = "", path[128];
+    const char *p = strstr(devargs, "iface=");
+    unsigned n = 0;
+
+    if (!port_per_queue(devargs) || p == NULL)
+        return;
+    snprintf(iface, sizeof(iface), "%s", p + 6);
+    iface[strcspn(iface, ",")] = '\0';
+    for (;; n++) {
+        snprintf(path, sizeof(path), "/sys/class/net/%s/queues/rx-%u", iface, n);
+        if (access(path, F_OK) != 0)
+            break;
+    }
+    if (n > engines)
+        SLOG_WARN("%s has %u Rx queues and net.queues is %u: frames the peer puts on queues %u..%u are not "
+                  "received; set net.queues (SLUICE_NET_QUEUES) to %u, or give the interface %u queue%s",
+                  iface, n, engines, engines, n - 1, n, engines, engines > 1 ? "s" : "");
+}
+
 /* The device of engine engine_id: the configured one (net.queues queue
  * pairs), or for a device that takes one queue per port, that engine's
  * queue as a port of its own. */
@@ -239,6 +264,7 @@ static int start_port_stack(struct engine *e, struct stack_params *p)
     }
     if (open_device(0, &dev) != 0)
         return -ENETDOWN;
+    warn_unread_queues(g_rt.cfg.net_devargs, g_rt.cfg.net_queues);
     g_port = dev;
     /* the capture sits at the device (what the wire carries), under the
      * fault injector */

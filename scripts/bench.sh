@@ -58,11 +58,11 @@ fi
 # ---- durations (seconds) and counts ----
 if [ "$QUICK" = 1 ]; then
     LAT_SIZES="64 1024"; LAT_T=3; RAW_N=100000; RR_N=50000
-    TPUT_T=3; TPUT_CASES="1:1500 4:1500 1:9000"; CRR_T=3
+    TPUT_T=3; TPUT_CASES="1:1500 4:1500 1:9000"; CRR_T=3; ENG_N=20000
     REDIS_N1=20000; REDIS_N50=50000; REDIS_NP=200000; IDLE_T=5; HOLD_N=10000; C10K_REQ=20000
 else
     LAT_SIZES="64 1024 16384"; LAT_T=10; RAW_N=500000; RR_N=100000
-    TPUT_T=10; TPUT_CASES="1:1500 4:1500 1:9000 4:9000"; CRR_T=10
+    TPUT_T=10; TPUT_CASES="1:1500 4:1500 1:9000 4:9000"; CRR_T=10; ENG_N=100000
     REDIS_N1=100000; REDIS_N50=300000; REDIS_NP=2000000; IDLE_T=10; HOLD_N=10000; C10K_REQ=100000
 fi
 C10K_N=5000
@@ -103,12 +103,13 @@ if [ ! -f "$B/build.ninja" ]; then
     meson setup "$B" -Dtests=true >"$LOG/meson.log" 2>&1 || { tail -20 "$LOG/meson.log"; exit 1; }
 fi
 # only what the bench runs (not the unit tests)
-ninja -C "$B" preload/libsluice-preload.so tests/apps/tcp_tool bench/raw_pingpong bench/sock_bench \
+ninja -C "$B" preload/libsluice-preload.so tests/apps/tcp_tool tests/apps/tcp_engines bench/raw_pingpong bench/sock_bench \
     >"$LOG/ninja.log" 2>&1 || { tail -30 "$LOG/ninja.log"; echo "bench.sh: build failed" >&2; exit 1; }
 RUN=$B/preload/sluice-run
 RAW=$B/bench/raw_pingpong
 SOCKB=$B/bench/sock_bench
 TCPT=$B/tests/apps/tcp_tool
+ENGS=$B/tests/apps/tcp_engines
 # Debian's python3 (with python3-matplotlib), not another one first in PATH
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -397,6 +398,35 @@ srv_sluice crr-s "$SOCKB" server "$S_SRV" 7000 --seconds $((CRR_T + 60))
 cli_sluice crr-s $((CRR_T + 30)) "$SOCKB" crr "$S_SRV" 7000 --seconds "$CRR_T"
 crr_row "$LOG/crr-s.cli.log" sluice "$LOG/crr-s.srv.log"
 stop_pid "$SRV" 3
+
+# ---- 5b. engines: connection rate, native, 1 vs 2 engines a side ----
+# tests/apps/tcp_engines over a memif with as many queue pairs as engines:
+# ENG_N connections, 1 KiB echoed on each, 16 at once per engine (one
+# client address: TIME-WAIT cut to 200 ms, MSL 100 ms, so that the
+# ephemeral ports last, as the kernel's crr uses a wide port range); the
+# rate from the moment every engine is up, and the CPU both processes
+# spent per million connections. This machine's 2 cores are shared by
+# client and server (4 polling threads with 2 engines a side), so 2
+# engines here measure the cost of the split, not its gain: see
+# docs/BENCHMARKS.md "Engines" for what N cores give.
+for ne in 1 2; do
+    begin "engines: $ENG_N connections (connect, 1 KiB echoed, close), native, $ne engine(s) a side over net_memif"
+    new_sock
+    EXTRA_ENV="SLUICE_NET_QUEUES=$ne" srv_sluice "eng$ne" --native "$ENGS" server 7100 "$ne" "$ENG_N"
+    EXTRA_ENV="SLUICE_NET_QUEUES=$ne SLUICE_TCP_MSL_MS=100" cli_sluice "eng$ne" 300 --native "$ENGS" client "$S_SRV" 7100 "$ne" "$ENG_N" 1024 16
+    for _ in $(seq 100); do kill -0 "$SRV" 2>/dev/null || break; sleep 0.1; done
+    r=$(sed -nE 's/^tcp_engines: ([0-9]+) connections in [0-9.]+ s: ([0-9]+) per s; cpu ([0-9.]+) s$/\1 \2 \3/p' "$LOG/eng$ne.cli.log")
+    sc=$(sed -nE 's/^tcp_engines: [0-9]+ connections in [0-9.]+ s: [0-9]+ per s; cpu ([0-9.]+) s$/\1/p' "$LOG/eng$ne.srv.log")
+    if [ -n "$r" ] && [ "${r%% *}" = "$ENG_N" ] && [ -n "$sc" ]; then
+        read -r en erate ecpu <<<"$r"
+        row engines_crr conns_per_s "sluice-demi-${ne}eng" "$erate" conn/s "tcp_engines: $ne engine(s) a side; connect + 1 KiB echo + close"
+        row engines_crr cpu_s_per_Mconn "sluice-demi-${ne}eng" "$(awk -v a="$ecpu" -v b="$sc" -v n="$en" 'BEGIN {printf "%.2f", (a + b) / (n / 1e6)}')" \
+            "CPU s / 1M conn" "client + server process CPU"
+    else
+        fail engines_crr conns_per_s "sluice-demi-${ne}eng" conn/s "tcp_engines: $(why "$LOG/eng$ne.cli.log" "$LOG/eng$ne.srv.log")"
+    fi
+    stop_pid "$SRV" 3
+done
 
 # ---- 6. redis: redis-benchmark against redis-server, idle CPU, CPU per request ----
 redis_rows() { # log scenario-suffix stack

@@ -19,16 +19,17 @@
 # super-frames larger than the MTU. IPv6 is off on peer0 too, so that the
 # peer sends Sluice only what a test asked for.
 #
-# The pair has SLUICE_NET_VETH_QUEUES queues each way (default: one per CPU,
-# at most 64), so that net_af_xdp can give each engine a queue of its own
-# (net.queues, queue_count= in net.devargs); the peer kernel's transmit hash
-# picks the queue of each flow. bpffs is mounted at /sys/fs/bpf when it is
-# not (libxdp keeps its dispatcher there).
+# The pair has SLUICE_NET_VETH_QUEUES queues each way (default 1, at most
+# 64): with more, net_af_xdp gives each engine a queue of its own
+# (net.queues) and the peer kernel's transmit hash picks the queue of each
+# flow, so net.queues must then be that number (a queue nobody reads loses
+# its frames; Sluice warns). bpffs is mounted at /sys/fs/bpf when it is not
+# (libxdp keeps its dispatcher there).
 #
 # Environment (defaults):
 #   SLUICE_NET_NS=sluice-peer  SLUICE_NET_IF=sluice0  SLUICE_NET_PEER_IF=peer0
 #   SLUICE_NET_PEER_ADDR=10.0.0.1/24  SLUICE_NET_MTU=1500
-#   SLUICE_NET_VETH_QUEUES=$(nproc)
+#   SLUICE_NET_VETH_QUEUES=1
 #
 # up is idempotent (it fixes settings of an existing pair), down removes
 # exactly what up made (the veth pair and the namespace) and succeeds if
@@ -41,7 +42,7 @@ IF=${SLUICE_NET_IF:-sluice0}
 PEER_IF=${SLUICE_NET_PEER_IF:-peer0}
 PEER_ADDR=${SLUICE_NET_PEER_ADDR:-10.0.0.1/24}
 MTU=${SLUICE_NET_MTU:-1500}
-QUEUES=${SLUICE_NET_VETH_QUEUES:-$(nproc)}
+QUEUES=${SLUICE_NET_VETH_QUEUES:-1}
 [ "$QUEUES" -gt 64 ] && QUEUES=64
 
 say() { printf 'net.sh: %s\n' "$*"; }

@@ -15,8 +15,11 @@
  *       bytes (a pattern of its own), reading them back and checking every
  *       byte, then closing.
  *
- * Both print, per engine, "tcp_engines: engine K conns N" (connections
- * served or made by that engine's thread) and the engine's counters
+ * A client retries a refused connect for its first 20 s until one works
+ * (the server may not listen yet). Both print, per engine, "tcp_engines:
+ * engine K conns N" (connections served or made by that engine's thread),
+ * "tcp_engines: N connections in S s: R per s; cpu C s" (from the moment
+ * every engine is up; the process's CPU time) and the engine's counters
  * tcp_conns_opened, tcp_rx_segments and eng_steered_in as "tcp_engines:
  * engine K stat NAME VALUE". Exit 0 when every connection did what was
  * asked, 1 otherwise, 2 for bad arguments. The network comes from the
@@ -33,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -44,6 +48,7 @@
 #define MAX_ENGINES 64
 #define MAX_CONNS 256   /* per thread, at once */
 #define DEADLINE_S 300
+#define REFUSED_RETRY_S 20 /* a client retries refused connects this long, until one works */
 
 struct conn {
     int qd;            /* -1: free */
@@ -59,6 +64,7 @@ struct worker {
     long conns;        /* served (server) or made and checked (client) */
     long failed;
     long next, last;   /* client: connection ids [next, last) still to start */
+    uint64_t started_s;
     int listen_qd;
     demi_qtoken_t accept_qt;
     struct conn c[MAX_CONNS];
@@ -84,6 +90,15 @@ static uint64_t now_s(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec;
+}
+
+/* CLOCK_MONOTONIC in seconds. */
+static double now_sec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void report(const struct worker *w, const char *what, int err)
@@ -205,27 +220,31 @@ static int server_listen(struct worker *w, uint16_t port)
 
 /* ---- client ---- */
 
-static void client_start(struct worker *w, struct conn *c)
+/* Opens connection id in slot c (counted as ended on failure). */
+static void client_open(struct worker *w, struct conn *c, long id)
 {
     int qd, rc;
 
-    if (w->next >= w->last)
-        return;
     if ((rc = demi_socket(&qd, AF_INET, SOCK_STREAM, 0)) != 0) {
         report(w, "demi_socket", rc);
-        w->next++;
         w->failed++;
         atomic_fetch_add(&done_total, 1);
         return;
     }
     c->qd = qd;
-    c->id = w->next++;
+    c->id = id;
     c->got = 0;
     c->connected = false;
     if ((rc = demi_connect(&c->qt, qd, (struct sockaddr *)&o.addr, sizeof(o.addr))) != 0) {
         report(w, "demi_connect", rc);
         conn_end(w, c, false);
     }
+}
+
+static void client_start(struct worker *w, struct conn *c)
+{
+    if (w->next < w->last)
+        client_open(w, c, w->next++);
 }
 
 /* The request goes out (a pattern of the connection's own), and a pop
@@ -238,6 +257,16 @@ static void client_connected(struct worker *w, struct conn *c, demi_qresult_t *q
 
     c->qt = 0;
     c->connected = true;
+    if (qr->qr_opcode == DEMI_OPC_FAILED && qr->qr_ret == ECONNREFUSED && w->conns == 0 &&
+        now_s() < w->started_s + REFUSED_RETRY_S) {
+        /* the server's engines may not listen yet (over memif its network
+         * comes up with ours): the same connection again */
+        long id = c->id;
+        demi_close(c->qd);
+        c->qd = -1;
+        client_open(w, c, id);
+        return;
+    }
     if (qr->qr_opcode == DEMI_OPC_FAILED) {
         report(w, "connect", (int)qr->qr_ret);
         conn_end(w, c, false);
@@ -373,6 +402,7 @@ static void *run(void *arg)
         w->failed++;
     }
     pthread_barrier_wait(&ready);
+    w->started_s = now_s();
     if (!o.server)
         for (int i = 0; i < o.parallel; i++)
             client_start(w, &w->c[i]);
@@ -473,6 +503,7 @@ int main(int argc, char **argv)
     pthread_barrier_wait(&ready);
     printf("tcp_engines: ready\n");
     fflush(stdout);
+    double t_start = now_sec();
     pthread_join(t0, NULL);
     for (int k = 1; k < o.engines; k++)
         pthread_join(workers[k].thread, NULL);
@@ -482,5 +513,11 @@ int main(int argc, char **argv)
         failed += workers[k].failed;
     }
     printf("tcp_engines: %ld connections, %ld failed\n", conns, failed);
+    double secs = now_sec() - t_start;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("tcp_engines: %ld connections in %.3f s: %.0f per s; cpu %.3f s\n", conns, secs,
+           secs > 0 ? (double)conns / secs : 0.0,
+           (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
     return failed == 0 && conns == o.total ? 0 : 1;
 }

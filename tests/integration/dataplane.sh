@@ -67,6 +67,12 @@ if ! ./scripts/net.sh up >"$LOG/net.log" 2>&1; then
     echo "integration: 0 passed, 1 failed"
     exit 1
 fi
+# The veth can have 2 queues (step 3d's engines); one is in use elsewhere,
+# since a single engine on net_af_xdp reads only queue 0.
+veth_queues() { # n
+    ethtool -L "$SLUICE_NET_IF" rx "$1" tx "$1" && in_peer ethtool -L "$SLUICE_NET_PEER_IF" rx "$1" tx "$1"
+}
+veth_queues 1
 
 # 1. Sluice serves: ping, ARP, a closed port, 10,000 datagrams from Linux.
 N=10000
@@ -188,6 +194,7 @@ result "two engines a side over net_memif with 2 queue pairs: $E connections ech
 # whichever queue it likes, so about half of the segments reach the other
 # engine and are handed over (eng_steered_in > 0), and no connection fails.
 X=3000
+veth_queues 2
 XDP_ENV=(SLUICE_NET_DEVARGS="net_af_xdp0,iface=$SLUICE_NET_IF" SLUICE_NET_QUEUES=2)
 env "${XDP_ENV[@]}" "$ENG" server 7 2 "$X" >"$LOG/xdp-engines-server.log" 2>&1 &
 eserver=$!
@@ -213,6 +220,7 @@ wait "$pserver"
 st=$((st | $?))
 awk '/stat eng_steered_in/ { s += $6 } END { exit s > 0 ? 0 : 1 }' "$LOG/xdp-engines-client.log"
 result "two engines on AF_XDP as clients of Linux: $X connections byte-exact, segments on the other engine's queue handed over" $((st | $?))
+veth_queues 1
 
 # 4. No configuration at all: the default topology of scripts/net.sh.
 if env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF ./scripts/net.sh status >/dev/null 2>&1; then
