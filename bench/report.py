@@ -120,6 +120,21 @@ def cell(rows, key, stack):
     return fmt(float(r["value"])) + (" †" if busy(r) > BUSY_FLAG else "")
 
 
+def engines_table(rows):
+    """Engines per thread (bench.sh step 5b): 1 vs 2 engines a side, native."""
+    stacks = sorted({st for (sc, _), by in rows.items() if sc == "engines_crr" for st in by})
+    if not stacks:
+        return []
+    out = ["", "Engines per thread (native `tcp_engines`, connect + 1 KiB echoed + close, over net_memif "
+           "with a queue pair per engine; docs/BENCHMARKS.md \"Engines\"):", "",
+           "| engines a side | connections/s | CPU s per million connections (both processes) |", "|---|---|---|"]
+    for st in stacks:
+        n = st.rsplit("-", 1)[-1].replace("eng", "")
+        out.append("| %s | %s | %s |" % (n, cell(rows, ("engines_crr", "conns_per_s"), st),
+                                         cell(rows, ("engines_crr", "cpu_s_per_Mconn"), st)))
+    return out
+
+
 def markdown(rows, order, args):
     out = []
     out.append("Made by `%s` (%s mode) on %s. Every number of one run comes from that run; "
@@ -129,6 +144,8 @@ def markdown(rows, order, args):
     out.append("|---|---|---|---|---|---|---|---|")
     for key in order:
         scenario, metric = key
+        if scenario == "engines_crr":
+            continue  # a table of its own (engines_table)
         unit = next(iter(rows[key].values()))["unit"]
         s, k = value(rows, scenario, metric, "sluice"), value(rows, scenario, metric, "kernel")
         failed = any(r["status"] != "ok" for st, r in rows[key].items() if st in ("sluice", "kernel"))
@@ -136,6 +153,7 @@ def markdown(rows, order, args):
         out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             scenario_name(scenario), metric, unit, cell(rows, key, "raw"), cell(rows, key, "sluice"),
             cell(rows, key, "sluice-demi"), cell(rows, key, "kernel"), ratio))
+    out.extend(engines_table(rows))
     if any(busy(r) > BUSY_FLAG for key in order for r in rows[key].values()):
         out.append("")
         out.append("† measured while other jobs kept more than %d %% of the CPUs busy (sampled just before "

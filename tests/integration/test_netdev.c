@@ -460,6 +460,80 @@ Test(netdev, memif_pair_passes_a_frame)
     cr_assert_eq(rte_eth_dev_count_avail(), 0);
 }
 
+/* Two queue pairs on a memif pair: what the client sends on queue pair
+ * k arrives on the server's queue pair k (memif's sender picks the queue:
+ * an engine per queue pair talks to its peer engine, docs/DESIGN.md
+ * "Engines per thread"). */
+static bool passes_on(struct netdev *from, struct netdev *to)
+{
+    struct rte_mbuf *req = arp_request(from), *pkts[8];
+    uint64_t deadline = mono_ns() + 2000 * NS_PER_MS;
+    bool got = false;
+
+    cr_assert_eq(netdev_tx(from, &req, 1, mono_ns()), 1);
+    while (!got && mono_ns() < deadline) {
+        uint16_t n = netdev_rx(to, pkts, 8, mono_ns());
+        for (uint16_t i = 0; i < n; i++) {
+            got = got || rte_pktmbuf_pkt_len(pkts[i]) == sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr);
+            rte_pktmbuf_free(pkts[i]);
+        }
+        if (n == 0)
+            usleep(1000);
+    }
+    return got;
+}
+
+Test(netdev, memif_queue_pairs_keep_to_their_queue)
+{
+    char sock[64], srv_args[128], cli_args[128], err[256];
+    struct netdev *srv = NULL, *cli = NULL, *srv1 = NULL, *cli1 = NULL, *bad = NULL;
+    need_root();
+    snprintf(sock, sizeof(sock), "/tmp/sluice-memif-q-%ld.sock", (long)getpid());
+    snprintf(srv_args, sizeof(srv_args), "net_memif0,role=server,socket=%s", sock);
+    snprintf(cli_args, sizeof(cli_args), "net_memif1,role=client,socket=%s", sock);
+    struct netdev_dpdk_params ps = {.devargs = srv_args, .nb_queues = 2};
+    struct netdev_dpdk_params pc = {.devargs = cli_args, .nb_queues = 2, .link_timeout_ns = 5000 * NS_PER_MS};
+
+    cr_assert_eq(netdev_dpdk_open(&ps, g_rt.pool, &srv, err, sizeof(err)), 0, "memif server: %s", err);
+    cr_assert_eq(netdev_dpdk_open(&pc, g_rt.pool, &cli, err, sizeof(err)), 0, "memif client: %s", err);
+    cr_assert_eq(netdev_dpdk_nb_queues(srv), 2);
+    cr_assert_eq(netdev_dpdk_queue(srv, 1, &srv1), 0);
+    cr_assert_eq(netdev_dpdk_queue(cli, 1, &cli1), 0);
+    cr_assert_eq(netdev_dpdk_queue(srv, 0, &bad), -EINVAL, "queue pair 0 is the port's own netdev");
+    cr_assert_eq(netdev_dpdk_queue(srv, 2, &bad), -EINVAL, "the port has 2 queue pairs");
+    cr_assert_eq(netdev_dpdk_queue(srv1, 1, &bad), -EINVAL, "a queue's netdev is not the port");
+    cr_assert_eq(netdev_dpdk_queue(NULL, 1, &bad), -EINVAL);
+    cr_assert_eq(netdev_dpdk_nb_queues(NULL), 0);
+    bool q1 = passes_on(cli1, srv1), q0 = passes_on(cli, srv);
+    bool stray = passes_on(cli1, srv); /* queue pair 1's frame must not show up on 0 */
+    netdev_close(cli1);
+    netdev_close(srv1);
+    netdev_close(cli);
+    netdev_close(srv);
+    unlink(sock);
+    cr_assert(q1, "queue pair 1: the server did not receive the client's frame within 2 s");
+    cr_assert(q0, "queue pair 0: the server did not receive the client's frame within 2 s");
+    cr_assert(!stray, "a frame sent on queue pair 1 arrived on queue pair 0");
+    cr_assert_eq(rte_eth_dev_count_avail(), 0);
+}
+
+/* net.queues above what the device has: one line that says so and how to
+ * fix it; nothing left open. */
+Test(netdev, more_queue_pairs_than_the_device_has_fail_saying_so)
+{
+    char devargs[64], err[512];
+    struct netdev *dev = NULL;
+    need_root();
+    af_packet_devargs(devargs, sizeof(devargs), net.host_if);
+    struct netdev_dpdk_params p = {.devargs = devargs, .nb_queues = 2};
+
+    cr_assert_eq(netdev_dpdk_open(&p, g_rt.pool, &dev, err, sizeof(err)), -EINVAL);
+    cr_assert_not_null(strstr(err, "net.queues"), "%s", err);
+    cr_assert_not_null(strstr(err, "net_af_packet0"), "%s", err);
+    dev = open_ok(devargs, 0); /* one queue pair: fine, nothing was left behind */
+    netdev_close(dev);
+}
+
 /* A driver that refuses its arguments leaves nothing that blocks the
  * next, correct open. */
 Test(netdev, a_refused_probe_can_be_retried)
