@@ -78,6 +78,7 @@ TestSuite(netdev_hint, .init = t_default_timeout);
 TestSuite(pipe, .init = t_default_timeout);
 TestSuite(process, .init = t_default_timeout);
 TestSuite(sga, .init = t_default_timeout);
+TestSuite(steer, .init = t_default_timeout);
 TestSuite(shm_pipe, .init = t_default_timeout);
 TestSuite(tcp_cc, .init = t_default_timeout);
 TestSuite(tcp_conn, .init = t_default_timeout);
