@@ -62,10 +62,21 @@ static int engine_make(unsigned id, struct engine **out)
     return 0;
 }
 
+/* A child forked by a thread that has an engine: that engine stays its
+ * parent's (a queue is read by one thread); the child's thread uses
+ * engine 0, and knows no other engine. */
+static void forget_engines_in_child(void)
+{
+    t_engine = NULL;
+    for (unsigned id = 1; id < ENGINE_MAX; id++)
+        engines[id] = NULL;
+}
+
 int engine_init(void)
 {
     if (engines[0] != NULL)
         return 0;
+    pthread_atfork(NULL, NULL, forget_engines_in_child);
     return engine_make(0, &engines[0]);
 }
 
@@ -78,6 +89,17 @@ struct engine *engine_get(unsigned id)
 {
     return id < ENGINE_MAX ? engines[id] : NULL;
 }
+
+void engine_lock(void)
+{
+    pthread_mutex_lock(&engines_mu);
+}
+
+void engine_unlock(void)
+{
+    pthread_mutex_unlock(&engines_mu);
+}
+
 
 void engine_set_poll_hook(engine_poll_fn fn, void *ctx)
 {
@@ -125,6 +147,7 @@ static void engine_close(struct engine *e)
 
     t_engine = e;
     queue_close_all();
+    qtoken_drop_all_done(); /* results nobody will take: their arrays go back */
     net_stop();
     t_engine = saved;
 }
@@ -132,11 +155,14 @@ static void engine_close(struct engine *e)
 void engine_close_all(void)
 {
     for (unsigned id = 1; id < ENGINE_MAX; id++) {
-        if (engines[id] == NULL)
+        struct engine *e = engines[id];
+        if (e == NULL)
             continue;
-        engine_close(engines[id]);
-        engine_free(engines[id]);
+        engine_lock();
         engines[id] = NULL;
+        engine_unlock();
+        engine_close(e);
+        engine_free(e);
     }
     queue_close_all(); /* engine 0's: net_stop (runtime.c) follows */
 }
@@ -188,12 +214,13 @@ static int choose_queue(int queue, unsigned *id)
 
 /* Engine id for the calling thread, under engines_mu: its tables, an lcore
  * id (its own mbuf cache), then its stack. */
-static int start_locked(int queue)
+static int start_locked(int queue, int cpu)
 {
     struct engine *e;
     unsigned id = 0;
     int rc = choose_queue(queue, &id);
 
+    rc = rc ? rc : pin(cpu); /* only once the call cannot fail for its queue */
     if (rc)
         return rc;
     if (net_stack() == NULL) /* engine 0's: it opens the device's queue pairs */
@@ -229,11 +256,8 @@ SLUICE_API int sluice_engine_start(int queue, int cpu)
         return rc;
     if (t_engine != NULL)
         return EBUSY;
-    rc = pin(cpu);
-    if (rc)
-        return rc;
     pthread_mutex_lock(&engines_mu);
-    rc = start_locked(queue);
+    rc = start_locked(queue, cpu);
     pthread_mutex_unlock(&engines_mu);
     return rc;
 }
@@ -248,14 +272,17 @@ SLUICE_API int sluice_engine_stop(void)
         return rc;
     if (e == NULL)
         return ENOENT;
+    /* out of the table first: the counters' readers (sluice_stats) take
+     * engines_mu and never see a stack that is going away */
+    pthread_mutex_lock(&engines_mu);
+    engines[e->id] = NULL;
+    pthread_mutex_unlock(&engines_mu);
     queue_close_all();
+    qtoken_drop_all_done(); /* results nobody will take: their arrays go back */
     net_stop();
     t_engine = NULL;
     if (e->lcore_registered)
         rte_thread_unregister();
-    pthread_mutex_lock(&engines_mu);
-    engines[e->id] = NULL;
-    pthread_mutex_unlock(&engines_mu);
     engine_free(e);
     return 0;
 }

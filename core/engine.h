@@ -60,6 +60,12 @@ struct engine *engine_cur(void);
 /* Engine id, or NULL when it does not run. */
 struct engine *engine_get(unsigned id);
 
+/* The lock over the table of running engines: held, engine_get's engines
+ * stay (sluice_engine_stop takes its engine out under it before closing
+ * it). Never held while a stack is polled. */
+void engine_lock(void);
+void engine_unlock(void);
+
 /* Installs (fn) or removes (NULL) the calling thread's engine's poll hook. */
 void engine_set_poll_hook(engine_poll_fn fn, void *ctx);
 

@@ -185,8 +185,11 @@ int net_queue_devargs(const char *devargs, unsigned engine_id, char *out, size_t
     tok = strtok_r(copy, ",", &save); /* the device name: ours is net_af_xdp<engine> */
     len = (size_t)snprintf(out, cap, "net_af_xdp%u", engine_id);
     while ((tok = strtok_r(NULL, ",", &save)) != NULL && len < cap) {
-        if (sscanf(tok, "start_queue=%u%n", &start, &n) == 1 && tok[n] == '\0')
+        unsigned v;
+        if (sscanf(tok, "start_queue=%u%n", &v, &n) == 1 && tok[n] == '\0') {
+            start = v;
             continue;
+        }
         if (strncmp(tok, "queue_count=", 12) == 0)
             continue;
         len += (size_t)snprintf(out + len, cap - len, ",%s", tok);
@@ -371,6 +374,7 @@ static bool sum_counters(struct stack_counters *sum)
     bool any = false;
 
     memset(sum, 0, sizeof(*sum));
+    engine_lock(); /* no engine's stack goes away meanwhile */
     for (unsigned id = 0; id < ENGINE_MAX; id++) {
         struct engine *e = engine_get(id);
         struct stack_counters c;
@@ -382,6 +386,7 @@ static bool sum_counters(struct stack_counters *sum)
             t[i] += v[i];
         any = true;
     }
+    engine_unlock();
     all_counters(NULL, sum);
     return any;
 }
@@ -421,10 +426,13 @@ SLUICE_API int sluice_engine_stats(int engine, const char **names, uint64_t *val
 
     if (runtime_check() != 0)
         return ENOSYS;
+    engine_lock(); /* the engine's stack does not go away meanwhile */
     e = engine >= 0 ? engine_get((unsigned)engine) : NULL;
+    if (e != NULL && e->stack != NULL)
+        stack_counters(e->stack, &c);
+    engine_unlock();
     if (e == NULL || e->stack == NULL)
         return ENOENT;
-    stack_counters(e->stack, &c);
     return copy_counters(&c, names, values, max, count_out);
 }
 

@@ -39,8 +39,9 @@ uint32_t net_addr(void);
 /* The devargs of engine engine_id's own port on a device that takes one
  * queue per port (net_af_xdp): the name becomes net_af_xdp<engine_id>,
  * start_queue becomes the configured one (0 if none) + engine_id, and
- * queue_count=1. Written into out (cap bytes). 0, -EINVAL (NULL, or not
- * net_af_xdp), -ENAMETOOLONG (out too short). */
+ * queue_count=1. Written into out (cap bytes). 0, -EINVAL (NULL, not
+ * net_af_xdp, or devargs longer than net.devargs may be), -ENAMETOOLONG
+ * (out too short). */
 int net_queue_devargs(const char *devargs, unsigned engine_id, char *out, size_t cap);
 
 struct netdev;

@@ -192,6 +192,14 @@ void qtoken_drop(struct op *op)
     free_slot(op);
 }
 
+void qtoken_drop_all_done(void)
+{
+    struct op *op;
+
+    while ((op = qtoken_first_done()) != NULL)
+        qtoken_drop(op);
+}
+
 struct op *qtoken_first_done(void)
 {
     return TAILQ_FIRST(&cur()->done_list);

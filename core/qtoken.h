@@ -88,6 +88,10 @@ void qtoken_drop(struct op *op);
 /* The oldest done op not yet taken, or NULL. */
 struct op *qtoken_first_done(void);
 
+/* Drops every done op not yet taken (a popped array goes back to the
+ * pool): an engine that stops, after its queues were closed. */
+void qtoken_drop_all_done(void);
+
 /* Number of tokens outstanding (pending or done, not taken). */
 size_t qtoken_outstanding(void);
 

@@ -53,14 +53,17 @@ static struct sock *sock_get(int qd)
 }
 
 /* Finds socket qd: *u for a UDP socket, *t for a stream socket (the other
- * NULL). 0, or EBADF when qd is no socket. */
+ * NULL). 0, EXDEV when qd is another engine's (<sluice/engine.h>), or
+ * EBADF when qd is no socket. */
 static int sock_find(int qd, struct sock **u, struct tsock **t)
 {
     struct queue *q = queue_get(qd);
 
     *u = sock_get(qd);
     *t = tsock_of(q);
-    return *u != NULL || *t != NULL ? 0 : EBADF;
+    if (*u != NULL || *t != NULL)
+        return 0;
+    return queue_foreign(qd) ? EXDEV : EBADF;
 }
 
 /* An IPv4 socket address: non-NULL, size at least sizeof(struct

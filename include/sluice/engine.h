@@ -70,8 +70,12 @@ int sluice_engine_start(int queue, int cpu);
  */
 int sluice_engine_stop(void);
 
-/* The calling thread's engine: 0 (the shared one) unless it started one.
- * -1 before demi_init. */
+/*
+ * The engine the calling thread's calls use: 0 (the shared one) unless it
+ * started one with sluice_engine_start. Allocates nothing.
+ * Returns the engine's number (= its queue pair), or -1 before demi_init.
+ * Source: Sluice's own call.
+ */
 int sluice_engine_self(void);
 
 /*

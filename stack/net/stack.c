@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <rte_ip.h>
-#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
 #include "stack.h"
@@ -163,23 +162,22 @@ void stack_set_steer(struct stack *s, const struct stack_steer_ops *ops, void *c
     s->steer_ctx = ctx;
 }
 
-bool stack_steer_to(struct stack *s, int engine, struct rte_mbuf *m, uint32_t hdr_len)
+void stack_steer_to(struct stack *s, int engine, struct rte_mbuf *m, uint32_t hdr_len)
 {
     uint32_t back = m->l2_len + m->l3_len + hdr_len;
-    const struct rte_ipv4_hdr *ip;
 
-    if (rte_pktmbuf_headroom(m) < back)
-        return false;
-    ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, -(int32_t)(m->l3_len + hdr_len));
-    if (rte_ipv4_frag_pkt_is_fragmented(ip))
-        return false; /* reassembled here: its first fragment's headers alone do not make the datagram */
+    /* the headers are still in the headroom (a datagram reassembled here
+     * has its first fragment's, rewritten by the library for the whole) */
+    if (rte_pktmbuf_headroom(m) < back) {
+        stack_drop(s, m, &s->ctr.eng_steer_drop_full);
+        return;
+    }
     rte_pktmbuf_prepend(m, (uint16_t)back);
     if (!s->steer->handoff(s->steer_ctx, engine, m)) {
         stack_drop(s, m, &s->ctr.eng_steer_drop_full);
-        return true;
+        return;
     }
     s->ctr.eng_steered_out++;
-    return true;
 }
 
 /* Frames other engines handed to us: input like our own, never handed on. */

@@ -92,10 +92,11 @@ static inline bool stack_steering(const struct stack *s)
     return s->steer != NULL && !s->steered_input;
 }
 /* Hands m (at its payload after l2_len + l3_len + hdr_len bytes of
- * headers: those go back on) to engine `engine`: true when taken (counted
- * eng_steered_out, or eng_steer_drop_full and freed); false when it cannot
- * be (a reassembled datagram): the caller keeps m. */
-bool stack_steer_to(struct stack *s, int engine, struct rte_mbuf *m, uint32_t hdr_len);
+ * headers: those go back on) to engine `engine`, which owns it: taken
+ * always, counted in eng_steered_out, or when the engine's ring is full
+ * (or the headers are gone) dropped and counted in eng_steer_drop_full:
+ * never answered here, since its connection lives on. */
+void stack_steer_to(struct stack *s, int engine, struct rte_mbuf *m, uint32_t hdr_len);
 /* True if addr is ours, the limited broadcast, or our subnet's broadcast. */
 bool stack_addr_is_local(const struct stack *s, rte_be32_t addr);
 

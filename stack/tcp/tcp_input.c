@@ -35,8 +35,10 @@
 
 /* ---- parsing ---- */
 
-/* Checks and parses the header into sg and strips it (m's data = the
- * payload). Returns NULL if m was dropped. */
+/* Checks and parses the header into sg (its length in sg->hlen); m's data
+ * stays at the header, so that a segment handed to another engine goes
+ * whole: tcp_input strips it once it keeps the segment. Returns NULL if m
+ * was dropped. */
 static struct rte_mbuf *parse(struct stack *s, struct rte_mbuf *m, const struct ipv4_meta *ip, struct tcp_seg *sg)
 {
     uint8_t buf[sizeof(struct rte_tcp_hdr) + TCP_OPT_MAX_LEN];
@@ -895,7 +897,8 @@ static bool steer_away(struct stack *s, struct rte_mbuf *m, const struct tcp_seg
     }
     if (owner < 0)
         return false;
-    return stack_steer_to(s, owner, m, 0);
+    stack_steer_to(s, owner, m, 0);
+    return true;
 }
 
 void tcp_input(struct stack *s, struct rte_mbuf *m, const struct ipv4_meta *ip)

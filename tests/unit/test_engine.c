@@ -77,6 +77,11 @@ Test(engine, bad_queues_and_cpus_are_refused)
     cr_assert_eq(sluice_engine_start(-2, -1), EINVAL);
     cr_assert_eq(sluice_engine_start(1, CPU_SETSIZE + 1), EINVAL, "no such CPU");
     cr_assert_eq(sluice_engine_start(1, -5), EINVAL, "cpu -1 leaves the affinity alone; below that is no CPU");
+    cpu_set_t before, after;
+    cr_assert_eq(sched_getaffinity(0, sizeof(before), &before), 0);
+    cr_assert_eq(sluice_engine_start(3, 0), EINVAL);
+    cr_assert_eq(sched_getaffinity(0, sizeof(after), &after), 0);
+    cr_assert(CPU_EQUAL(&before, &after), "a call that failed pinned the thread");
 }
 
 static void *start_any(void *arg)
@@ -135,7 +140,7 @@ struct crossing {
     int engine0_qd;            /* a socket of engine 0 */
     demi_qtoken_t engine0_qt;  /* a pending pop of engine 0 */
     int own_qd;                /* the thread's socket */
-    int close_rc, pop_rc, wait_rc;
+    int close_rc, pop_rc, wait_rc, listen_rc;
 };
 
 /* In an engine of its own: engine 0's descriptor and token are refused. */
@@ -152,6 +157,7 @@ static void *cross(void *arg)
     x->close_rc = demi_close(x->engine0_qd);
     x->pop_rc = demi_pop(&qt, x->engine0_qd);
     x->wait_rc = demi_wait(&qr, x->engine0_qt, &zero);
+    x->listen_rc = demi_listen(x->engine0_qd, 1);
     if ((rc = demi_socket(&x->own_qd, AF_INET, SOCK_DGRAM, 0)) != 0)
         return (void *)(intptr_t)rc;
     return (void *)(intptr_t)sluice_engine_stop();
@@ -171,6 +177,7 @@ Test(engine, descriptors_and_tokens_do_not_cross_engines)
     cr_assert_eq(x.close_rc, EXDEV, "engine 0's socket closed from engine 1: %d", x.close_rc);
     cr_assert_eq(x.pop_rc, EXDEV);
     cr_assert_eq(x.wait_rc, EINVAL, "engine 0's token waited on in engine 1");
+    cr_assert_eq(x.listen_rc, EXDEV, "socket calls too: %d", x.listen_rc);
     cr_assert_eq((unsigned)x.own_qd >> ENGINE_QD_SHIFT, 1u, "engine 1's descriptors carry its number");
     cr_assert_eq(demi_close(x.own_qd), EBADF, "engine 1 stopped: its descriptor is gone, not foreign");
     /* engine 0's socket and pop are untouched */
@@ -251,6 +258,9 @@ Test(engine, af_xdp_engines_get_a_port_per_queue)
     cr_assert_str_eq(out, "net_af_xdp0,iface=sl0,start_queue=2,queue_count=1");
     cr_assert_eq(net_queue_devargs("net_af_xdp0,start_queue=2,iface=sl0", 3, out, sizeof(out)), 0);
     cr_assert_str_eq(out, "net_af_xdp3,iface=sl0,start_queue=5,queue_count=1");
+    cr_assert_eq(net_queue_devargs("net_af_xdp0,iface=sl0,start_queue=5x", 1, out, sizeof(out)), 0);
+    cr_assert_str_eq(out, "net_af_xdp1,iface=sl0,start_queue=5x,start_queue=1,queue_count=1",
+                     "a start_queue that is no number is left to DPDK to refuse, not read half");
     cr_assert_eq(net_queue_devargs("net_af_packet0,iface=sl0", 1, out, sizeof(out)), -EINVAL,
                  "af_packet has one queue pair per port: not split");
     cr_assert_eq(net_queue_devargs(NULL, 1, out, sizeof(out)), -EINVAL);
