@@ -231,6 +231,19 @@ static bool deliver_broadcast(struct stack *s, struct rte_mbuf *m, const struct 
     return first != NULL;
 }
 
+/* A datagram to one of another engine's ephemeral ports (stack_params:
+ * port % eph_stride names the engine) that no socket of ours takes: a
+ * reply to that engine's socket the device put on our queue goes to it
+ * (docs/DESIGN.md "Engines per thread"). m is at the UDP header; true
+ * when it was taken. */
+static bool steer_to_port_owner(struct stack *s, struct rte_mbuf *m, uint16_t port)
+{
+    if (!stack_steering(s) || s->eph_stride <= 1 || port < EPHEMERAL_FIRST || stack_eph_mine(s, port))
+        return false;
+    stack_steer_to(s, port % s->eph_stride, m, 0);
+    return true;
+}
+
 void udp_input(struct stack *s, struct rte_mbuf *m, const struct ipv4_meta *ip)
 {
     const struct rte_udp_hdr *uh;
@@ -251,6 +264,8 @@ void udp_input(struct stack *s, struct rte_mbuf *m, const struct ipv4_meta *ip)
     rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - len));
     f = (struct flow){.saddr = ip->src, .daddr = ip->dst, .sport = uh->src_port, .dport = uh->dst_port};
     u = ip->dst == s->addr ? lookup(s, &f) : NULL;
+    if (ip->dst == s->addr && u == NULL && steer_to_port_owner(s, m, rte_be_to_cpu_16(f.dport)))
+        return;
     if (ip->dst == s->addr && u == NULL) {
         /* RFC 1122 4.1.3.1: port unreachable, never for broadcasts */
         icmp_send_unreach(s, m, 3);

@@ -260,3 +260,28 @@ Test(steer, arp_to_us_is_offered_and_a_copy_teaches_without_answering)
     st_expect_no_tx(r.dev);
     rig_finish(&r);
 }
+
+/* UDP has no directory: a datagram to another engine's ephemeral port
+ * (port % engines names it) goes there; to one of ours with no socket it
+ * is refused here, once. */
+Test(steer, a_datagram_to_another_engines_ephemeral_port_goes_there)
+{
+    struct rig r;
+    uint8_t out[2048];
+
+    rig_init(&r);
+    r.s->eph_stride = 2; /* engine 0 of 2: even ephemeral ports are ours */
+    r.s->eph_offset = 0;
+    r.len = st_udp(r.frame, ST_PEER_IP, RTE_BE16(53), ST_US_IP, RTE_BE16(49153), "reply", 5);
+    st_inject(r.s, r.dev, r.frame, r.len, r.now);
+    cr_assert_eq(r.d.nhanded, 1);
+    cr_assert_eq(r.d.handed_to[0], 1, "49153 %% 2 is engine 1");
+    cr_assert_eq(ST_CTR(r.s, udp_drop_no_port), 0);
+    st_expect_no_tx(r.dev);
+    r.len = st_udp(r.frame, ST_PEER_IP, RTE_BE16(53), ST_US_IP, RTE_BE16(49152), "reply", 5);
+    st_inject(r.s, r.dev, r.frame, r.len, r.now);
+    cr_assert_eq(r.d.nhanded, 1, "an even port is ours: not handed over");
+    cr_assert_eq(ST_CTR(r.s, udp_drop_no_port), 1);
+    cr_assert_gt(st_take(r.dev, out, sizeof(out)), 0, "port unreachable (RFC 1122 4.1.3.1)");
+    rig_finish(&r);
+}
