@@ -149,6 +149,18 @@ static bool pop(struct worker *w, struct conn *c)
     return true;
 }
 
+/* A pop's result taken: true when it failed (the connection then ended,
+ * failed). */
+static bool pop_failed(struct worker *w, struct conn *c, const demi_qresult_t *qr)
+{
+    c->qt = 0;
+    if (qr->qr_opcode != DEMI_OPC_FAILED)
+        return false;
+    report(w, "pop", (int)qr->qr_ret);
+    conn_end(w, c, false);
+    return true;
+}
+
 /* ---- server ---- */
 
 static void server_accept(struct worker *w, demi_qresult_t *qr)
@@ -182,12 +194,8 @@ static void server_pop(struct worker *w, struct conn *c, demi_qresult_t *qr)
     demi_qtoken_t qt;
     int rc;
 
-    c->qt = 0;
-    if (qr->qr_opcode == DEMI_OPC_FAILED) {
-        report(w, "pop", (int)qr->qr_ret);
-        conn_end(w, c, false);
+    if (pop_failed(w, c, qr))
         return;
-    }
     if (sga.sga_segs[0].sgaseg_len == 0) { /* the peer closed: served */
         demi_sgafree(&sga);
         conn_end(w, c, true);
@@ -305,12 +313,8 @@ static void client_pop(struct worker *w, struct conn *c, demi_qresult_t *qr)
     demi_sgarray_t sga = qr->qr_value.sga;
     uint32_t len;
 
-    c->qt = 0;
-    if (qr->qr_opcode == DEMI_OPC_FAILED) {
-        report(w, "pop", (int)qr->qr_ret);
-        conn_end(w, c, false);
+    if (pop_failed(w, c, qr))
         return;
-    }
     len = sga.sga_segs[0].sgaseg_len;
     if (len == 0 || !echo_matches(c, sga.sga_segs[0].sgaseg_buf, len)) {
         fprintf(stderr, "tcp_engines: engine %d: connection %ld: %s after %u of %u bytes\n", w->engine, c->id,
