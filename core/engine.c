@@ -35,6 +35,10 @@ static struct engine *engines[ENGINE_MAX];
 static pthread_mutex_t engines_mu = PTHREAD_MUTEX_INITIALIZER;
 /* The calling thread's own engine, NULL for engine 0's users. */
 static __thread struct engine *t_engine;
+/* sluice_engines_share was called: engines 1.. belong to no thread, and a
+ * descriptor or token selects its engine (engine_follow). Inherited by
+ * forked children with the engines themselves. */
+static bool g_shared;
 
 static void engine_free(struct engine *e)
 {
@@ -67,6 +71,8 @@ static int engine_make(unsigned id, struct engine **out)
  * engine 0, and knows no other engine. */
 static void forget_engines_in_child(void)
 {
+    if (g_shared)
+        return; /* made to be shared by the family: the caller serialises */
     t_engine = NULL;
     for (unsigned id = 1; id < ENGINE_MAX; id++)
         engines[id] = NULL;
@@ -88,6 +94,13 @@ struct engine *engine_cur(void)
 struct engine *engine_get(unsigned id)
 {
     return id < ENGINE_MAX ? engines[id] : NULL;
+}
+
+void engine_follow(unsigned id)
+{
+    if (!g_shared || id >= ENGINE_MAX || engines[id] == NULL)
+        return;
+    t_engine = id == 0 ? NULL : engines[id];
 }
 
 void engine_lock(void)
@@ -154,6 +167,9 @@ static void engine_close(struct engine *e)
 
 void engine_close_all(void)
 {
+    /* the exiting thread may be on an engine about to be freed (its own,
+     * or a shared one a descriptor took it to): engine 0's close is last */
+    t_engine = NULL;
     for (unsigned id = 1; id < ENGINE_MAX; id++) {
         struct engine *e = engines[id];
         if (e == NULL)
@@ -272,6 +288,8 @@ SLUICE_API int sluice_engine_stop(void)
         return rc;
     if (e == NULL)
         return ENOENT;
+    if (g_shared)
+        return EPERM; /* a shared engine: the family's, closed at exit */
     /* out of the table first: the counters' readers (sluice_stats) take
      * engines_mu and never see a stack that is going away */
     pthread_mutex_lock(&engines_mu);
@@ -293,4 +311,75 @@ SLUICE_API int sluice_engine_self(void)
     if (runtime_check() != 0)
         return -1;
     return (int)engine_cur()->id;
+}
+
+/* Makes engine id on its queue pair, its stack started, owned by no
+ * thread (engines_mu held). 0 or a positive errno. */
+static int make_shared(unsigned id)
+{
+    struct engine *e;
+
+    if (engine_make(id, &e) != 0)
+        return ENOMEM;
+    t_engine = e;
+    if (net_stack() == NULL) {
+        t_engine = NULL;
+        engine_free(e);
+        return ENETDOWN;
+    }
+    t_engine = NULL;
+    engines[id] = e;
+    return 0;
+}
+
+/* sluice_engines_share: documented in <sluice/engine.h>. */
+SLUICE_API int sluice_engines_share(int *count_out)
+{
+    unsigned nq = g_rt.cfg.net_queues;
+    int rc = runtime_check();
+
+    if (rc)
+        return rc;
+    if (t_engine != NULL && !g_shared)
+        return EBUSY;
+    pthread_mutex_lock(&engines_mu);
+    for (unsigned id = 1; id < nq && id < ENGINE_MAX && rc == 0; id++)
+        if (engines[id] != NULL && !g_shared)
+            rc = EBUSY; /* a thread started it: it is that thread's */
+    if (rc == 0 && net_stack() == NULL) /* engine 0's: it opens the device's queue pairs */
+        rc = ENETDOWN;
+    for (unsigned id = 1; id < nq && id < ENGINE_MAX && rc == 0; id++)
+        if (engines[id] == NULL)
+            rc = make_shared(id);
+    if (rc == 0)
+        g_shared = true;
+    pthread_mutex_unlock(&engines_mu);
+    if (rc == 0 && count_out != NULL)
+        *count_out = (int)nq;
+    return rc;
+}
+
+/* sluice_engine_use: documented in <sluice/engine.h>. */
+SLUICE_API int sluice_engine_use(int id)
+{
+    int rc = runtime_check();
+
+    if (rc)
+        return rc;
+    if (id < 0 || id >= ENGINE_MAX)
+        return ENOENT;
+    if (id != 0 && !g_shared)
+        return EPERM;
+    if (engines[id] == NULL)
+        return ENOENT;
+    if (id == 0 && t_engine != NULL && !g_shared)
+        return EPERM; /* its own engine: sluice_engine_stop gives it back */
+    t_engine = id == 0 ? NULL : engines[id];
+    return 0;
+}
+
+/* sluice_engine_of: documented in <sluice/engine.h>. */
+SLUICE_API int sluice_engine_of(int qd)
+{
+    return qd < 0 ? -1 : (int)((unsigned)qd >> ENGINE_QD_SHIFT);
 }

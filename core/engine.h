@@ -60,6 +60,11 @@ struct engine *engine_cur(void);
 /* Engine id, or NULL when it does not run. */
 struct engine *engine_get(unsigned id);
 
+/* After sluice_engines_share: the calling thread's calls go to engine id
+ * from now on (a descriptor or a token of it was named). Does nothing
+ * when engines are not shared or id does not run. */
+void engine_follow(unsigned id);
+
 /* The lock over the table of running engines: held, engine_get's engines
  * stay (sluice_engine_stop takes its engine out under it before closing
  * it). Never held while a stack is polled. */

@@ -114,8 +114,10 @@ struct op *qtoken_new(enum op_kind kind, int qd)
 
 struct op *qtoken_lookup(demi_qtoken_t qt)
 {
-    struct qtoken_state *qs = cur();
     uint32_t word = (uint32_t)qt, gen = (uint32_t)(qt >> 32);
+
+    engine_follow(word >> QTOKEN_ENGINE_SHIFT);
+    struct qtoken_state *qs = cur();
     uint32_t slot = word & (QTOKEN_MAX - 1);
     struct op *op;
 

@@ -117,6 +117,8 @@ static int index_of(const struct queue_table *qtab, int qd)
 
 struct queue *queue_get(int qd)
 {
+    if (qd >= 0)
+        engine_follow((unsigned)qd >> ENGINE_QD_SHIFT);
     struct queue_table *qtab = cur();
     int i = index_of(qtab, qd);
 

@@ -90,6 +90,51 @@ int sluice_engine_self(void);
  */
 int sluice_engine_stats(int engine, const char **names, uint64_t *values, int max, int *count_out);
 
+/*
+ * Makes engines 1 .. net.queues-1 now, each with its stack on its queue
+ * pair, owned by no thread: shared engines, for a program (or the
+ * interposer's process family) that serialises every call itself and
+ * decides which thread or process drives which engine. From then on, in
+ * this process and in every process forked from it afterwards, a call
+ * that names a descriptor or a token runs on the engine that made it (no
+ * EXDEV, no EINVAL for another engine's), and so do the calls that follow
+ * it in that thread; sluice_engine_use picks the engine for the calls that
+ * name none (demi_socket, demi_wait_next_n). demi_wait_any on tokens of
+ * several engines drives the engine of the last one. Idempotent.
+ * count_out (may be NULL) receives net.queues: engines 0 .. count-1 exist.
+ * Returns 0, or a positive errno:
+ *   ENOSYS    before demi_init;
+ *   EBUSY     a thread started an engine of its own (sluice_engine_start):
+ *             shared engines and engines per thread do not mix;
+ *   ENETDOWN  the device did not open or a stack did not start;
+ *   ENOMEM    out of memory.
+ * Source: Sluice's own call (docs/preload.md "Engines per process").
+ */
+int sluice_engines_share(int *count_out);
+
+/*
+ * After sluice_engines_share: the calling thread's calls that name no
+ * descriptor or token (demi_socket, demi_wait_next_n, ...) go to engine
+ * id (0 .. count-1) until a call names another engine's. Allocates
+ * nothing.
+ * Returns 0, or a positive errno:
+ *   ENOSYS    before demi_init;
+ *   ENOENT    engine id does not run;
+ *   EPERM     id is not 0 and engines are not shared, or the calling
+ *             thread has an engine of its own (sluice_engine_stop).
+ * Source: Sluice's own call.
+ */
+int sluice_engine_use(int id);
+
+/*
+ * The engine a queue descriptor belongs to: qd >> 20 (engine k's
+ * descriptors are k << 20 | index). Checks nothing: a closed descriptor
+ * still names its engine.
+ * Returns the engine's number, or -1 when qd is negative.
+ * Source: Sluice's own call.
+ */
+int sluice_engine_of(int qd);
+
 #ifdef __cplusplus
 }
 #endif

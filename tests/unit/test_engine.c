@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sluice/engine.h>
 #include <sluice/socket.h>
@@ -266,4 +268,82 @@ Test(engine, af_xdp_engines_get_a_port_per_queue)
     cr_assert_eq(net_queue_devargs(NULL, 1, out, sizeof(out)), -EINVAL);
     cr_assert_eq(net_queue_devargs("net_af_xdp0,iface=sl0", 1, NULL, 0), -EINVAL);
     cr_assert_eq(net_queue_devargs("net_af_xdp0,iface=sl0", 1, out, 20), -ENAMETOOLONG);
+}
+
+/* ---- shared engines (sluice_engines_share): the interposer's family ---- */
+
+Test(engine, shared_calls_before_demi_init_fail_with_enosys)
+{
+    int n = 0;
+
+    cr_assert_eq(sluice_engines_share(&n), ENOSYS);
+    cr_assert_eq(sluice_engine_use(0), ENOSYS);
+    cr_assert_eq(sluice_engine_of(2 << 20 | 7), 2, "a descriptor names its engine without demi_init");
+    cr_assert_eq(sluice_engine_of(5), 0);
+    cr_assert_eq(sluice_engine_of(-1), -1);
+}
+
+Test(engine, shared_engines_follow_descriptors_and_tokens)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(9)}, got;
+    socklen_t len = sizeof(got);
+    struct timespec zero = {0, 0};
+    demi_qresult_t qr;
+    demi_qtoken_t qt;
+    int n = 0, qd = -1;
+
+    init_queues("3");
+    cr_assert_eq(sluice_engine_use(1), EPERM, "engine 1 is nobody's until shared");
+    cr_assert_eq(sluice_engines_share(&n), 0);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(sluice_engines_share(NULL), 0, "idempotent");
+    cr_assert_eq(sluice_engine_start(-1, -1), ENOSPC, "every queue pair has an engine");
+    cr_assert_eq(sluice_engine_use(3), ENOENT, "net.queues is 3");
+    cr_assert_eq(sluice_engine_use(-1), ENOENT);
+    cr_assert_eq(sluice_engine_use(2), 0);
+    cr_assert_eq(sluice_engine_self(), 2);
+    cr_assert_eq(sluice_engine_stop(), EPERM, "a shared engine is the family's, not the thread's");
+    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_DGRAM, 0), 0);
+    cr_assert_eq(sluice_engine_of(qd), 2, "made on the engine in use: %d", qd);
+    cr_assert_eq(demi_bind(qd, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(demi_pop(&qt, qd), 0);
+    /* from engine 0, the descriptor and the token take the call to engine 2 */
+    cr_assert_eq(sluice_engine_use(0), 0);
+    cr_assert_eq(demi_getsockname(qd, (struct sockaddr *)&got, &len), 0, "not EXDEV: engines are shared");
+    cr_assert_eq(got.sin_port, htons(9));
+    cr_assert_eq(sluice_engine_self(), 2, "the call went to the descriptor's engine, and stays there");
+    cr_assert_eq(sluice_engine_use(0), 0);
+    cr_assert_eq(demi_wait(&qr, qt, &zero), ETIMEDOUT, "the token is found on its engine (not EINVAL)");
+    cr_assert_eq(sluice_engine_use(0), 0);
+    cr_assert_eq(demi_close(qd), 0);
+    cr_assert_eq(demi_close(qd), EBADF, "closed on engine 2");
+}
+
+Test(engine, shared_engines_and_engines_per_thread_do_not_mix)
+{
+    int e = -1;
+
+    init_queues("2");
+    cr_assert_eq(in_thread(start_any, &e), 0);
+    cr_assert_eq(e, 1);
+    cr_assert_eq(sluice_engines_share(NULL), EBUSY, "a thread has engine 1");
+    cr_assert_eq(sluice_engine_use(1), EPERM, "engine 1 is that thread's");
+}
+
+Test(engine, a_forked_child_keeps_shared_engines)
+{
+    int st = -1;
+
+    init_queues("2");
+    cr_assert_eq(sluice_engines_share(NULL), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int qd = -1;
+        if (sluice_engine_use(1) != 0 || demi_socket(&qd, AF_INET, SOCK_DGRAM, 0) != 0)
+            _exit(1);
+        _exit(sluice_engine_of(qd) == 1 && demi_close(qd) == 0 ? 0 : 2);
+    }
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child drove engine 1: status %d", st);
 }
