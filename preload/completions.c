@@ -16,6 +16,7 @@
 #include <demi/sga.h>
 #include <demi/wait.h>
 #include <dmtr/libos.h>
+#include <sluice/engine.h>
 
 #include "internal.h"
 
@@ -98,7 +99,7 @@ void ps_refill(struct psock *s)
         s->pops_out++;
         g_pstats.pops++;
     }
-    if (s->listening && s->conn == CS_LISTEN && !s->accept_out && !s->closed && !s->dead && s->qd >= 0)
+    if (s->listening && s->conn == CS_LISTEN && !s->closed && !s->dead && s->qd >= 0)
         issue_accept(s);
 }
 
@@ -137,9 +138,9 @@ static void on_pop(struct psock *s, const demi_qresult_t *qr)
     ps_refill(s);
 }
 
-static void on_accept(struct psock *s, const demi_qresult_t *qr)
+static void on_accept(struct psock *s, const demi_qresult_t *qr, int eng)
 {
-    s->accept_out = false;
+    s->accept_out &= ~(1ull << eng);
     if (qr->qr_opcode == DEMI_OPC_ACCEPT) {
         int qd = qr->qr_value.ares.qd;
         struct sockaddr_in addr = qr->qr_value.ares.addr;
@@ -171,7 +172,7 @@ static void on_connect(struct psock *s, const demi_qresult_t *qr)
     }
 }
 
-static void file_result(const demi_qresult_t *qr)
+void file_result(const demi_qresult_t *qr)
 {
     struct tok t;
 
@@ -215,7 +216,7 @@ static void file_result(const demi_qresult_t *qr)
     }
     case TK_ACCEPT:
         key = EPOLLIN | EPOLLRDNORM;
-        on_accept(s, qr);
+        on_accept(s, qr, t.eng);
         break;
     case TK_CONNECT:
         on_connect(s, qr);
@@ -230,25 +231,37 @@ static void file_result(const demi_qresult_t *qr)
 
 void progress(void)
 {
-    static const struct timespec zero = {0, 0};
-    demi_qresult_t qrs[32];
-    int n, rc;
-
     if (!g_started)
         return;
     family_reap();
-    for (int round = 0; round < 8; round++) {
-        n = 0;
-        t_inside++;
-        rc = demi_wait_next_n(qrs, 32, &n, &zero);
-        t_inside--;
-        if (rc != 0 || n <= 0)
-            return;
-        for (int i = 0; i < n; i++)
-            file_result(&qrs[i]);
-        if (n < 32)
-            return;
+    eng_drain_all();
+}
+
+void progress_wait(void)
+{
+    if (g_started)
+        eng_claim();
+    progress();
+}
+
+struct accepted aq_take(struct psock *s)
+{
+    int home = eng_home(), pick = 0;
+    struct accepted a;
+
+    for (int i = 0; i < s->aq_n && home != 0; i++) {
+        if (sluice_engine_of(s->aq[(s->aq_head + i) % s->aq_cap].qd) == home) {
+            pick = i;
+            break;
+        }
     }
+    a = s->aq[(s->aq_head + pick) % s->aq_cap];
+    /* the entries before it move up one, keeping their order */
+    for (int i = pick; i > 0; i--)
+        s->aq[(s->aq_head + i) % s->aq_cap] = s->aq[(s->aq_head + i - 1) % s->aq_cap];
+    s->aq_head = (s->aq_head + 1) % s->aq_cap;
+    s->aq_n--;
+    return a;
 }
 
 uint32_t ps_events(struct psock *s)

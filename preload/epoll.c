@@ -482,7 +482,7 @@ static int ep_poll_both(int epfd, struct epoll_event *evs, int max, struct idle 
     lock();
     e = g_eps[epfd];
     work = g_work;
-    progress();
+    progress_wait();
     ours = e != NULL && n < max ? ep_send_events(e, evs + n, max - n, &nested) : 0;
     if (g_work != work)
         idle_work(st);

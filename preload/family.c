@@ -145,6 +145,7 @@ static void slot_release(int i)
     struct fam_slot *sl = &g_fam->slots[i];
     int hi = sl->fd_hi;
 
+    eng_release(i);
     for (int fd = 0; fd <= hi && sl->socks != NULL; fd++) {
         struct psock *s = sl->socks[fd];
         struct epset *e = sl->eps[fd];
@@ -382,6 +383,7 @@ static void slot_give_back(struct psock **socks, struct epset **eps)
 
     if (slot < 0)
         return;
+    eng_release(slot);
     family_leave();
     if (getpid() == g_started_pid && family_others_live()) {
         t_inside++;

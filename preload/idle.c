@@ -75,7 +75,7 @@ int ps_block(struct psock *s, bool (*ready)(struct psock *), const struct timeva
     s->busy++;
     for (;;) {
         uint64_t gen = s->gen;
-        progress();
+        progress_wait();
         if (s->closed) {
             rc = -EBADF;
             break;

@@ -184,9 +184,11 @@ struct psock {
     size_t unacked;          /* bytes pushed and not completed */
     int pushes_out;
     uint32_t sndbuf;
-    struct accepted *aq;     /* completed accepts */
+    struct accepted *aq;     /* completed accepts, of any engine */
     int aq_head, aq_n, aq_cap;
-    bool accept_out, connect_out;
+    int *lqd;                /* a listener's descriptor on each shared engine (-1: none), or NULL */
+    uint64_t accept_out;     /* engines (bit k) with an accept outstanding */
+    bool connect_out;
     /* a connect returned EINPROGRESS or EINTR and no later call has said
      * how it ended (Linux's sock->state still SS_CONNECTING) */
     bool conn_unreported;
@@ -255,6 +257,9 @@ struct fam_slot {
     int fd_hi;               /* highest fd ever set in them (atomic max) */
 };
 
+/* Engines a family may share (<sluice/engine.h>: at most 64). */
+#define FAM_ENGINES 64
+
 /* What the processes of a family share, at the start of the arena. */
 struct fam {
     pthread_mutex_t lock;    /* the interposer's one lock: process-shared, robust */
@@ -266,6 +271,9 @@ struct fam {
     struct psock *all_socks; /* every socket */
     struct tok *toks;        /* outstanding tokens (tokens.c) */
     size_t tok_cap, tok_n;
+    int nengines;            /* engines shared by the family (engines.c): 1 = engine 0 alone */
+    int eng_owner[FAM_ENGINES];       /* slot + 1 of the process whose home engine k is; 0: none */
+    uint64_t eng_polled_ns[FAM_ENGINES]; /* when engine k was last polled (now_ns) */
     struct fam_slot slots[FAM_SLOTS];
 };
 extern struct fam *g_fam;
@@ -420,6 +428,28 @@ int ps_decide(struct psock *s, int fd, uint32_t addr, uint16_t port);
  * kernel (TCP not available: the recorded bind/listen were done on the
  * kernel fd); -errno. */
 int ps_materialise(struct psock *s, int fd);
+/* ---- the family's engines (engines.c; lock held for all) ---- */
+
+/* After demi_init in the process that starts the stack: shares every
+ * engine with the family (sluice_engines_share); logs when it cannot. */
+void eng_share(void);
+/* This process's home engine: its new sockets are made there and every
+ * pass polls it (0 until it claims one). */
+int eng_home(void);
+/* A process about to wait takes the lowest engine no process has (1..),
+ * once; none left: engine 0. */
+void eng_claim(void);
+/* Slot's process ended: its engine may be claimed again. */
+void eng_release(int slot);
+/* The calls that name no descriptor (demi_socket, demi_wait_next_n) go to
+ * engine k (nothing when the family has one engine). */
+void eng_use(int k);
+/* Polls the home engine, and every other one no pass polled for a while,
+ * filing what completed (file_result). */
+void eng_drain_all(void);
+/* With --stats, at the family's last exit: one line of counters per engine. */
+void eng_print_stats(void);
+
 /* ---- tokens (tokens.c): what each outstanding demi token is for ---- */
 
 enum tok_kind { TK_POP = 1, TK_PUSH, TK_ACCEPT, TK_CONNECT };
@@ -429,6 +459,7 @@ struct tok {
     struct psock *s;
     enum tok_kind kind;
     uint32_t bytes;
+    int eng;                 /* an accept's engine */
     demi_sgarray_t sga;      /* a push's array, freed when it completes (none for a small write) */
 };
 
@@ -445,12 +476,27 @@ void ps_release_demi(struct psock *s);
 /* Frees s once its last fd is closed, no caller waits on it and its tokens
  * are back (lock held). */
 void ps_maybe_free(struct psock *s);
-/* Keeps one accept outstanding on listener s (lock held). 0 or -errno. */
+/* Keeps one accept outstanding on listener s on every engine it listens
+ * on (lock held). 0 or -errno. */
 int issue_accept(struct psock *s);
+/* Listener s (listening on s->qd) listens on every other shared engine
+ * too, on the same address and port, so that each engine answers the SYNs
+ * its queue gets (lock held). An engine where that fails is logged and
+ * left out: the steering directory sends it SYNs to an engine that
+ * listens. */
+void ps_listen_everywhere(struct psock *s);
 /* Reads the stack's SO_SNDBUF of s into s->sndbuf (lock held). */
 void query_sndbuf(struct psock *s);
 /* Drives the engine once and files every completion (lock held). */
 void progress(void);
+/* progress() for a caller about to wait (epoll_wait, poll, select, a
+ * blocking socket call): the process first claims its home engine. */
+void progress_wait(void);
+/* Files one completion by its token (lock held). */
+void file_result(const demi_qresult_t *qr);
+/* Takes the oldest accepted connection of s, one of the home engine's
+ * first (s->aq_n > 0; lock held). */
+struct accepted aq_take(struct psock *s);
 /* EPOLL* readiness of a taken socket (lock held). */
 uint32_t ps_events(struct psock *s);
 /* Issues pops/accepts the socket should have outstanding (lock held). */

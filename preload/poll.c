@@ -96,7 +96,7 @@ static int poll_loop(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const str
         memcpy(k, fds, n * sizeof(*k));
         lock();
         work = g_work;
-        progress();
+        progress_wait();
         for (nfds_t i = 0; i < n; i++) {
             fds[i].revents = fd_revents(fds[i].fd, fds[i].events, &own[i]);
             if (own[i] == OWN_OURS)
@@ -241,7 +241,7 @@ static int select_loop(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeou
         FD_ZERO(&our_w);
         lock();
         work = g_work;
-        progress();
+        progress_wait();
         for (int fd = 0; fd < nfds; fd++) {
             enum owner own;
             bool want = FD_ISSET(fd, &orr) || FD_ISSET(fd, &ow) || FD_ISSET(fd, &ox);

@@ -48,6 +48,8 @@ void linger_at_exit(void)
     while (pushes_pending() && now_ns() < deadline);
     others = family_others_live();
     family_exit(); /* leaves the slot too: nothing after this handler may touch its tables */
+    if (!others && g_want_stats)
+        eng_print_stats(); /* the family's last process: every engine's share */
     if (!others)
         for (struct psock *s = g_all_socks; s != NULL; s = s->next_all)
             if (s->qd >= 0)

@@ -16,6 +16,7 @@
 #include <demi/sga.h>
 #include <demi/wait.h>
 #include <dmtr/libos.h>
+#include <sluice/engine.h>
 
 #include "internal.h"
 
@@ -60,7 +61,7 @@ static void ps_unlink(struct psock *s)
 
 static int ps_outstanding(const struct psock *s)
 {
-    return s->pops_out + s->pushes_out + (s->accept_out ? 1 : 0) + (s->connect_out ? 1 : 0);
+    return s->pops_out + s->pushes_out + __builtin_popcountll(s->accept_out) + (s->connect_out ? 1 : 0);
 }
 
 /* Frees what s holds on the demi side and, once nothing refers to it, s. */
@@ -72,6 +73,7 @@ void ps_maybe_free(struct psock *s)
     arena_free(s->opts);
     arena_free(s->rq);
     arena_free(s->aq);
+    arena_free(s->lqd);
     arena_free(s);
 }
 
@@ -93,6 +95,14 @@ void ps_release_demi(struct psock *s)
         t_inside--;
         s->aq_head = (s->aq_head + 1) % s->aq_cap;
         s->aq_n--;
+    }
+    for (int k = 0; s->lqd != NULL && k < g_fam->nengines; k++) {
+        if (s->lqd[k] >= 0 && s->lqd[k] != s->qd) {
+            t_inside++;
+            demi_close(s->lqd[k]);
+            t_inside--;
+        }
+        s->lqd[k] = -1;
     }
     if (s->qd >= 0) {
         t_inside++;
@@ -215,6 +225,7 @@ static int ensure_started(void)
     }
     g_started = true;
     g_started_pid = getpid();
+    eng_share();
     /* atexit runs handlers last-registered first: these run before the
      * core's own (registered by demi_init), while the stack still runs */
     if (g_want_stats)
@@ -271,13 +282,16 @@ void query_sndbuf(struct psock *s)
     t_inside--;
 }
 
-int issue_accept(struct psock *s)
+/* One accept on qd, engine eng's listener of s. 0 or -errno. */
+static int accept_on(struct psock *s, int qd, int eng)
 {
-    struct tok t = {.s = s, .kind = TK_ACCEPT};
+    struct tok t = {.s = s, .kind = TK_ACCEPT, .eng = eng};
     int rc;
 
+    if (s->accept_out & (1ull << eng))
+        return 0;
     t_inside++;
-    rc = demi_accept(&t.qt, s->qd);
+    rc = demi_accept(&t.qt, qd);
     t_inside--;
     if (rc != 0)
         return -rc;
@@ -287,8 +301,75 @@ int issue_accept(struct psock *s)
         t_inside--;
         return -ENOMEM;
     }
-    s->accept_out = true;
+    s->accept_out |= 1ull << eng;
     return 0;
+}
+
+int issue_accept(struct psock *s)
+{
+    int rc = accept_on(s, s->qd, sluice_engine_of(s->qd));
+
+    for (int k = 0; rc == 0 && s->lqd != NULL && k < g_fam->nengines; k++)
+        if (s->lqd[k] >= 0 && s->lqd[k] != s->qd)
+            rc = accept_on(s, s->lqd[k], k);
+    return rc;
+}
+
+/* A listening socket on engine k like s's: its options, address and port
+ * (the port s got, when it asked for any). The descriptor, or -errno. */
+static int listen_on(struct psock *s, int k, const struct sockaddr_in *at)
+{
+    int qd, rc;
+
+    eng_use(k);
+    t_inside++;
+    rc = demi_socket(&qd, AF_INET, SOCK_STREAM, 0);
+    for (int i = 0; rc == 0 && i < s->nopts; i++)
+        demi_setsockopt(qd, s->opts[i].level, s->opts[i].name, s->opts[i].val, s->opts[i].len);
+    if (rc == 0 && sluice_engine_of(qd) != k)
+        rc = EXDEV; /* never: eng_use put demi_socket on k */
+    rc = rc ? rc : demi_bind(qd, (const struct sockaddr *)at, sizeof(*at));
+    rc = rc ? rc : demi_listen(qd, s->backlog);
+    if (rc != 0 && qd >= 0 && sluice_engine_of(qd) == k)
+        demi_close(qd);
+    t_inside--;
+    return rc ? -rc : qd;
+}
+
+void ps_listen_everywhere(struct psock *s)
+{
+    int n = g_fam->nengines, mine = sluice_engine_of(s->qd);
+    struct sockaddr_in at;
+    socklen_t len = sizeof(at);
+
+    if (n <= 1 || s->type != SOCK_STREAM || s->qd < 0)
+        return;
+    if (s->lqd == NULL) {
+        s->lqd = arena_calloc((size_t)n, sizeof(int));
+        if (s->lqd == NULL) {
+            plog(PLOG_WARN, "no memory for a listener on each engine: engine %d alone listens", mine);
+            return;
+        }
+        for (int k = 0; k < n; k++)
+            s->lqd[k] = -1;
+    }
+    s->lqd[mine] = s->qd;
+    t_inside++;
+    int rc = demi_getsockname(s->qd, (struct sockaddr *)&at, &len);
+    t_inside--;
+    if (rc != 0)
+        return;
+    for (int k = 0; k < n; k++) {
+        if (s->lqd[k] >= 0)
+            continue;
+        int qd = listen_on(s, k, &at);
+        if (qd < 0)
+            plog(PLOG_WARN, "port %u: no listener on engine %d (%s): its SYNs go to an engine that listens",
+                 (unsigned)ntohs(at.sin_port), k, strerror(-qd));
+        else
+            s->lqd[k] = qd;
+    }
+    eng_use(eng_home());
 }
 
 int ps_materialise(struct psock *s, int fd)
@@ -304,6 +385,7 @@ int ps_materialise(struct psock *s, int fd)
     rc = ensure_started();
     if (rc)
         return rc;
+    eng_use(eng_home());
     t_inside++;
     rc = demi_socket(&qd, AF_INET, s->type, 0);
     t_inside--;
@@ -338,12 +420,11 @@ int ps_materialise(struct psock *s, int fd)
         rc = demi_listen(qd, s->backlog);
         t_inside--;
         if (rc == 0)
+            ps_listen_everywhere(s);
+        if (rc == 0)
             rc = -issue_accept(s);
         if (rc != 0) {
-            t_inside++;
-            demi_close(qd);
-            t_inside--;
-            s->qd = -1;
+            ps_release_demi(s); /* its listeners on every engine */
             return -rc;
         }
         s->conn = CS_LISTEN;

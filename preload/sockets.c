@@ -195,6 +195,8 @@ PRELOAD_API int listen(int fd, int backlog)
         t_inside++;
         rc = demi_listen(s->qd, s->backlog);
         t_inside--;
+        if (rc == 0)
+            ps_listen_everywhere(s);
         if (rc == 0 && s->conn != CS_LISTEN) {
             s->conn = CS_LISTEN;
             ps_refill(s);
@@ -272,9 +274,7 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flag
         real.close(nfd);
         return fail(nfd >= g_fdmax ? EMFILE : ENOMEM);
     }
-    struct accepted a = s->aq[s->aq_head];
-    s->aq_head = (s->aq_head + 1) % s->aq_cap;
-    s->aq_n--;
+    struct accepted a = aq_take(s);
     if (g_socks[nfd] != NULL || g_eps[nfd] != NULL)
         fd_forget(nfd);
     n->state = PS_TAKEN;

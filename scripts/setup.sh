@@ -8,7 +8,7 @@ PACKAGES=(gcc pkg-config meson ninja-build libdpdk-dev libcriterion-dev libyaml-
           clang-14 libclang-rt-14-dev iproute2 ethtool iputils-ping python3 libsodium-dev
           python3-scapy tcpdump vde2 redis-server redis-tools nginx-light memcached wrk curl
           sockperf iperf3 apache2-utils python3-matplotlib scdoc man-db
-          apache2 postgresql mosquitto mosquitto-clients socat)
+          apache2 postgresql mosquitto mosquitto-clients socat libmemcached-tools)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -16,7 +16,8 @@
 #      (tests/integration/mos.sh),
 #      the interposer (tests/preload/run.sh) and Debian's redis-server,
 #      nginx, memcached, redis-benchmark, wrk and curl on Sluice
-#      (tests/preload/apps.sh),
+#      (tests/preload/apps.sh), and nginx's workers on an engine each
+#      (tests/preload/engines.sh),
 #   4. the libFuzzer targets (clang-14): config parser, TCP options, an
 #      established connection fed segments, clock steps and app calls
 #      (fuzz_tcp_state), and frames into the stack for 60 s,
@@ -113,6 +114,9 @@ step "interposer: errno comparison with the kernel, readiness order and epoll se
 
 step "apps on Sluice: redis-server, nginx, memcached; redis-benchmark and curl under sluice-run (tests/preload/apps.sh)"
 ./tests/preload/apps.sh build || failed+=("app tests (tests/preload/apps.sh)")
+
+step "a process family on two engines: nginx worker_processes 2, an engine per worker, net_af_xdp on a 2-queue veth (tests/preload/engines.sh)"
+./tests/preload/engines.sh build || failed+=("engines per process (tests/preload/engines.sh)")
 
 fuzz() { # target, seconds: runs the kept corpus (regressions) and then new inputs
     mkdir -p "build-fuzz/corpus-$1"

@@ -1,0 +1,150 @@
+/*
+ * engines.c - the family's engines (docs/preload.md "Engines per
+ * process"). With net.queues > 1 the process that starts the stack makes
+ * every engine up front, shared by the family (sluice_engines_share): a
+ * worker forked afterwards finds them all. Each process that waits on a
+ * Sluice socket takes an engine as its home the first time it waits
+ * (engines 1.. in order; engine 0, the one the process that started the
+ * stack uses, once they are all taken), makes its new sockets there and
+ * polls it at every pass. An engine nobody polled for ENG_STALE_NS (its
+ * owner busy, dead, or not there yet) is polled by whoever passes next, so
+ * no queue is left unread. Everything here runs under the family's lock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <demi/wait.h>
+#include <sluice/engine.h>
+#include <sluice/stats.h>
+
+#include "internal.h"
+
+/* An engine not polled for this long is polled by any process's pass:
+ * longer than an owner's busy turn, short against a TCP timer. */
+#define ENG_STALE_NS 500000u
+
+static pid_t home_pid; /* the process that chose home (0: not chosen) */
+static int home;
+
+void eng_share(void)
+{
+    int n = 1, rc;
+
+    t_inside++;
+    rc = sluice_engines_share(&n);
+    t_inside--;
+    if (rc != 0) {
+        plog(PLOG_WARN, "the stack's engines are not shared (%s): the family uses engine 0 alone", strerror(rc));
+        n = 1;
+    }
+    g_fam->nengines = n;
+    if (n > 1)
+        plog(PLOG_INFO, "%d engines shared by the process family: each process that waits on a socket takes one", n);
+}
+
+int eng_home(void)
+{
+    return home_pid == getpid() ? home : 0;
+}
+
+void eng_claim(void)
+{
+    int n = g_fam->nengines;
+
+    if (n <= 1 || g_slot < 0 || home_pid == getpid())
+        return;
+    home_pid = getpid();
+    home = 0;
+    for (int k = 1; k < n && k < FAM_ENGINES; k++) {
+        if (g_fam->eng_owner[k] == 0) {
+            g_fam->eng_owner[k] = g_slot + 1;
+            home = k;
+            break;
+        }
+    }
+    plog(g_want_stats ? PLOG_STATS : PLOG_INFO, "process %d serves engine %d (queue pair %d)", (int)getpid(), home,
+         home);
+}
+
+void eng_release(int slot)
+{
+    for (int k = 1; k < FAM_ENGINES; k++)
+        if (g_fam->eng_owner[k] == slot + 1)
+            g_fam->eng_owner[k] = 0;
+    if (slot == g_slot)
+        home_pid = 0;
+}
+
+void eng_use(int k)
+{
+    if (g_fam->nengines <= 1)
+        return;
+    t_inside++;
+    sluice_engine_use(k);
+    t_inside--;
+}
+
+/* Files every completion engine k has (up to 8 bursts). */
+static void drain(int k)
+{
+    static const struct timespec zero = {0, 0};
+    demi_qresult_t qrs[32];
+    int n, rc;
+
+    eng_use(k);
+    for (int round = 0; round < 8; round++) {
+        n = 0;
+        t_inside++;
+        rc = demi_wait_next_n(qrs, 32, &n, &zero);
+        t_inside--;
+        if (rc != 0 || n <= 0)
+            break;
+        for (int i = 0; i < n; i++)
+            file_result(&qrs[i]);
+        if (n < 32)
+            break;
+    }
+    if (k < FAM_ENGINES)
+        g_fam->eng_polled_ns[k] = now_ns();
+}
+
+void eng_drain_all(void)
+{
+    int n = g_fam->nengines, h = eng_home();
+    uint64_t now;
+
+    drain(h);
+    if (n <= 1)
+        return;
+    now = now_ns();
+    for (int k = 0; k < n && k < FAM_ENGINES; k++)
+        if (k != h && now - g_fam->eng_polled_ns[k] > ENG_STALE_NS)
+            drain(k);
+}
+
+void eng_print_stats(void)
+{
+    static const char *const wanted[] = {"tcp_conns_opened", "tcp_rx_segments", "tcp_tx_segments",
+                                         "eng_steered_in", "eng_steered_out"};
+    const char *names[256];
+    uint64_t values[256];
+    char line[512];
+    int n;
+
+    for (int k = 0; k < g_fam->nengines && g_fam->nengines > 1; k++) {
+        size_t off = 0;
+        t_inside++;
+        if (sluice_engine_stats(k, names, values, 256, &n) != 0)
+            n = 0;
+        t_inside--;
+        line[0] = '\0';
+        for (size_t w = 0; w < sizeof(wanted) / sizeof(wanted[0]); w++)
+            for (int i = 0; i < n && i < 256; i++)
+                if (strcmp(names[i], wanted[w]) == 0 && off < sizeof(line))
+                    off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %llu", off ? ", " : "",
+                                            names[i], (unsigned long long)values[i]);
+        plog(PLOG_STATS, "engine %d: %s", k, n > 0 ? line : "no stack");
+    }
+}
