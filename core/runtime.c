@@ -52,6 +52,9 @@ struct runtime g_rt;
 static char *eal_argv[EAL_ARGS_MAX + 1];
 static int eal_argc;
 static pid_t init_pid;
+/* A process forked from init_pid's that stops the devices at its exit
+ * (sluice_take_over): the family's last, once the first has gone. */
+static pid_t takeover_pid;
 static char runtime_dir[256];
 
 static int eal_push(const char *arg)
@@ -218,6 +221,14 @@ static void remove_stale_runtime_dirs(void)
  * removes the empty runtime directory a private --file-prefix leaves. */
 static void runtime_atexit(void)
 {
+    if (takeover_pid != 0 && getpid() == takeover_pid && g_rt.running) {
+        /* the family's last process: its devices and engines, not the
+         * EAL, whose threads were the first process's */
+        engine_close_all();
+        net_stop();
+        g_rt.running = false;
+        return;
+    }
     if (getpid() != init_pid || !g_rt.running || g_rt.detached) {
         if (getpid() == init_pid && runtime_dir[0] != '\0')
             remove_runtime_dir(runtime_dir); /* the telemetry socket: nobody answers it any more */
@@ -348,6 +359,16 @@ SLUICE_API int sluice_owner_died(unsigned *repaired)
     rte_mempool_walk(pool_repair, &n);
     if (repaired != NULL)
         *repaired = n;
+    return 0;
+}
+
+/* sluice_take_over: documented in <sluice/process.h>. */
+SLUICE_API int sluice_take_over(void)
+{
+    if (!g_rt.running)
+        return ENOSYS;
+    if (getpid() != init_pid)
+        takeover_pid = getpid();
     return 0;
 }
 

@@ -98,6 +98,7 @@ void ps_refill(struct psock *s)
         }
         s->pops_out++;
         g_pstats.pops++;
+        eng_touch(s->qd);
     }
     if (s->listening && s->conn == CS_LISTEN && !s->closed && !s->dead && s->qd >= 0)
         issue_accept(s);

@@ -6,11 +6,15 @@
  * Sluice socket takes an engine as its home the first time it waits
  * (engines 1.. in order; engine 0, the one the process that started the
  * stack uses, once they are all taken), makes its new sockets there and
- * polls it at every pass. An engine nobody polled for ENG_STALE_NS (its
+ * polls it at every pass. With SLUICE_PRELOAD_ENGINE_PER_THREAD each
+ * thread does so on its own (Onload's EF_STACK_PER_THREAD), for programs
+ * whose threads each serve their own connections; a thread that ends gives
+ * its engine back. An engine nobody polled for ENG_STALE_NS (its
  * owner busy, dead, or not there yet) is polled by whoever passes next, so
  * no queue is left unread. Everything here runs under the family's lock.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,8 +29,45 @@
  * longer than an owner's busy turn, short against a TCP timer. */
 #define ENG_STALE_NS 500000u
 
-static pid_t home_pid; /* the process that chose home (0: not chosen) */
+bool g_engine_per_thread;
+
+/* The home engine: the process's (home_pid is the process that chose it,
+ * 0: not chosen), or with g_engine_per_thread the thread's. */
+static pid_t home_pid;
 static int home;
+static __thread pid_t t_home_pid;
+static __thread int t_home;
+/* Gives the thread's engine back when it ends. */
+static pthread_key_t thread_end;
+static pthread_once_t thread_end_once = PTHREAD_ONCE_INIT;
+
+static pid_t *home_pid_p(void)
+{
+    return g_engine_per_thread ? &t_home_pid : &home_pid;
+}
+
+static int *home_p(void)
+{
+    return g_engine_per_thread ? &t_home : &home;
+}
+
+/* A thread that claimed an engine ends: the engine is free again. */
+static void on_thread_end(void *arg)
+{
+    (void)arg;
+    if (t_home_pid != getpid() || t_home == 0 || g_slot < 0)
+        return;
+    lock();
+    if (g_fam->eng_owner[t_home] == g_slot + 1)
+        g_fam->eng_owner[t_home] = 0;
+    unlock();
+    t_home_pid = 0;
+}
+
+static void make_thread_end(void)
+{
+    pthread_key_create(&thread_end, on_thread_end);
+}
 
 void eng_share(void)
 {
@@ -46,26 +87,30 @@ void eng_share(void)
 
 int eng_home(void)
 {
-    return home_pid == getpid() ? home : 0;
+    return *home_pid_p() == getpid() ? *home_p() : 0;
 }
 
 void eng_claim(void)
 {
     int n = g_fam->nengines;
 
-    if (n <= 1 || g_slot < 0 || home_pid == getpid())
+    if (n <= 1 || g_slot < 0 || *home_pid_p() == getpid())
         return;
-    home_pid = getpid();
-    home = 0;
+    *home_pid_p() = getpid();
+    *home_p() = 0;
     for (int k = 1; k < n && k < FAM_ENGINES; k++) {
         if (g_fam->eng_owner[k] == 0) {
             g_fam->eng_owner[k] = g_slot + 1;
-            home = k;
+            *home_p() = k;
             break;
         }
     }
-    plog(g_want_stats ? PLOG_STATS : PLOG_INFO, "process %d serves engine %d (queue pair %d)", (int)getpid(), home,
-         home);
+    if (g_engine_per_thread) {
+        pthread_once(&thread_end_once, make_thread_end);
+        pthread_setspecific(thread_end, (void *)1); /* non-NULL: the destructor runs */
+    }
+    plog(g_want_stats ? PLOG_STATS : PLOG_INFO, "process %d%s serves engine %d (queue pair %d)", (int)getpid(),
+         g_engine_per_thread ? ", a thread of it," : "", *home_p(), *home_p());
 }
 
 void eng_release(int slot)
@@ -73,8 +118,23 @@ void eng_release(int slot)
     for (int k = 1; k < FAM_ENGINES; k++)
         if (g_fam->eng_owner[k] == slot + 1)
             g_fam->eng_owner[k] = 0;
-    if (slot == g_slot)
+    if (slot == g_slot) {
         home_pid = 0;
+        t_home_pid = 0;
+    }
+}
+
+/* Engines this thread gave work to since its last pass (bit k). */
+static __thread uint64_t t_touched;
+
+void eng_touch(int qd)
+{
+    int k = sluice_engine_of(qd);
+
+    if (k > 0 && k < FAM_ENGINES)
+        t_touched |= 1ull << k;
+    else if (k == 0)
+        t_touched |= 1;
 }
 
 void eng_use(int k)
@@ -119,8 +179,12 @@ void eng_drain_all(void)
     if (n <= 1)
         return;
     now = now_ns();
+    /* an engine this thread just gave work to (a write on a connection
+     * another engine accepted) is polled now, so the bytes leave now */
+    uint64_t touched = t_touched;
+    t_touched = 0;
     for (int k = 0; k < n && k < FAM_ENGINES; k++)
-        if (k != h && now - g_fam->eng_polled_ns[k] > ENG_STALE_NS)
+        if (k != h && ((touched >> k & 1) || now - g_fam->eng_polled_ns[k] > ENG_STALE_NS))
             drain(k);
 }
 

@@ -42,6 +42,8 @@ static void parse_env(void)
     }
     v = getenv("SLUICE_PRELOAD_STATS");
     g_want_stats = v != NULL && strcmp(v, "0") != 0 && *v != '\0';
+    v = getenv("SLUICE_PRELOAD_ENGINE_PER_THREAD");
+    g_engine_per_thread = v != NULL && strcmp(v, "0") != 0 && *v != '\0';
 }
 
 static void init_once(void);

@@ -333,6 +333,7 @@ extern uint8_t *g_fdflags;
 extern uint32_t g_default_sndbuf;  /* bytes of unacknowledged writes per socket */
 extern unsigned g_spin_us;         /* a waiter spins this long after work, then naps */
 extern bool g_want_stats;          /* print the counters at exit */
+extern bool g_engine_per_thread;   /* a home engine per thread, not per process (engines.c) */
 /* Whether the family's stack runs, which process started it, every socket,
  * completions filed so far (shared: struct fam). */
 #define g_started (g_fam->stack_up)
@@ -444,6 +445,8 @@ void eng_release(int slot);
 /* The calls that name no descriptor (demi_socket, demi_wait_next_n) go to
  * engine k (nothing when the family has one engine). */
 void eng_use(int k);
+/* qd's engine was given work by this thread: its next pass polls it too. */
+void eng_touch(int qd);
 /* Polls the home engine, and every other one no pass polled for a while,
  * filing what completed (file_result). */
 void eng_drain_all(void);

@@ -50,6 +50,13 @@ void linger_at_exit(void)
     family_exit(); /* leaves the slot too: nothing after this handler may touch its tables */
     if (!others && g_want_stats)
         eng_print_stats(); /* the family's last process: every engine's share */
+    if (!others && getpid() != g_started_pid) {
+        /* the first process left the stack to us: our exit closes the
+         * device (an AF_XDP port's program comes off the interface) */
+        t_inside++;
+        sluice_take_over();
+        t_inside--;
+    }
     if (!others)
         for (struct psock *s = g_all_socks; s != NULL; s = s->next_all)
             if (s->qd >= 0)

@@ -105,6 +105,7 @@ void ps_release_demi(struct psock *s)
         s->lqd[k] = -1;
     }
     if (s->qd >= 0) {
+        eng_touch(s->qd); /* its FIN leaves at the next pass */
         t_inside++;
         demi_close(s->qd);
         t_inside--;
@@ -506,6 +507,7 @@ ssize_t ps_push(struct psock *s, const void *data, size_t len, const struct sock
         return rc == EAGAIN ? -ENOBUFS : -rc;
     }
     s->pushes_out++;
+    eng_touch(s->qd);
     s->unacked += len;
     g_pstats.pushes++;
     g_pstats.bytes_out += len;

@@ -27,6 +27,20 @@ extern "C" {
 int sluice_detach(void);
 
 /*
+ * In a process forked after demi_init, once the process that ran it has
+ * left the stack to its family (sluice_detach) and exited: this process's
+ * exit handler closes every engine's queues and stack and the device (an
+ * AF_XDP port takes its XDP program off the interface, a memif port hangs
+ * up). Call it in the family's last process before it exits. DPDK itself
+ * is not stopped: its threads belonged to the first process. Does nothing
+ * in the process that ran demi_init. Idempotent; allocates nothing.
+ * Returns 0, or a positive errno:
+ *   ENOSYS    before demi_init, or after the stack stopped.
+ * Source: Sluice's own call (docs/DESIGN.md "Process families").
+ */
+int sluice_take_over(void);
+
+/*
  * Repairs what a process of the family left half done when it died (a
  * SIGKILL, a crash) while it held the lock the family's processes take to
  * use the stack. Call it holding that lock, at once, when taking it told

@@ -292,12 +292,15 @@ static bool stop_close_in_intr_thread(struct stop_close_job *job)
         rte_intr_type_set(ih, RTE_INTR_HANDLE_EXT) == 0 &&
         rte_intr_callback_register(ih, stop_close_intr, job) == 0) {
         handed = eventfd_write(job->efd, 1) == 0;
-        while (handed && !atomic_load_explicit(&job->done, memory_order_acquire)) {
+        /* 2 s at most: in a process forked from the one that started DPDK
+         * (sluice_take_over) no interrupt thread runs */
+        for (int i = 0; handed && i < 20000 && !atomic_load_explicit(&job->done, memory_order_acquire); i++) {
             struct timespec nap = {.tv_sec = 0, .tv_nsec = 100000}; /* 0.1 ms */
             nanosleep(&nap, NULL);
         }
-        /* waits while the callback is still running */
+        /* waits while the callback is still running; after it, it never runs */
         rte_intr_callback_unregister_sync(ih, stop_close_intr, job);
+        handed = handed && atomic_load_explicit(&job->done, memory_order_acquire);
     }
     if (job->efd >= 0)
         close(job->efd);

@@ -8,7 +8,11 @@
 #   errors and each engine's counters showing 35-65 % of the connections,
 #   a busy worker killed with SIGKILL mid-run: nginx respawns it, the new
 #   worker takes the dead one's engine, the errors are no more than the
-#   dead worker's connections, and a run after it has none.
+#   dead worker's connections, and a run after it has none; at the stop,
+#   the family's last process takes the XDP program off the interface;
+# memcached -t 2 with every get of memcaslap verified, with the shared
+# default (net.queues 1) and with an engine per thread
+# (SLUICE_PRELOAD_ENGINE_PER_THREAD=1, net.queues 2).
 # Needs root. Everything it creates (the namespace, the veth pair, its log
 # directory's big file, the processes it starts - stopped by PID) is
 # removed on exit, even on failure. Prints "engines: N passed, N failed".
@@ -159,10 +163,58 @@ result "SIGKILL to worker $victim (engine $veng) mid-run: respawned as $newbie o
 master=$(cat "$LOG/nginx.pid")
 kill -QUIT "$master"
 wait_gone "$master"
+ip -d link show "$SLUICE_NET_IF" >"$LOG/link-after-nginx.txt" 2>&1
+# the process that started the stack exited long ago (nginx daemonizes):
+# the family's last process closed the device (sluice_take_over)
+! grep -q 'prog/xdp' "$LOG/link-after-nginx.txt"
+result "after nginx stopped, its last process took the XDP program off the interface (sluice_take_over)" $?
 grep 'engine [0-9]*: tcp_conns_opened' "$LOG/nginx-error.log" | sed 's/.*: engine/engine/' >"$LOG/shares.txt"
 read -r c0 c1 <<<"$(sed -n 's/^engine \([01]\): tcp_conns_opened \([0-9]*\).*/\2/p' "$LOG/shares.txt" | tr '\n' ' ')"
 c0=${c0:-0}; c1=${c1:-0}
 tot=$((c0 + c1))
 [ "$tot" -ge 400 ] && [ $((c0 * 100)) -ge $((tot * 35)) ] && [ $((c0 * 100)) -le $((tot * 65)) ]
 result "each engine's counters show its share of the connections: engine 0 $c0, engine 1 $c1 (35-65 % each)" $?
+
+# ---- memcached -t 2 (as apps.sh runs it), memcaslap from the kernel with
+# every get verified: with the shared default (net.queues 1, the veth on one
+# queue: one engine for the process, its threads take turns) and with an
+# engine per thread (SLUICE_PRELOAD_ENGINE_PER_THREAD=1, net.queues 2: the
+# accepting thread and the workers each take an engine; a connection the
+# main thread accepted is served by a worker on the engine it arrived on) ----
+veth_queues() { # n
+    ethtool -L "$SLUICE_NET_IF" rx "$1" tx "$1" && in_peer ethtool -L "$SLUICE_NET_PEER_IF" rx "$1" tx "$1"
+}
+memcached_run() { # name, queues, per-thread (0/1): memcached under sluice-run, memcaslap, stop
+    local name=$1 out="$LOG/memcached-$1.log" mc st
+    veth_queues "$2" >"$LOG/ethtool-$name.log" 2>&1 || { result "$name: ethtool -L $2 on the veth" 1; return; }
+    SLUICE_NET_QUEUES=$2 SLUICE_PRELOAD_ENGINE_PER_THREAD=$3 "$RUN" --stats -- memcached -u root -t 2 -p 11211 -l 10.0.0.2 -c 1024 >"$out" 2>&1 &
+    mc=$!
+    pids+=($mc)
+    retry 30 in_peer bash -c 'exec 3<>/dev/tcp/10.0.0.2/11211 && printf "version\r\n" >&3 && head -c 7 <&3 | grep -q VERSION'
+    st=$?
+    in_peer timeout 60 memcaslap -s 10.0.0.2:11211 -T 2 -c 32 -t 5s --verify=1.0 -b >"$LOG/memcaslap-$name.txt" 2>&1
+    st=$((st | $?))
+    local gets vmiss vfail gmiss
+    gets=$(sed -n 's/^cmd_get: \([0-9]*\)/\1/p' "$LOG/memcaslap-$name.txt")
+    vmiss=$(sed -n 's/^verify_misses: \([0-9]*\)/\1/p' "$LOG/memcaslap-$name.txt")
+    vfail=$(sed -n 's/^verify_failed: \([0-9]*\)/\1/p' "$LOG/memcaslap-$name.txt")
+    gmiss=$(sed -n 's/^get_misses: \([0-9]*\)/\1/p' "$LOG/memcaslap-$name.txt")
+    [ "${gets:-0}" -gt 1000 ] && [ "$vmiss" = 0 ] && [ "$vfail" = 0 ] && [ "$gmiss" = 0 ]
+    st=$((st | $?))
+    kill -TERM "$mc"
+    wait_pid "$mc" 10
+    pids=()
+    local engines
+    engines=$(sed -n 's/.*serves engine \([0-9]*\).*/\1/p' "$out" | sort -u | tr '\n' ' ')
+    if [ "$3" = 1 ]; then
+        [ "$engines" = "0 1 " ]
+        st=$((st | $?))
+    fi
+    result "memcached -t 2, $name: memcaslap 5 s, every get verified: ${gets:-?} gets, verify_misses ${vmiss:-?}, verify_failed ${vfail:-?}, get_misses ${gmiss:-?}${engines:+; threads serve engines $engines}" $st
+}
+command -v memcaslap >/dev/null && command -v memcached >/dev/null
+result "memcached and memcaslap installed (scripts/setup.sh: memcached, libmemcached-tools)" $?
+memcached_run "shared default (net.queues 1)" 1 0
+memcached_run "an engine per thread (net.queues 2)" 2 1
+veth_queues 2 >/dev/null 2>&1
 finish
