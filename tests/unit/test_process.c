@@ -6,6 +6,13 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <demi/libos.h>
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -20,6 +27,7 @@ Test(process, calls_before_init_return_enosys)
     unsigned n = 7;
 
     cr_assert_eq(sluice_detach(), ENOSYS);
+    cr_assert_eq(sluice_take_over(), ENOSYS);
     cr_assert_eq(sluice_owner_died(&n), ENOSYS);
     cr_assert_eq(n, 7, "the count is not written on failure");
 }
@@ -74,4 +82,34 @@ Test(process, owner_died_undoes_a_half_done_dequeue)
     cr_assert_eq(r->cons.head, tail);
     cr_assert_eq(rte_ring_count(r), avail, "the 5 mbufs stay in the ring: the dead process never had them");
     pool_round_trip();
+}
+
+/* The family's last process closes the device at its exit once the first
+ * has left (sluice_take_over): the port is gone for every process. In the
+ * first process itself the call changes nothing. */
+Test(process, take_over_closes_the_device_at_the_last_exit)
+{
+    int st = -1, qd = -1;
+
+    setenv("SLUICE_NET_DEVARGS", "net_null0,no-rx=1", 1);
+    setenv("SLUICE_NET_ADDR", "10.0.0.2", 1);
+    setenv("SLUICE_NET_LINK_TIMEOUT_MS", "1000", 1);
+    t_init();
+    cr_assert_eq(demi_socket(&qd, AF_INET, SOCK_DGRAM, 0), 0, "the device opens with the first socket");
+    cr_assert_eq(demi_close(qd), 0);
+    cr_assert_eq(rte_eth_dev_count_avail(), 1);
+    uint16_t port = rte_eth_find_next(0), found = UINT16_MAX;
+    char name[RTE_ETH_NAME_MAX_LEN] = "";
+    /* a port's name is in DPDK's shared memory: what the child does to it shows here */
+    cr_assert_eq(rte_eth_dev_get_name_by_port(port, name), 0);
+    cr_assert_eq(rte_eth_dev_get_port_by_name(name, &found), 0, "%s", name);
+    cr_assert_eq(sluice_take_over(), 0, "the first process: nothing to take over");
+    cr_assert_eq(sluice_detach(), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        exit(sluice_take_over() == 0 ? 0 : 1); /* exit: the handlers run */
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+    cr_assert_neq(rte_eth_dev_get_port_by_name(name, &found), 0, "the child's exit closed port %s", name);
 }
