@@ -132,7 +132,27 @@ def engines_table(rows):
         n = st.rsplit("-", 1)[-1].replace("eng", "")
         out.append("| %s | %s | %s |" % (n, cell(rows, ("engines_crr", "conns_per_s"), st),
                                          cell(rows, ("engines_crr", "cpu_s_per_Mconn"), st)))
+    return out + engines_apps_table(rows)
+
+
+def engines_apps_table(rows):
+    """Engines under sluice-run (bench.sh step 6c): redis and nginx, 1 vs 2 engines."""
+    stacks = sorted({st for (sc, _), by in rows.items() if sc in ENGINE_APPS for st in by})
+    if not stacks:
+        return []
+    out = ["", "Engines under sluice-run (net_af_xdp on a veth with a queue per engine, clients on the kernel; "
+           "redis-server is one process, nginx has 2 workers; docs/BENCHMARKS.md \"Engines\"):", "",
+           "| engines | redis GET req/s (-c 50) | redis CPU s per million requests | nginx req/s (wrk -c 100) "
+           "| nginx CPU s per million requests |", "|---|---|---|---|---|"]
+    for st in stacks:
+        n = st.rsplit("-", 1)[-1].replace("eng", "")
+        out.append("| %s | %s | %s | %s | %s |" % (
+            n, cell(rows, ("engines_redis", "rps"), st), cell(rows, ("engines_redis", "cpu_s_per_Mreq"), st),
+            cell(rows, ("engines_nginx", "rps"), st), cell(rows, ("engines_nginx", "cpu_s_per_Mreq"), st)))
     return out
+
+
+ENGINE_APPS = ("engines_redis", "engines_nginx")
 
 
 def markdown(rows, order, args):
@@ -144,8 +164,8 @@ def markdown(rows, order, args):
     out.append("|---|---|---|---|---|---|---|---|")
     for key in order:
         scenario, metric = key
-        if scenario == "engines_crr":
-            continue  # a table of its own (engines_table)
+        if scenario == "engines_crr" or scenario in ENGINE_APPS:
+            continue  # tables of their own (engines_table)
         unit = next(iter(rows[key].values()))["unit"]
         s, k = value(rows, scenario, metric, "sluice"), value(rows, scenario, metric, "kernel")
         failed = any(r["status"] != "ok" for st, r in rows[key].items() if st in ("sluice", "kernel"))

@@ -67,7 +67,7 @@ static const struct key_desc keys[] = {
     {"pipe.ring_kib", "SLUICE_PIPE_RING_KIB", KIND_POW2, 64, 262144, 1024, FIELD(pipe_ring_kib), NULL},
     {"engine.spin_us", "SLUICE_ENGINE_SPIN_US", KIND_U32, 0, 1000000, 50, FIELD(spin_us), NULL},
     {"net.devargs", "SLUICE_NET_DEVARGS", KIND_STRING, 1, SLUICE_DEVARGS_MAX - 1, 0, FIELD(net_devargs),
-     "net_af_packet0,iface=sluice0"},
+     "net_af_xdp0,iface=sluice0"},
     {"net.addr", "SLUICE_NET_ADDR", KIND_IPV4, 0, 0, 0, FIELD(net_addr), "10.0.0.2"},
     {"net.netmask", "SLUICE_NET_NETMASK", KIND_IPV4, 0, 0, 0, FIELD(net_netmask), "255.255.255.0"},
     {"net.gateway", "SLUICE_NET_GATEWAY", KIND_IPV4, 0, 0, 0, FIELD(net_gateway), "0.0.0.0"},

@@ -57,10 +57,12 @@ fi
 
 # ---- durations (seconds) and counts ----
 if [ "$QUICK" = 1 ]; then
+    ENGAPP_T=5; ENGAPP_N=100000
     LAT_SIZES="64 1024"; LAT_T=3; RAW_N=100000; RR_N=50000
     TPUT_T=3; TPUT_CASES="1:1500 4:1500 1:9000"; CRR_T=3; ENG_N=20000
     REDIS_N1=20000; REDIS_N50=50000; REDIS_NP=200000; IDLE_T=5; HOLD_N=10000; C10K_REQ=20000
 else
+    ENGAPP_T=10; ENGAPP_N=300000
     LAT_SIZES="64 1024 16384"; LAT_T=10; RAW_N=500000; RR_N=100000
     TPUT_T=10; TPUT_CASES="1:1500 4:1500 1:9000 4:9000"; CRR_T=10; ENG_N=100000
     REDIS_N1=100000; REDIS_N50=300000; REDIS_NP=2000000; IDLE_T=10; HOLD_N=10000; C10K_REQ=100000
@@ -68,7 +70,8 @@ fi
 C10K_N=5000
 
 ID=$$
-NS_S=bkS$ID NS_C=bkC$ID IF_S=bvS$ID IF_C=bvC$ID IF_A=bvA$ID IF_B=bvB$ID
+NS_S=bkS$ID NS_C=bkC$ID IF_S=bvS$ID IF_C=bvC$ID IF_A=bvA$ID IF_B=bvB$ID IF_E=bvE$ID IF_F=bvF$ID
+E_SRV=10.80.0.1 E_CLI=10.80.0.2
 K_SRV=10.77.0.1 K_CLI=10.77.0.2 S_SRV=10.78.0.1 S_CLI=10.78.0.2 C_SRV=10.79.0.1 C_CLI=10.79.0.2
 LOG=$(mktemp -d /tmp/sluice-bench.XXXXXX)
 CSV=$LOG/results.csv
@@ -87,6 +90,7 @@ cleanup() {
     done
     ip link del dev "$IF_S" 2>/dev/null
     ip link del dev "$IF_A" 2>/dev/null
+    ip link del dev "$IF_E" 2>/dev/null
     ip netns del "$NS_S" 2>/dev/null
     ip netns del "$NS_C" 2>/dev/null
     rm -f /tmp/sluice-bench-"$ID"-*.sock
@@ -548,6 +552,118 @@ if c10k_up >"$LOG/c10k-net.log" 2>&1; then
 else
     for m in rps_none_idle "rps_${C10K_N}_idle" held_over_none; do
         fail c10k_get_c1 "$m" sluice req/s "the second veth: $(why "$LOG/c10k-net.log")"
+    done
+fi
+
+# ---- 6c. engines under sluice-run: redis and nginx, 1 vs 2 engines ----
+# The server under sluice-run on net_af_xdp on a third veth (bvE/bvF, 2
+# queues; `ethtool -L` sets 1 or 2, one per engine, net.queues the same),
+# its clients on the kernel in the client namespace: redis-server (one
+# process that waits: it takes engine 1, and engine 0 is polled when idle)
+# with redis-benchmark -c 50 SET+GET, and nginx with worker_processes 2
+# (a worker per engine) with wrk -c 100. Requests/s and the server's CPU
+# (every process of it) per million requests. 2 cores carry the clients
+# too: see docs/BENCHMARKS.md "Engines" for what N cores give.
+eng_veth_up() {
+    ip link add "$IF_E" numtxqueues 2 numrxqueues 2 type veth peer name "$IF_F" numtxqueues 2 numrxqueues 2 netns "$NS_C" || return 1
+    ip -n "$NS_C" addr add "$E_CLI/24" dev "$IF_F"
+    ip link set "$IF_E" up && ip -n "$NS_C" link set "$IF_F" up || return 1
+    for f in tx rx tso gso gro; do
+        ethtool -K "$IF_E" "$f" off >/dev/null 2>&1
+        ip netns exec "$NS_C" ethtool -K "$IF_F" "$f" off >/dev/null 2>&1
+    done
+    grep -qs ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+    return 0
+}
+eng_queues() { ethtool -L "$IF_E" rx "$1" tx "$1" && ip netns exec "$NS_C" ethtool -L "$IF_F" rx "$1" tx "$1"; }
+# family_ticks PID: utime+stime of PID and its children
+family_ticks() {
+    local t=0 p
+    for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); do t=$((t + $(cpu_ticks "$p" || echo 0))); done
+    echo "$t"
+}
+eng_env() { # engines
+    echo "SLUICE_NET_DEVARGS=net_af_xdp0,iface=$IF_E SLUICE_NET_ADDR=$E_SRV SLUICE_NET_LINK_TIMEOUT_MS=20000 SLUICE_NET_QUEUES=$1"
+}
+eng_redis() { # engines
+    local ne=$1 name=engredis$1 t0 t1 v
+    # shellcheck disable=SC2046
+    env $(eng_env "$ne") "$RUN" -- redis-server "${REDIS_ARGS[@]}" --port 6391 --bind "$E_SRV" >"$LOG/$name.srv.log" 2>&1 &
+    SRV=$!; pids+=("$SRV")
+    for _ in $(seq 100); do
+        ip netns exec "$NS_C" redis-cli -h "$E_SRV" -p 6391 ping >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    t0=$(family_ticks "$SRV")
+    cli_kernel "$name" 120 redis-benchmark -h "$E_SRV" -p 6391 -t set,get -n "$ENGAPP_N" -c 50 --csv
+    t1=$(family_ticks "$SRV")
+    v=$(awk -F'"' '$2 == "GET" {print $4}' "$LOG/$name.cli.log" | head -1)
+    if [ -n "$v" ] && grep -q '^"SET"' "$LOG/$name.cli.log"; then
+        row engines_redis rps "sluice-${ne}eng" "$v" req/s "redis-benchmark -c 50 GET; redis-server under sluice-run, net.queues $ne"
+        row engines_redis cpu_s_per_Mreq "sluice-${ne}eng" "$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" -v n="$ENGAPP_N" 'BEGIN {printf "%.3f", (b - a) / hz / (2 * n / 1e6)}')" \
+            "CPU s / 1M req" "redis-server's CPU over SET+GET"
+    else
+        fail engines_redis rps "sluice-${ne}eng" req/s "redis-benchmark: $(why "$LOG/$name.cli.log" "$LOG/$name.srv.log")"
+    fi
+    stop_pid "$SRV" 3
+}
+eng_nginx() { # engines
+    local ne=$1 name=engnginx$1 d=$LOG/engnginx t0 t1 v n master
+    mkdir -p "$d/ngx" && echo "hello from nginx" >"$d/index.html" && chmod -R a+rX "$d" && chmod a+x "$LOG"
+    cat >"$d/nginx.conf" <<CONF
+user www-data;
+worker_processes 2;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $d/ngx/body;
+    proxy_temp_path $d/ngx/proxy;
+    fastcgi_temp_path $d/ngx/fastcgi;
+    uwsgi_temp_path $d/ngx/uwsgi;
+    scgi_temp_path $d/ngx/scgi;
+    server { listen $E_SRV:8090; root $d; }
+}
+CONF
+    # shellcheck disable=SC2046
+    env $(eng_env "$ne") "$RUN" -- nginx -c "$d/nginx.conf" -p "$d/ngx" >"$LOG/$name.srv.log" 2>&1 &
+    SRV=$!; pids+=("$SRV")
+    for _ in $(seq 100); do
+        ip netns exec "$NS_C" curl -sf -m 2 -o /dev/null "http://$E_SRV:8090/index.html" && break
+        sleep 0.2
+    done
+    t0=$(family_ticks "$SRV")
+    cli_kernel "$name" 120 wrk -c 100 -t 2 -d "${ENGAPP_T}s" "http://$E_SRV:8090/index.html"
+    t1=$(family_ticks "$SRV")
+    v=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$LOG/$name.cli.log")
+    n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$LOG/$name.cli.log")
+    if [ -n "$v" ] && [ -n "$n" ] && [ "$n" -gt 0 ] && ! grep -q 'Socket errors' "$LOG/$name.cli.log"; then
+        row engines_nginx rps "sluice-${ne}eng" "$v" req/s "wrk -c 100 for ${ENGAPP_T} s; nginx worker_processes 2 under sluice-run, net.queues $ne"
+        row engines_nginx cpu_s_per_Mreq "sluice-${ne}eng" "$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" -v n="$n" 'BEGIN {printf "%.3f", (b - a) / hz / (n / 1e6)}')" \
+            "CPU s / 1M req" "nginx's master and workers"
+    else
+        fail engines_nginx rps "sluice-${ne}eng" req/s "wrk: $(why "$LOG/$name.cli.log" "$d/error.log" "$LOG/$name.srv.log")"
+    fi
+    master=$SRV
+    kill -QUIT "$master" 2>/dev/null
+    stop_pid "$master" 10
+}
+if eng_veth_up >"$LOG/eng-net.log" 2>&1; then
+    for ne in 1 2; do
+        if ! eng_queues "$ne" >>"$LOG/eng-net.log" 2>&1; then
+            fail engines_redis rps "sluice-${ne}eng" req/s "ethtool -L $ne: $(why "$LOG/eng-net.log")"
+            continue
+        fi
+        begin "engines: redis-server under sluice-run, net_af_xdp, $ne engine(s), redis-benchmark -c 50 from the kernel"
+        eng_redis "$ne"
+        begin "engines: nginx worker_processes 2 under sluice-run, net_af_xdp, $ne engine(s), wrk -c 100 from the kernel"
+        eng_nginx "$ne"
+    done
+else
+    for sc in engines_redis engines_nginx; do
+        fail "$sc" rps sluice-1eng req/s "the veth with 2 queues: $(why "$LOG/eng-net.log")"
     done
 fi
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mtcp.sh BUILD_DIR - programs written to mTCP's API (docs/mtcp.md) on
-# Sluice (net_af_packet on a veth), against the Linux kernel in a network
+# Sluice (net_af_xdp on a veth; SLUICE_TEST_PMD=net_af_packet0 for the fallback), against the Linux kernel in a network
 # namespace this script creates (scripts/net.sh with names of its own):
 #
 #   1. tests/apps/mtcp_epserver (two contexts on two threads, like mTCP's
@@ -25,7 +25,7 @@ CLIENT=$BUILD/tests/apps/mtcp_client
 ID=$$
 export SLUICE_NET_NS=slmt-ns-$ID SLUICE_NET_IF=slm$ID SLUICE_NET_PEER_IF=slmp$ID
 export SLUICE_NET_PEER_ADDR=10.0.0.1/24
-export SLUICE_NET_DEVARGS="net_af_packet0,iface=$SLUICE_NET_IF"
+export SLUICE_NET_DEVARGS="${SLUICE_TEST_PMD:-net_af_xdp0},iface=$SLUICE_NET_IF"
 export SLUICE_NET_ADDR=10.0.0.2 SLUICE_NET_LINK_TIMEOUT_MS=10000
 LOG=$(mktemp -d /tmp/sluice-mtcp.XXXXXX)
 chmod 755 "$LOG" # nginx's worker (nobody) reads its files

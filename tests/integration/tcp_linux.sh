@@ -46,8 +46,9 @@ PY=/usr/bin/python3
 ID=$$
 export SLUICE_NET_NS=sltcp-ns-$ID SLUICE_NET_IF=slt$ID SLUICE_NET_PEER_IF=sltp$ID
 export SLUICE_NET_PEER_ADDR=10.0.0.1/24
-# the device: af_packet, or SLUICE_TEST_PMD (net_af_xdp0: an AF_XDP socket on the veth)
-export SLUICE_NET_DEVARGS="${SLUICE_TEST_PMD:-net_af_packet0},iface=$SLUICE_NET_IF"
+# the device: net_af_xdp (an AF_XDP socket on the veth, the default), or
+# SLUICE_TEST_PMD (net_af_packet0: the single-queue fallback)
+export SLUICE_NET_DEVARGS="${SLUICE_TEST_PMD:-net_af_xdp0},iface=$SLUICE_NET_IF"
 export SLUICE_NET_ADDR=10.0.0.2 SLUICE_NET_LINK_TIMEOUT_MS=10000
 MIB=${TCP_LINUX_MIB:-100}
 FMIB=${TCP_LINUX_FAULT_MIB:-$MIB}

@@ -38,8 +38,9 @@ N=${REQUESTS:-100000}
 ID=$$
 export SLUICE_NET_NS=slapp-$ID SLUICE_NET_IF=slap$ID SLUICE_NET_PEER_IF=slapp$ID
 export SLUICE_NET_PEER_ADDR=10.0.0.1/24 SLUICE_NET_ADDR=10.0.0.2 SLUICE_NET_LINK_TIMEOUT_MS=10000
-# the device: af_packet, or SLUICE_TEST_PMD (net_af_xdp0: an AF_XDP socket on the veth)
-export SLUICE_NET_DEVARGS="${SLUICE_TEST_PMD:-net_af_packet0},iface=$SLUICE_NET_IF"
+# the device: net_af_xdp (an AF_XDP socket on the veth, the default), or
+# SLUICE_TEST_PMD (net_af_packet0: the single-queue fallback)
+export SLUICE_NET_DEVARGS="${SLUICE_TEST_PMD:-net_af_xdp0},iface=$SLUICE_NET_IF"
 LOG=$(mktemp -d /tmp/sluice-apps.XXXXXX)
 pids=()
 pidfiles=()
@@ -330,8 +331,8 @@ apache_run event
 apache_run prefork
 
 # ---- PostgreSQL 15 on Sluice under its own user, pgbench on the kernel ----
-# postgres never runs as root: it gets the two capabilities the device
-# needs (af_packet: CAP_NET_RAW to open, CAP_NET_ADMIN to bring it up),
+# postgres never runs as root: it gets the capabilities the device needs
+# (CAP_NET_RAW to open, CAP_NET_ADMIN to bring it up; below for AF_XDP),
 # and nothing else. The postmaster forks a backend per connection, each
 # serving the socket it inherited.
 PGBIN=/usr/lib/postgresql/15/bin
@@ -352,8 +353,14 @@ mkdir -p "$LOG/rt/preload" "$LOG/rt/core"
 cp "$ROOT/$BUILD/preload/sluice-run" "$ROOT/$BUILD/preload/libsluice-preload.so" "$LOG/rt/preload/"
 for f in "$ROOT/$BUILD/core"/libsluice.so*; do [ -d "$f" ] || cp -P "$f" "$LOG/rt/core/"; done
 chmod -R a+rX "$LOG/rt"
-setpriv --reuid=postgres --regid=postgres --init-groups --inh-caps=+net_raw,+net_admin \
-    --ambient-caps=+net_raw,+net_admin -- "$LOG/rt/preload/sluice-run" -- "$PGBIN/postgres" -D "$LOG/pg/data" \
+# AF_XDP also needs CAP_SYS_ADMIN (its UMEM, its XDP program) and
+# CAP_IPC_LOCK (the UMEM is locked memory)
+case $SLUICE_NET_DEVARGS in
+net_af_xdp*) PGCAPS=+net_raw,+net_admin,+sys_admin,+ipc_lock ;;
+*) PGCAPS=+net_raw,+net_admin ;;
+esac
+setpriv --reuid=postgres --regid=postgres --init-groups --inh-caps=$PGCAPS \
+    --ambient-caps=$PGCAPS -- "$LOG/rt/preload/sluice-run" -- "$PGBIN/postgres" -D "$LOG/pg/data" \
     >"$LOG/pg.log" 2>&1 &
 pg=$!
 pids+=($pg)

@@ -25,8 +25,9 @@ PY=/usr/bin/python3
 ID=$$
 export SLUICE_NET_NS=slpre-$ID SLUICE_NET_IF=slpr$ID SLUICE_NET_PEER_IF=slpp$ID
 export SLUICE_NET_PEER_ADDR=10.0.0.1/24 SLUICE_NET_ADDR=10.0.0.2 SLUICE_NET_LINK_TIMEOUT_MS=10000
-# the device: af_packet, or SLUICE_TEST_PMD (net_af_xdp0: an AF_XDP socket on the veth)
-export SLUICE_NET_DEVARGS="${SLUICE_TEST_PMD:-net_af_packet0},iface=$SLUICE_NET_IF"
+# the device: net_af_xdp (an AF_XDP socket on the veth, the default), or
+# SLUICE_TEST_PMD (net_af_packet0: the single-queue fallback)
+export SLUICE_NET_DEVARGS="${SLUICE_TEST_PMD:-net_af_xdp0},iface=$SLUICE_NET_IF"
 LOG=$(mktemp -d /tmp/sluice-preload.XXXXXX)
 pids=()
 passed=0

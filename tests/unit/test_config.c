@@ -620,7 +620,7 @@ Test(log, errno_is_preserved)
 
 Test(config, network_defaults_are_the_default_topology)
 {
-    cr_assert_str_eq(cfg.net_devargs, "net_af_packet0,iface=sluice0");
+    cr_assert_str_eq(cfg.net_devargs, "net_af_xdp0,iface=sluice0");
     cr_assert_eq(cfg.net_addr, htonl(0x0a000002));
     cr_assert_eq(cfg.net_netmask, htonl(0xffffff00));
     cr_assert_eq(cfg.net_gateway, 0);
@@ -668,7 +668,7 @@ Test(config, string_longer_than_its_field_is_refused)
     strcpy(yaml + n + 300, "\n");
     cr_assert_eq(parse(yaml), -EINVAL);
     assert_err_has("key 'net.devargs'", "a string of 1..255 bytes");
-    cr_assert_str_eq(cfg.net_devargs, "net_af_packet0,iface=sluice0");
+    cr_assert_str_eq(cfg.net_devargs, "net_af_xdp0,iface=sluice0");
 }
 
 Test(config, empty_devargs_is_refused_but_empty_arp_static_is_none)
