@@ -7,7 +7,7 @@
 #   +--------------------------------+    +----------------------------+
 #   | sluice0  (no IP address)       |    | peer0  10.0.0.1/24         |
 #   |   Sluice: 10.0.0.2 through     |====|   the kernel answers ARP,  |
-#   |   net_af_packet0,iface=sluice0 |veth|   ping, UDP...             |
+#   |   net_af_xdp0,iface=sluice0    |veth|   ping, UDP...             |
 #   +--------------------------------+    | lo up                      |
 #                                         +----------------------------+
 #
@@ -15,7 +15,7 @@
 # solicitations or DAD of the host's kernel in Sluice's way), forwarding
 # off, and arp_ignore 8 so the host's kernel never answers ARP there.
 # Offloads (tx/rx checksum, TSO, GSO, GRO) are off on both ends: veth would
-# otherwise hand af_packet frames with unfinished checksums and
+# otherwise hand the device frames with unfinished checksums and
 # super-frames larger than the MTU. IPv6 is off on peer0 too, so that the
 # peer sends Sluice only what a test asked for.
 #
@@ -139,7 +139,7 @@ up() {
     ip -n "$NS" link set dev "$PEER_IF" up
     ip link set dev "$IF" up
     say "up: $IF (host, no IP, MTU $MTU) <-> $PEER_IF ($PEER_ADDR in namespace $NS)"
-    say "Sluice: net.devargs net_af_packet0,iface=$IF with an address in ${PEER_ADDR%%/*}'s subnet (default 10.0.0.2)"
+    say "Sluice: net.devargs net_af_xdp0,iface=$IF (the default; net_af_packet0,iface=$IF is the fallback) with an address in ${PEER_ADDR%%/*}'s subnet (default 10.0.0.2)"
 }
 
 down() {

@@ -30,7 +30,7 @@ cleanup() {
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
     ./scripts/net.sh down >/dev/null 2>&1
     if [ "$made_default" = 1 ]; then
-        env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF ./scripts/net.sh down >/dev/null 2>&1
+        env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF -u SLUICE_NET_VETH_QUEUES ./scripts/net.sh down >/dev/null 2>&1
     fi
     rm -f "$MEMIF_SOCK"-*.sock
 }
@@ -224,11 +224,11 @@ result "two engines on AF_XDP as clients of Linux: $X connections byte-exact, se
 veth_queues 1
 
 # 4. No configuration at all: the default topology of scripts/net.sh.
-if env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF ./scripts/net.sh status >/dev/null 2>&1; then
+if env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF -u SLUICE_NET_VETH_QUEUES ./scripts/net.sh status >/dev/null 2>&1; then
     made_default=0
 else
     made_default=1
-    env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF ./scripts/net.sh up >"$LOG/net-default.log" 2>&1
+    env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF -u SLUICE_NET_VETH_QUEUES ./scripts/net.sh up >"$LOG/net-default.log" 2>&1
 fi
 env $(env | grep -o '^SLUICE_[A-Z_]*' | sed 's/^/-u /') "$APP" server 7 0 >"$LOG/default-server.log" 2>&1 &
 dserver=$!
@@ -240,7 +240,7 @@ ip netns exec sluice-peer python3 "$PEER" client 10.0.0.2 7 1 100 >>"$LOG/defaul
 stop_server "$dserver"
 result "no configuration at all, after net.sh up: reachable from the peer at 10.0.0.2" $((st | $?))
 if [ "$made_default" = 1 ]; then
-    env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF ./scripts/net.sh down >/dev/null 2>&1
+    env -u SLUICE_NET_NS -u SLUICE_NET_IF -u SLUICE_NET_PEER_IF -u SLUICE_NET_VETH_QUEUES ./scripts/net.sh down >/dev/null 2>&1
     made_default=0
 fi
 

@@ -12,7 +12,8 @@
 #   the family's last process takes the XDP program off the interface;
 # memcached -t 2 with every get of memcaslap verified, with the shared
 # default (net.queues 1) and with an engine per thread
-# (SLUICE_PRELOAD_ENGINE_PER_THREAD=1, net.queues 2).
+# (SLUICE_PRELOAD_ENGINE_PER_THREAD=1, net.queues 2); and redis-server on
+# the fallback device, net_af_packet.
 # Needs root. Everything it creates (the namespace, the veth pair, its log
 # directory's big file, the processes it starts - stopped by PID) is
 # removed on exit, even on failure. Prints "engines: N passed, N failed".
@@ -216,5 +217,24 @@ command -v memcaslap >/dev/null && command -v memcached >/dev/null
 result "memcached and memcaslap installed (scripts/setup.sh: memcached, libmemcached-tools)" $?
 memcached_run "shared default (net.queues 1)" 1 0
 memcached_run "an engine per thread (net.queues 2)" 2 1
+
+# ---- the fallback device: net_af_packet (one queue), redis-server ----
+veth_queues 1 >"$LOG/ethtool-fallback.log" 2>&1
+SLUICE_NET_DEVARGS="net_af_packet0,iface=$SLUICE_NET_IF" SLUICE_NET_QUEUES=1 \
+    "$RUN" -- redis-server --port 6379 --save '' --appendonly no --protected-mode no --dir "$LOG" >"$LOG/redis-af_packet.log" 2>&1 &
+rs=$!
+pids+=($rs)
+retry 30 in_peer redis-cli -h 10.0.0.2 ping
+st=$?
+in_peer timeout 120 redis-benchmark -h 10.0.0.2 -t set,get -n 20000 -c 50 -q >"$LOG/redis-af_packet-bench.txt" 2>&1
+st=$((st | $?))
+[ "$(tr '\r' '\n' <"$LOG/redis-af_packet-bench.txt" | grep -c 'requests per second')" = 2 ]
+st=$((st | $?))
+in_peer redis-cli -h 10.0.0.2 set fallback-key fallback-value >/dev/null 2>&1
+[ "$(in_peer redis-cli -h 10.0.0.2 get fallback-key 2>/dev/null)" = fallback-value ]
+st=$((st | $?))
+stop_pid "$rs" 5
+pids=()
+result "the fallback device (net_af_packet): redis-server under sluice-run answers redis-benchmark SET and GET -c 50 and a value reads back" $st
 veth_queues 2 >/dev/null 2>&1
 finish
