@@ -166,8 +166,8 @@ static void drain(int k)
         if (n < 32)
             break;
     }
-    if (k < FAM_ENGINES)
-        g_fam->eng_polled_ns[k] = now_ns();
+    if (g_fam->nengines > 1 && k < FAM_ENGINES)
+        g_fam->eng_polled_ns[k] = now_ns(); /* one engine: nobody asks */
 }
 
 void eng_drain_all(void)
