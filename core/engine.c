@@ -270,7 +270,7 @@ SLUICE_API int sluice_engine_start(int queue, int cpu)
 
     if (rc)
         return rc;
-    if (t_engine != NULL)
+    if (t_engine != NULL || g_shared)
         return EBUSY;
     pthread_mutex_lock(&engines_mu);
     rc = start_locked(queue, cpu);
@@ -348,11 +348,21 @@ SLUICE_API int sluice_engines_share(int *count_out)
             rc = EBUSY; /* a thread started it: it is that thread's */
     if (rc == 0 && net_stack() == NULL) /* engine 0's: it opens the device's queue pairs */
         rc = ENETDOWN;
+    uint64_t made = 0; /* engines this call made (ENGINE_MAX is 64) */
     for (unsigned id = 1; id < nq && id < ENGINE_MAX && rc == 0; id++)
-        if (engines[id] == NULL)
-            rc = make_shared(id);
+        if (engines[id] == NULL && (rc = make_shared(id)) == 0)
+            made |= 1ull << id;
     if (rc == 0)
         g_shared = true;
+    for (unsigned id = 1; rc != 0 && id < ENGINE_MAX; id++) {
+        /* a partial failure leaves nothing behind: a retry starts over */
+        if ((made >> id & 1) && engines[id] != NULL) {
+            struct engine *e = engines[id];
+            engines[id] = NULL;
+            engine_close(e);
+            engine_free(e);
+        }
+    }
     pthread_mutex_unlock(&engines_mu);
     if (rc == 0 && count_out != NULL)
         *count_out = (int)nq;

@@ -62,6 +62,20 @@ static struct qtoken_state *cur(void)
     return engine_cur()->qs;
 }
 
+/* The table op belongs to: the current engine's, or (a token of another
+ * shared engine taken by demi_wait_any) its own engine's. */
+static struct qtoken_state *qs_of(const struct op *op)
+{
+    struct qtoken_state *qs = cur();
+
+    if (op->engine != qs->engine) {
+        struct engine *e = engine_get(op->engine);
+        if (e != NULL)
+            qs = e->qs;
+    }
+    return qs;
+}
+
 static struct op *slot_op(struct qtoken_state *qs, uint32_t slot)
 {
     return &qs->chunks[slot >> CHUNK_SHIFT][slot & (CHUNK_OPS - 1)];
@@ -160,12 +174,12 @@ void qtoken_complete(struct op *op, int ret)
         op->result.qr_ret = ret;
     }
     op->state = OP_DONE;
-    TAILQ_INSERT_TAIL(&cur()->done_list, op, done_link);
+    TAILQ_INSERT_TAIL(&qs_of(op)->done_list, op, done_link);
 }
 
 static void free_slot(struct op *op)
 {
-    struct qtoken_state *qs = cur();
+    struct qtoken_state *qs = qs_of(op);
 
     if (op->state == OP_DONE)
         TAILQ_REMOVE(&qs->done_list, op, done_link);

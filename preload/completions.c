@@ -250,7 +250,7 @@ struct accepted aq_take(struct psock *s)
     int home = eng_home(), pick = 0;
     struct accepted a;
 
-    for (int i = 0; i < s->aq_n && home != 0; i++) {
+    for (int i = 0; i < s->aq_n; i++) {
         if (sluice_engine_of(s->aq[(s->aq_head + i) % s->aq_cap].qd) == home) {
             pick = i;
             break;

@@ -6,7 +6,8 @@
  * Sluice socket takes an engine as its home the first time it waits
  * (engines 1.. in order; engine 0, the one the process that started the
  * stack uses, once they are all taken), makes its new sockets there and
- * polls it at every pass. With SLUICE_PRELOAD_ENGINE_PER_THREAD each
+ * polls it at every pass; an engine no process has taken is polled at
+ * every pass of every process. With SLUICE_PRELOAD_ENGINE_PER_THREAD each
  * thread does so on its own (Onload's EF_STACK_PER_THREAD), for programs
  * whose threads each serve their own connections; a thread that ends gives
  * its engine back. An engine nobody polled for ENG_STALE_NS (its
@@ -37,6 +38,7 @@ static pid_t home_pid;
 static int home;
 static __thread pid_t t_home_pid;
 static __thread int t_home;
+static __thread bool t_owner; /* this thread's claim made it t_home's owner */
 /* Gives the thread's engine back when it ends. */
 static pthread_key_t thread_end;
 static pthread_once_t thread_end_once = PTHREAD_ONCE_INIT;
@@ -51,16 +53,16 @@ static int *home_p(void)
     return g_engine_per_thread ? &t_home : &home;
 }
 
-/* A thread that claimed an engine ends: the engine is free again. */
+/* A thread that claimed an engine ends: the engine is free again. No
+ * lock: the thread may end holding it (pthread_exit, cancellation). */
 static void on_thread_end(void *arg)
 {
+    int mine = g_slot + 1;
+
     (void)arg;
-    if (t_home_pid != getpid() || t_home == 0 || g_slot < 0)
+    if (t_home_pid != getpid() || g_slot < 0 || !t_owner)
         return;
-    lock();
-    if (g_fam->eng_owner[t_home] == g_slot + 1)
-        g_fam->eng_owner[t_home] = 0;
-    unlock();
+    __atomic_compare_exchange_n(&g_fam->eng_owner[t_home], &mine, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     t_home_pid = 0;
 }
 
@@ -98,10 +100,18 @@ void eng_claim(void)
         return;
     *home_pid_p() = getpid();
     *home_p() = 0;
-    for (int k = 1; k < n && k < FAM_ENGINES; k++) {
-        if (g_fam->eng_owner[k] == 0) {
-            g_fam->eng_owner[k] = g_slot + 1;
+    /* a worker that replaces a dead one gets its engine: the dead are
+     * reaped now, not at the reaper's next turn */
+    family_reap_now();
+    /* engines 1.. first: engine 0 is the one the process that started the
+     * stack uses (nginx's master, which never waits); it goes last */
+    for (int i = 1; i <= n && i <= FAM_ENGINES; i++) {
+        int k = i % n;
+        if (__atomic_load_n(&g_fam->eng_owner[k], __ATOMIC_ACQUIRE) == 0) {
+            __atomic_store_n(&g_fam->eng_owner[k], g_slot + 1, __ATOMIC_RELEASE);
             *home_p() = k;
+            if (g_engine_per_thread)
+                t_owner = true;
             break;
         }
     }
@@ -115,7 +125,7 @@ void eng_claim(void)
 
 void eng_release(int slot)
 {
-    for (int k = 1; k < FAM_ENGINES; k++)
+    for (int k = 0; k < FAM_ENGINES; k++)
         if (g_fam->eng_owner[k] == slot + 1)
             g_fam->eng_owner[k] = 0;
     if (slot == g_slot) {
@@ -153,8 +163,8 @@ static void drain(int k)
     demi_qresult_t qrs[32];
     int n, rc;
 
-    eng_use(k);
     for (int round = 0; round < 8; round++) {
+        eng_use(k); /* filing may have taken the thread to another engine */
         n = 0;
         t_inside++;
         rc = demi_wait_next_n(qrs, 32, &n, &zero);
@@ -184,7 +194,7 @@ void eng_drain_all(void)
     uint64_t touched = t_touched;
     t_touched = 0;
     for (int k = 0; k < n && k < FAM_ENGINES; k++)
-        if (k != h && ((touched >> k & 1) || now - g_fam->eng_polled_ns[k] > ENG_STALE_NS))
+        if (k != h && ((touched >> k & 1) || g_fam->eng_owner[k] == 0 || now - g_fam->eng_polled_ns[k] > ENG_STALE_NS))
             drain(k);
 }
 

@@ -213,6 +213,12 @@ void family_reap(void)
     }
 }
 
+void family_reap_now(void)
+{
+    g_fam->reap_ns = 0;
+    family_reap();
+}
+
 bool family_others_live(void)
 {
     for (int i = 0; i < FAM_SLOTS; i++)

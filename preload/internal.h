@@ -308,6 +308,8 @@ int family_init(int fdmax);
 /* Looks for members that died (or exec'd) and closes what they held, at
  * most every 100 ms (lock held). */
 void family_reap(void);
+/* The same now, whenever it last ran (lock held). */
+void family_reap_now(void);
 /* This process leaves the family (exit, exec): every fd it names is
  * forgotten, closing the sockets only it held (lock held). */
 void family_leave(void);

@@ -320,18 +320,22 @@ int issue_accept(struct psock *s)
  * (the port s got, when it asked for any). The descriptor, or -errno. */
 static int listen_on(struct psock *s, int k, const struct sockaddr_in *at)
 {
-    int qd, rc;
+    int qd = -1, rc;
 
     eng_use(k);
     t_inside++;
     rc = demi_socket(&qd, AF_INET, SOCK_STREAM, 0);
-    for (int i = 0; rc == 0 && i < s->nopts; i++)
+    if (rc != 0) {
+        t_inside--;
+        return -rc;
+    }
+    for (int i = 0; i < s->nopts; i++)
         demi_setsockopt(qd, s->opts[i].level, s->opts[i].name, s->opts[i].val, s->opts[i].len);
-    if (rc == 0 && sluice_engine_of(qd) != k)
+    if (sluice_engine_of(qd) != k)
         rc = EXDEV; /* never: eng_use put demi_socket on k */
     rc = rc ? rc : demi_bind(qd, (const struct sockaddr *)at, sizeof(*at));
     rc = rc ? rc : demi_listen(qd, s->backlog);
-    if (rc != 0 && qd >= 0 && sluice_engine_of(qd) == k)
+    if (rc != 0)
         demi_close(qd);
     t_inside--;
     return rc ? -rc : qd;

@@ -45,8 +45,9 @@ extern "C" {
  * engine_out (may be NULL) receives the engine's number (= its queue).
  * Returns 0, or a positive errno (one log line says what to fix):
  *   ENOSYS    before demi_init;
- *   EBUSY     this thread already has an engine, or another thread has
- *             engine `queue`;
+ *   EBUSY     this thread already has an engine, another thread has
+ *             engine `queue`, or engines are shared (sluice_engines_share:
+ *             they belong to no thread);
  *   EINVAL    queue is 0 (engine 0 is the shared one: use it without this
  *             call), below -1, or not below net.queues; or cpu is below -1
  *             or not one this process may run on;
@@ -65,14 +66,18 @@ int sluice_engine_start(int queue, int cpu);
  * again. Tokens of the engine not yet taken are gone.
  * Returns 0, or a positive errno:
  *   ENOSYS    before demi_init;
- *   ENOENT    the calling thread has no engine of its own.
+ *   ENOENT    the calling thread has no engine of its own;
+ *   EPERM     engines are shared (sluice_engines_share): they are closed
+ *             at exit, not by a thread.
  * Source: Sluice's own call.
  */
 int sluice_engine_stop(void);
 
 /*
  * The engine the calling thread's calls use: 0 (the shared one) unless it
- * started one with sluice_engine_start. Allocates nothing.
+ * started one with sluice_engine_start, or, with shared engines, the one
+ * sluice_engine_use picked or the last descriptor or token named.
+ * Allocates nothing.
  * Returns the engine's number (= its queue pair), or -1 before demi_init.
  * Source: Sluice's own call.
  */
@@ -100,7 +105,9 @@ int sluice_engine_stats(int engine, const char **names, uint64_t *values, int ma
  * EXDEV, no EINVAL for another engine's), and so do the calls that follow
  * it in that thread; sluice_engine_use picks the engine for the calls that
  * name none (demi_socket, demi_wait_next_n). demi_wait_any on tokens of
- * several engines drives the engine of the last one. Idempotent.
+ * several engines drives the engine of the last one (a done token of
+ * another is still returned, and given back to its own engine). A failure
+ * leaves no engine made. Idempotent.
  * count_out (may be NULL) receives net.queues: engines 0 .. count-1 exist.
  * Returns 0, or a positive errno:
  *   ENOSYS    before demi_init;

@@ -24,6 +24,7 @@
 #include "engine.h"
 #include "harness.h"
 #include "net.h"
+#include "qtoken.h"
 
 /* demi_init with the null device, `queues` queue pairs; asserts success. */
 static void init_queues(const char *queues)
@@ -272,6 +273,18 @@ Test(engine, af_xdp_engines_get_a_port_per_queue)
 
 /* ---- shared engines (sluice_engines_share): the interposer's family ---- */
 
+static void *use_zero_with_own_engine(void *arg)
+{
+    int rc = sluice_engine_start(-1, -1);
+
+    (void)arg;
+    if (rc)
+        return (void *)(intptr_t)-rc;
+    rc = sluice_engine_use(0);
+    sluice_engine_stop();
+    return (void *)(intptr_t)rc;
+}
+
 Test(engine, shared_calls_before_demi_init_fail_with_enosys)
 {
     int n = 0;
@@ -297,7 +310,7 @@ Test(engine, shared_engines_follow_descriptors_and_tokens)
     cr_assert_eq(sluice_engines_share(&n), 0);
     cr_assert_eq(n, 3);
     cr_assert_eq(sluice_engines_share(NULL), 0, "idempotent");
-    cr_assert_eq(sluice_engine_start(-1, -1), ENOSPC, "every queue pair has an engine");
+    cr_assert_eq(sluice_engine_start(-1, -1), EBUSY, "shared engines belong to no thread");
     cr_assert_eq(sluice_engine_use(3), ENOENT, "net.queues is 3");
     cr_assert_eq(sluice_engine_use(-1), ENOENT);
     cr_assert_eq(sluice_engine_use(2), 0);
@@ -323,11 +336,53 @@ Test(engine, shared_engines_and_engines_per_thread_do_not_mix)
 {
     int e = -1;
 
-    init_queues("2");
+    init_queues("3");
     cr_assert_eq(in_thread(start_any, &e), 0);
     cr_assert_eq(e, 1);
     cr_assert_eq(sluice_engines_share(NULL), EBUSY, "a thread has engine 1");
     cr_assert_eq(sluice_engine_use(1), EPERM, "engine 1 is that thread's");
+    cr_assert_eq(in_thread(use_zero_with_own_engine, NULL), EPERM, "a thread's own engine is left by stop, not use");
+}
+
+/* demi_wait_any on a done token of engine 1 and a pending one of engine 2:
+ * the done one is returned and given back to engine 1's table. */
+Test(engine, wait_any_across_shared_engines_gives_each_token_back_to_its_engine)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(9)};
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(0x0a000001)};
+    struct timespec zero = {0, 0};
+    demi_qtoken_t qt[2], pop1;
+    demi_qresult_t qr;
+    int qd1 = -1, qd2 = -1, off = -1;
+    size_t out1, out2;
+
+    init_queues("3");
+    cr_assert_eq(sluice_engines_share(NULL), 0);
+    cr_assert_eq(sluice_engine_use(1), 0);
+    cr_assert_eq(demi_socket(&qd1, AF_INET, SOCK_DGRAM, 0), 0);
+    cr_assert_eq(demi_bind(qd1, (struct sockaddr *)&a, sizeof(a)), 0);
+    demi_sgarray_t sga = demi_sgaalloc(64);
+    cr_assert_eq(sga.sga_numsegs, 1);
+    memset(sga.sga_segs[0].sgaseg_buf, 'x', 64);
+    cr_assert_eq(demi_pushto(&qt[0], qd1, &sga, (struct sockaddr *)&to, sizeof(to)), 0);
+    cr_assert_eq(demi_pop(&pop1, qd1), 0);
+    cr_assert_eq(demi_wait(&qr, pop1, &zero), ETIMEDOUT, "one pass of engine 1: the push is done");
+    out1 = qtoken_outstanding();
+    cr_assert_eq(sluice_engine_use(2), 0);
+    cr_assert_eq(demi_socket(&qd2, AF_INET, SOCK_DGRAM, 0), 0);
+    cr_assert_eq(demi_bind(qd2, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(demi_pop(&qt[1], qd2), 0);
+    out2 = qtoken_outstanding();
+    cr_assert_eq(demi_wait_any(&qr, &off, qt, 2, &zero), 0);
+    cr_assert_eq(off, 0);
+    cr_assert_eq(qr.qr_opcode, DEMI_OPC_PUSH);
+    cr_assert_eq(sluice_engine_use(1), 0);
+    cr_assert_eq(qtoken_outstanding(), out1 - 1, "engine 1's table gave the push's slot back");
+    cr_assert_eq(sluice_engine_use(2), 0);
+    cr_assert_eq(qtoken_outstanding(), out2, "engine 2's table is untouched");
+    cr_assert_eq(demi_sgafree(&sga), 0);
+    cr_assert_eq(demi_close(qd1), 0);
+    cr_assert_eq(demi_close(qd2), 0);
 }
 
 Test(engine, a_forked_child_keeps_shared_engines)
