@@ -67,6 +67,7 @@ static int aq_push(struct psock *s, int qd, const struct sockaddr_in *addr)
     struct accepted *a = &s->aq[(s->aq_head + s->aq_n) % s->aq_cap];
     a->qd = qd;
     a->addr = *addr;
+    a->since = now_ns();
     s->aq_n++;
     return 0;
 }

@@ -149,6 +149,7 @@ struct opt_rec {             /* a setsockopt recorded for replay */
 struct accepted {
     int qd;
     struct sockaddr_in addr;
+    uint64_t since;          /* when it was filed (now_ns) */
 };
 
 struct ep_item;
@@ -188,6 +189,8 @@ struct psock {
     int aq_head, aq_n, aq_cap;
     int *lqd;                /* a listener's descriptor on each shared engine (-1: none), or NULL */
     uint64_t accept_out;     /* engines (bit k) with an accept outstanding */
+    int acc_waiters;         /* threads in a blocking accept on it, in any process */
+    pid_t last_acceptor;     /* the thread (tid) that took the last connection */
     bool connect_out;
     /* a connect returned EINPROGRESS or EINTR and no later call has said
      * how it ended (Linux's sock->state still SS_CONNECTING) */

@@ -213,6 +213,33 @@ static bool accept_ready(struct psock *s)
     return s->aq_n > 0 || s->so_error != 0 || s->dead;
 }
 
+/* How long a connection waits for another blocked accepter before the one
+ * that took the last connection may take it too. */
+#define ACCEPT_TURN_NS 2000000u
+
+static pid_t my_tid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+/* accept_ready for a blocking accept: with several threads or processes
+ * blocked in accept on s, the one that took the last connection lets the
+ * others have the next (for ACCEPT_TURN_NS), as Linux wakes blocked
+ * accepters in the order they started waiting (exclusive waits,
+ * inet_csk_wait_for_connect); otherwise the one still spinning from its
+ * last connection would take every sequential connection while the
+ * others nap. */
+static bool accept_ready_turn(struct psock *s)
+{
+    if (s->so_error != 0 || s->dead)
+        return true;
+    if (s->aq_n == 0)
+        return false;
+    if (s->acc_waiters <= 1 || s->last_acceptor != my_tid())
+        return true;
+    return now_ns() - s->aq[s->aq_head].since > ACCEPT_TURN_NS;
+}
+
 static int do_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 {
     struct psock *s, *n;
@@ -241,12 +268,15 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flag
         return rc > 0 ? real.accept4(fd, addr, addrlen, flags) : fail(-rc);
     }
     progress();
-    if (!accept_ready(s)) {
-        if (s->nonblock) {
-            unlock();
-            return fail(EAGAIN);
-        }
-        rc = ps_block(s, accept_ready, &s->rcvtimeo, restarts_with(&s->rcvtimeo));
+    if (!accept_ready(s) && s->nonblock) {
+        unlock();
+        return fail(EAGAIN);
+    }
+    if (!s->nonblock) {
+        s->acc_waiters++;
+        rc = accept_ready_turn(s) ? 0 : ps_block(s, accept_ready_turn, &s->rcvtimeo, restarts_with(&s->rcvtimeo));
+        if (rc != -EBADF) /* closed meanwhile: s may be freed */
+            s->acc_waiters--;
         if (rc) {
             unlock();
             return fail(-rc);
@@ -275,6 +305,7 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flag
         return fail(nfd >= g_fdmax ? EMFILE : ENOMEM);
     }
     struct accepted a = aq_take(s);
+    s->last_acceptor = my_tid();
     if (g_socks[nfd] != NULL || g_eps[nfd] != NULL)
         fd_forget(nfd);
     n->state = PS_TAKEN;
