@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <linux/magic.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <rte_malloc.h>
@@ -223,6 +225,20 @@ static void warn_unread_queues(const char *devargs, unsigned engines)
                   iface, n, engines, engines, n - 1, n, engines, engines > 1 ? "s" : "");
 }
 
+bool net_bpffs_missing(const char *devargs, const char *mnt)
+{
+    struct statfs st;
+
+    if (devargs == NULL || !port_per_queue(devargs))
+        return false;
+    if (mnt != NULL && statfs(mnt, &st) == 0 && (unsigned long)st.f_type == BPF_FS_MAGIC)
+        return false;
+    SLOG_WARN("net_af_xdp: no bpffs at %s: libxdp cannot pin its XDP dispatcher there and falls back to one "
+              "program on the interface; mount it: mount -t bpf bpf %s (scripts/net.sh does)",
+              mnt != NULL ? mnt : "(none)", mnt != NULL ? mnt : "/sys/fs/bpf");
+    return true;
+}
+
 /* The device of engine engine_id: the configured one (net.queues queue
  * pairs), or for a device that takes one queue per port, that engine's
  * queue as a port of its own. */
@@ -268,6 +284,7 @@ static int start_port_stack(struct engine *e, struct stack_params *p)
     if (open_device(0, &dev) != 0)
         return -ENETDOWN;
     warn_unread_queues(g_rt.cfg.net_devargs, g_rt.cfg.net_queues);
+    net_bpffs_missing(g_rt.cfg.net_devargs, "/sys/fs/bpf");
     g_port = dev;
     /* the capture sits at the device (what the wire carries), under the
      * fault injector */

@@ -44,6 +44,11 @@ uint32_t net_addr(void);
  * (out too short). */
 int net_queue_devargs(const char *devargs, unsigned engine_id, char *out, size_t cap);
 
+/* For a net_af_xdp device: whether no bpffs is mounted at mnt (libxdp's
+ * dispatcher lives there); says so in one warning line with the command
+ * that fixes it. false for other devices and when it is mounted. */
+bool net_bpffs_missing(const char *devargs, const char *mnt);
+
 struct netdev;
 /* Puts the fault injector in front of *dev when the config's fault.* keys
  * ask for it (a warning says so); *dev is then the wrapper. 0, or -errno

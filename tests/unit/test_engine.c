@@ -402,3 +402,13 @@ Test(engine, a_forked_child_keeps_shared_engines)
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child drove engine 1: status %d", st);
 }
+
+/* A net_af_xdp device without bpffs at the given mount point is said in
+ * one warning (libxdp keeps its dispatcher there); other devices never. */
+Test(engine, af_xdp_without_bpffs_is_said)
+{
+    cr_assert(net_bpffs_missing("net_af_xdp0,iface=sluice0", "/tmp"), "/tmp is no bpffs");
+    cr_assert(net_bpffs_missing("net_af_xdp0,iface=sluice0", "/nonexistent-mount"));
+    cr_assert(!net_bpffs_missing("net_af_packet0,iface=sluice0", "/tmp"), "af_packet needs no bpffs");
+    cr_assert(!net_bpffs_missing(NULL, "/tmp"));
+}
