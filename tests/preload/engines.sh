@@ -164,6 +164,8 @@ st=$((st | $?))
 result "SIGKILL to worker $victim (engine $veng) mid-run: respawned as $newbie on engine ${neng:-none}; errors in that run: connect $cerr, read $rerr, write $werr, timeout $terr; wrk -c 200 -d 5s after: no socket errors ($(grep 'Requests/sec' "$LOG/wrk-after.txt" | tr -s ' '))" $((st | $?))
 
 # Stopped: the master, last of the family, prints each engine's counters.
+final_workers=$(workers)
+workers_at_end() { echo "$final_workers"; }
 master=$(cat "$LOG/nginx.pid")
 kill -QUIT "$master"
 wait_gone "$master"
@@ -178,6 +180,13 @@ c0=${c0:-0}; c1=${c1:-0}
 tot=$((c0 + c1))
 [ "$tot" -ge 400 ] && [ $((c0 * 100)) -ge $((tot * 35)) ] && [ $((c0 * 100)) -le $((tot * 65)) ]
 result "each engine's counters show its share of the connections: engine 0 $c0, engine 1 $c1 (35-65 % each)" $?
+# both workers that ran to the end served: each says at exit how many
+# connections it accepted (--stats)
+served=$(for w in $(workers_at_end); do sed -n "s/.*sluice-preload\[$w\]: stats: .*accepted \([0-9]*\),.*/\1/p" "$LOG/nginx-error.log"; done | tr '\n' ' ')
+all_positive() { for a in "$@"; do [ "$a" -gt 0 ] || return 1; done; }
+# shellcheck disable=SC2086
+[ "$(echo $served | wc -w)" = 2 ] && all_positive $served
+result "both workers served: connections accepted by each (at exit): $served" $?
 
 # ---- memcached -t 2 (as apps.sh runs it), memcaslap from the kernel with
 # every get verified: with the shared default (net.queues 1, the veth on one
