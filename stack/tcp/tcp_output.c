@@ -58,17 +58,28 @@ void tcp_sndq_ack(struct tcp_conn *c)
     c->sndq_bytes -= left;
     c->bytes_acked += left;
     c->st.bytes_acked += left;
-    while (left > 0) {
+    /* Bounded by the queue, not by the count alone: a process of the
+     * family killed in the middle of this walk (or of a push) leaves the
+     * count and the queue disagreeing, and the next ack must not spin on
+     * an empty queue (docs/preload.md, a member killed holding the lock). */
+    while (left > 0 && c->sndq.len > 0) {
         struct mbuf_fifo_entry *e = mbuf_fifo_at(&c->sndq, 0);
-        uint32_t avail = rte_pktmbuf_pkt_len(e->m) - c->sndq_head_off;
+        uint32_t plen = rte_pktmbuf_pkt_len(e->m);
+        uint32_t avail = plen > c->sndq_head_off ? plen - c->sndq_head_off : 0;
         if (left < avail) {
             c->sndq_head_off += left;
             break;
         }
         left -= avail;
-        sndq_cursor_pop(c, rte_pktmbuf_pkt_len(e->m));
+        sndq_cursor_pop(c, plen);
         rte_pktmbuf_free(mbuf_fifo_pop(&c->sndq));
         c->sndq_head_off = 0;
+    }
+    if (c->sndq.len == 0) { /* nothing left to count: the count agrees again */
+        c->sndq_bytes = 0;
+        c->sndq_head_off = 0;
+        c->sndq_cur_idx = 0;
+        c->sndq_cur_start = 0;
     }
 }
 

@@ -95,7 +95,9 @@ stop_nginx() { # pid file: graceful stop, then wait for the master (it waits for
     p=$(cat "$1")
     kill -QUIT "$p" 2>/dev/null
     for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null
+    # not gone: its workers too (ours, by PID), or they would keep the
+    # device's queue and answer for 10.0.0.2 in every test after this one
+    kill -9 $(ps -o pid= --ppid "$p") "$p" 2>/dev/null
 }
 
 for f in "$RUN" "$BUILD/preload/libsluice-preload.so"; do

@@ -43,7 +43,7 @@ cleanup() {
 }
 wait_gone() { # pid: up to 10 s, then SIGKILL
     for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-    kill -9 "$1" 2>/dev/null
+    kill -9 $(ps -o pid= --ppid "$1") "$1" 2>/dev/null # its workers too (ours, by PID)
 }
 trap cleanup EXIT
 

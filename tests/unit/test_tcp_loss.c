@@ -551,3 +551,28 @@ Test(tcp_loss, a_probe_reported_as_a_copy_leaves_cwnd_alone)
     cr_assert_geq(f.c->cc.cwnd, before, "cwnd %u (was %u)", f.c->cc.cwnd, before);
     lx_finish(&f);
 }
+
+/* A member of a process family killed in the middle of an ack's walk
+ * leaves the send queue's byte count above what the queue holds: the next
+ * ack empties the queue and stops there, the count back in agreement (it
+ * spun for ever on the empty queue, holding the family's lock). */
+Test(tcp_loss, an_ack_past_what_the_queue_holds_stops_at_the_empty_queue, .timeout = 10)
+{
+    struct tcp_pair p;
+    struct tcp_conn *cli, *srv, *lst;
+
+    tp_create(&p, NULL, NULL);
+    tp_connect(&p, &cli, &srv, &lst);
+    cr_assert_eq(tcp_send(cli, st_mbuf("hello", 5), p.now), 0);
+    cr_assert_eq(cli->sndq.len, 1);
+    uint32_t una = cli->sv.snd_una;
+    cli->sndq_bytes += 100; /* what the killed process counted and never queued */
+    cli->sv.snd_una = cli->sndq_seq + 105;
+    tcp_sndq_ack(cli);
+    cr_assert_eq(cli->sndq.len, 0, "the queued segment was acked and freed");
+    cr_assert_eq(cli->sndq_bytes, 0, "the count agrees with the empty queue");
+    cr_assert_eq(cli->sndq_head_off, 0);
+    cli->sv.snd_una = una + 5; /* the peer's view: 5 bytes were sent */
+    cli->sndq_seq = una + 5;
+    tp_close_and_finish(&p, cli, srv, lst, 10 * MS);
+}
