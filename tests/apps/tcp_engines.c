@@ -427,7 +427,17 @@ static void *run(void *arg)
      * which only this engine can hand over (an engine that stops leaves
      * its queue unread: docs/DESIGN.md "Engines per thread"). */
     atomic_fetch_add(&threads_done, 1);
-    while (atomic_load(&threads_done) < o.engines && now_s() < deadline) {
+    /* and then 0.5 s more: a connection's FIN leaves, or is sent again,
+     * only while its engine is polled, and the peer (a Linux server
+     * counting closes) must see every one before this process exits */
+    double linger_until = -1;
+    while (now_s() < deadline) {
+        if (atomic_load(&threads_done) >= o.engines) {
+            if (linger_until < 0)
+                linger_until = now_sec() + 0.5;
+            else if (now_sec() >= linger_until)
+                break;
+        }
         demi_qresult_t qrs[64];
         int n = 0;
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
