@@ -496,17 +496,21 @@ stop_pid "$SRV" 3
 # its stack and every client on the kernel in the client namespace:
 # Sluice's server on net_af_packet on a second veth (bvA/bvB, Sluice at
 # C_SRV), the kernel's in the server namespace.
-c10k_up() {
-    ip link add "$IF_A" type veth peer name "$IF_B" netns "$NS_C" || return 1
-    ip -n "$NS_C" addr add "$C_CLI/24" dev "$IF_B"
-    ip link set "$IF_A" up && ip -n "$NS_C" link set "$IF_B" up || return 1
-    # af_packet sees what the veth carries: no offloads to leave checksums undone
+# client_veth IF PEER_IF CLIENT_ADDR QUEUES: a veth from the host (Sluice's
+# side) to the client namespace, offloads off on both ends (the device sees
+# what the veth carries: no checksums left undone, no super-frames)
+client_veth() {
+    ip link add "$1" numtxqueues "$4" numrxqueues "$4" type veth peer name "$2" numtxqueues "$4" numrxqueues "$4" \
+        netns "$NS_C" || return 1
+    ip -n "$NS_C" addr add "$3/24" dev "$2"
+    ip link set "$1" up && ip -n "$NS_C" link set "$2" up || return 1
     for f in tx rx tso gso gro; do
-        ethtool -K "$IF_A" "$f" off >/dev/null 2>&1
-        ip netns exec "$NS_C" ethtool -K "$IF_B" "$f" off >/dev/null 2>&1
+        ethtool -K "$1" "$f" off >/dev/null 2>&1
+        ip netns exec "$NS_C" ethtool -K "$2" "$f" off >/dev/null 2>&1
     done
     return 0
 }
+c10k_up() { client_veth "$IF_A" "$IF_B" "$C_CLI" 1; }
 c10k_get() { # stack addr name: GET -c 1 req/s, or empty
     cli_kernel "$3" 120 redis-benchmark -h "$2" -p 6390 -t get -n "$C10K_REQ" -c 1 --csv
     awk -F'"' '$2 == "GET" {print $4}' "$LOG/$3.cli.log" | head -1
@@ -565,13 +569,7 @@ fi
 # (every process of it) per million requests. 2 cores carry the clients
 # too: see docs/BENCHMARKS.md "Engines" for what N cores give.
 eng_veth_up() {
-    ip link add "$IF_E" numtxqueues 2 numrxqueues 2 type veth peer name "$IF_F" numtxqueues 2 numrxqueues 2 netns "$NS_C" || return 1
-    ip -n "$NS_C" addr add "$E_CLI/24" dev "$IF_F"
-    ip link set "$IF_E" up && ip -n "$NS_C" link set "$IF_F" up || return 1
-    for f in tx rx tso gso gro; do
-        ethtool -K "$IF_E" "$f" off >/dev/null 2>&1
-        ip netns exec "$NS_C" ethtool -K "$IF_F" "$f" off >/dev/null 2>&1
-    done
+    client_veth "$IF_E" "$IF_F" "$E_CLI" 2 || return 1
     grep -qs ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf 2>/dev/null
     return 0
 }
